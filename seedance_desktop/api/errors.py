@@ -1,0 +1,185 @@
+"""The typed error tree of the Modellix client.
+
+Callers catch at the level they care about::
+
+    ModellixError
+    ├── ApiError                      the server answered with an error envelope / status
+    │   ├── AuthenticationError       401: missing, invalid or expired key -> ask for a key
+    │   ├── InsufficientBalanceError  402: pause submitting, show the balance
+    │   ├── ValidationError           400: bad input; ``field_errors`` names the fields
+    │   ├── NotFoundError             404: task, model or provider not found
+    │   ├── RateLimitedError          429: ``retry_at`` (epoch seconds) when the server said
+    │   └── ServerError               5xx (also non-JSON bodies such as an HTML 502 page)
+    ├── NetworkError                  no usable answer: connect/read failure, timeout
+    │   └── ConnectError              the request provably never reached the server
+    ├── ProtocolError                 2xx but a body we cannot use (malformed JSON)
+    ├── SubmitOutcomeUnknownError     a paid POST may have been accepted: never re-POST it
+    ├── DownloadError                 a result file could not be fetched or verified
+    │   └── ResultGoneError           403/404/410 on a result URL: refetch the task for a new URL
+    └── ConfigurationError            bad base URL, missing key and the like
+
+Every error carries ``user_message``: what happened and what to do, in words a person reads.
+Messages never contain the API key or signed query strings (see ``api.redact``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ModellixError(Exception):
+    """Base of every error raised by the API layer."""
+
+    #: What to tell the person, including what they can do about it.
+    user_message: str = "Something went wrong talking to Modellix."
+    #: Whether an automatic retry of the same (idempotent) request makes sense.
+    retryable: bool = False
+
+    def __init__(self, message: str = "", *, user_message: str | None = None) -> None:
+        super().__init__(message or user_message or self.user_message)
+        if user_message is not None:
+            self.user_message = user_message
+        elif message:
+            self.user_message = message
+
+
+class ApiError(ModellixError):
+    """The server answered with an error status or a non-zero ``code`` envelope."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        user_message: str | None = None,
+    ) -> None:
+        super().__init__(message, user_message=user_message)
+        self.status = status
+        self.code = code
+
+
+class AuthenticationError(ApiError):
+    user_message = "The API key was rejected (missing, invalid or expired). Add a valid key in Settings."
+
+
+class InsufficientBalanceError(ApiError):
+    user_message = "The Modellix account has insufficient balance. Top up, then resume the queue."
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one request field, in words a person understands."""
+
+    field: str
+    message: str
+
+
+class ValidationError(ApiError):
+    """The request was refused as invalid (locally or by the server's 400)."""
+
+    user_message = "The request was rejected as invalid. Correct the highlighted fields and submit again."
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        field_errors: list[FieldError] | None = None,
+        status: int | None = 400,
+        code: int | None = None,
+        user_message: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, user_message=user_message)
+        self.field_errors: list[FieldError] = list(field_errors or [])
+
+
+class NotFoundError(ApiError):
+    user_message = "Modellix does not know this task or model (404)."
+
+
+class RateLimitedError(ApiError):
+    """429. ``retry_at`` is an absolute Unix time when the server told us one."""
+
+    user_message = "Modellix is rate limiting requests; waiting before trying again."
+    retryable = True
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retry_at: float | None = None,
+        status: int | None = 429,
+        code: int | None = None,
+        user_message: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, user_message=user_message)
+        self.retry_at = retry_at
+
+
+class ServerError(ApiError):
+    user_message = "Modellix had a server error. It will be retried automatically where safe."
+    retryable = True
+
+
+class NetworkError(ModellixError):
+    user_message = "Could not reach Modellix. Check the network connection; it will be retried."
+    retryable = True
+
+
+class ConnectError(NetworkError):
+    """The connection was never established, so the request never reached the server."""
+
+
+class ProtocolError(ModellixError):
+    user_message = "Modellix sent an answer the app could not understand. It will be retried where safe."
+    retryable = True
+
+
+class SubmitOutcomeUnknownError(ModellixError):
+    """A billable submit may or may not have been accepted. Never re-POST automatically."""
+
+    user_message = (
+        "The submission may or may not have reached Modellix (the connection failed after "
+        "sending). It was not re-sent automatically, to avoid paying twice. Check your "
+        "Modellix dashboard, then choose 'Submit again' if it is not there."
+    )
+
+
+class DownloadError(ModellixError):
+    user_message = "The result could not be downloaded. It will be retried."
+    retryable = True
+
+
+class ResultGoneError(DownloadError):
+    """The result URL answered 403/404/410: it expired or was revoked."""
+
+    user_message = "The result link has expired; asking Modellix for a fresh one."
+
+    def __init__(self, message: str = "", *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ConfigurationError(ModellixError):
+    user_message = "The connection settings are invalid. Open Settings to correct them."
+
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConnectError",
+    "DownloadError",
+    "FieldError",
+    "InsufficientBalanceError",
+    "ModellixError",
+    "NetworkError",
+    "NotFoundError",
+    "ProtocolError",
+    "RateLimitedError",
+    "ResultGoneError",
+    "ServerError",
+    "SubmitOutcomeUnknownError",
+    "ValidationError",
+]
+

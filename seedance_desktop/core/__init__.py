@@ -1,0 +1,1 @@
+"""Jobs, their state machine, the SQLite store, the scheduler, settings and secrets (no Qt)."""

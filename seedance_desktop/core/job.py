@@ -1,0 +1,141 @@
+"""Jobs and their state machine.
+
+A job is one paid generation: its recipe, the task id Modellix gave it, its state and a
+timestamped history of transitions. Every allowed transition is in ``TRANSITIONS``; anything
+else raises :class:`IllegalTransition`, so a bug can never silently move a paid job backwards.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class JobState(enum.Enum):
+    QUEUED = "queued"                    # local only, editable, never sent
+    UPLOADING = "uploading"              # local inputs going to the File API
+    SUBMITTING = "submitting"            # the POST is (about to be) on the wire
+    SUBMITTED = "submitted"              # task id known, server says pending
+    PROCESSING = "processing"            # server says processing
+    DOWNLOADING = "downloading"          # success; fetching the result files
+    DONE = "done"                        # result on disk, verified
+    FAILED = "failed"                    # server or client failure with a reason
+    OUTCOME_UNKNOWN = "outcome_unknown"  # the POST may have been accepted: user decides
+    EXPIRED = "expired"                  # succeeded, but no working result URL could be had
+    CANCELLED = "cancelled"              # local only: removed before anything was sent
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATES
+
+    @property
+    def is_local(self) -> bool:
+        """Nothing has been sent that could cost money: the job can be edited or cancelled."""
+        return self in (JobState.QUEUED, JobState.UPLOADING)
+
+    @property
+    def is_active(self) -> bool:
+        """Counts against the in-flight cap (the server holds or may hold a task for it)."""
+        return self in (JobState.SUBMITTING, JobState.SUBMITTED, JobState.PROCESSING)
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+FINAL_STATES = frozenset(
+    {JobState.DONE, JobState.FAILED, JobState.OUTCOME_UNKNOWN, JobState.EXPIRED, JobState.CANCELLED}
+)
+
+S = JobState
+TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    S.QUEUED: frozenset({S.UPLOADING, S.SUBMITTING, S.CANCELLED, S.FAILED}),
+    # UPLOADING -> QUEUED: an upload interrupted by a pause/restart goes back to the queue.
+    S.UPLOADING: frozenset({S.SUBMITTING, S.QUEUED, S.FAILED, S.CANCELLED}),
+    # SUBMITTING -> QUEUED only when the POST provably never reached the server (or was refused
+    # with 429/402), so sending it again cannot pay twice.
+    S.SUBMITTING: frozenset({S.SUBMITTED, S.PROCESSING, S.DOWNLOADING, S.QUEUED, S.FAILED, S.OUTCOME_UNKNOWN}),
+    S.SUBMITTED: frozenset({S.PROCESSING, S.DOWNLOADING, S.FAILED}),
+    S.PROCESSING: frozenset({S.DOWNLOADING, S.FAILED}),
+    S.DOWNLOADING: frozenset({S.DONE, S.EXPIRED, S.FAILED}),
+    # Explicit user retries create a new attempt (a new job); final states stay final, except
+    # that a failed download (result still on the server) may be resumed by the user.
+    S.DONE: frozenset(),
+    S.FAILED: frozenset({S.DOWNLOADING}),
+    S.OUTCOME_UNKNOWN: frozenset({S.SUBMITTED, S.PROCESSING, S.DOWNLOADING, S.FAILED}),
+    S.EXPIRED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+del S
+
+
+class IllegalTransition(RuntimeError):
+    def __init__(self, job_id: str, old: JobState, new: JobState) -> None:
+        super().__init__(f"job {job_id}: {old.value} -> {new.value} is not allowed")
+        self.job_id, self.old, self.new = job_id, old, new
+
+
+def check_transition(job_id: str, old: JobState, new: JobState) -> None:
+    if new not in TRANSITIONS[old]:
+        raise IllegalTransition(job_id, old, new)
+
+
+@dataclass(frozen=True)
+class Transition:
+    at: float
+    old: JobState | None
+    new: JobState
+    reason: str = ""
+
+
+@dataclass
+class InputFile:
+    """A local input and, once uploaded, the hosted URL it became (so we never upload twice)."""
+
+    field: str                 # request field, e.g. "video_urls" or "first_frame_image"
+    index: int                 # position in that field's list (0 for single-valued fields)
+    local_path: str
+    uploaded_url: str | None = None
+
+
+@dataclass
+class Job:
+    """One generation. ``request`` holds the request fields exactly as they will be sent,
+    except that entries which are local files are named in ``inputs`` and filled in with their
+    uploaded URLs just before submit."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    model: str = "bytedance/seedance-2.0-fast-v2v"
+    request: dict[str, Any] = field(default_factory=dict)
+    inputs: list[InputFile] = field(default_factory=list)
+    state: JobState = JobState.QUEUED
+    task_id: str | None = None
+    result_url: str | None = None      # poll URL from the submit answer, if any
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+    submitted_at: float | None = None
+    finished_at: float | None = None
+    position: float = 0.0              # order in the local queue (lower runs first)
+    history: list[Transition] = field(default_factory=list)
+    video_path: str | None = None
+    last_frame_path: str | None = None
+    remote_video_url: str | None = None
+    remote_last_frame_url: str | None = None
+    cost: float | None = None
+    error: str | None = None
+    progress: float | None = None      # 0..1 for uploads/downloads; not persisted on every tick
+    attempt_of: str | None = None      # the job this one re-tries ("submit again", "retry")
+    raw_task: dict[str, Any] | None = None
+
+    @property
+    def prompt(self) -> str:
+        value = self.request.get("prompt", "")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def seed(self) -> int | None:
+        value = self.request.get("seed")
+        return value if isinstance(value, int) else None

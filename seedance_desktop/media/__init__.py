@@ -1,0 +1,1 @@
+"""Probing, conforming and synthesising local media with PyAV (no Qt)."""

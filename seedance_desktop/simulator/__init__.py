@@ -1,0 +1,1 @@
+"""A local Modellix-compatible server: demo mode and the test double (no Qt)."""

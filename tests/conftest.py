@@ -1,0 +1,33 @@
+"""Test-wide set-up: no real home directory, no display needed, offline."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+# Must be set before Qt is imported anywhere.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false;qt.qpa.*=false")
+
+# Tests never touch the real home: platformdirs resolves under a throw-away XDG tree.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="seedance-test-home-"))
+for _var, _sub in (
+    ("XDG_CONFIG_HOME", "config"),
+    ("XDG_DATA_HOME", "data"),
+    ("XDG_CACHE_HOME", "cache"),
+    ("XDG_STATE_HOME", "state"),
+):
+    os.environ[_var] = str(_SANDBOX / _sub)
+os.environ.pop("MODELLIX_API_KEY", None)
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+
+
+def pytest_sessionfinish(session: object, exitstatus: int) -> None:
+    import shutil
+
+    shutil.rmtree(_SANDBOX, ignore_errors=True)
+
+
+sys.dont_write_bytecode = True
