@@ -31,3 +31,7 @@ def pytest_sessionfinish(session: object, exitstatus: int) -> None:
 
 
 sys.dont_write_bytecode = True
+
+# Shared fixtures live in their own modules so owners of different layers do not collide:
+# sim_fixtures: the in-process Modellix simulator (``simulator`` fixture) and clip factories.
+pytest_plugins = ["sim_fixtures"]
