@@ -138,4 +138,4 @@ class Job:
     @property
     def seed(self) -> int | None:
         value = self.request.get("seed")
-        return value if isinstance(value, int) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
