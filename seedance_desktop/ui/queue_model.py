@@ -1,0 +1,400 @@
+"""The queue panel's item model: one row per job, loaded lazily from the job store.
+
+Why a ``QAbstractTableModel`` and not a widget per row: 10,000 jobs must open instantly and
+scroll smoothly, so rows are fetched in pages (``canFetchMore``/``fetchMore``) and painted by
+a delegate. Each job change emits ``dataChanged`` for its row only.
+
+The model never talks to the network or the engine: it reads jobs from a *source* (the
+``JobStore``: ``list(limit=, offset=)``, ``count()``, ``get(id)``) and asks a *lookup* for the
+freshest copy of a changed job (the controller keeps the latest objects the engine reported,
+including transient progress that is not persisted on every tick). Reordering by drag and drop
+is delegated to a ``move`` callback (the controller), after which the owner calls ``reload``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor, QPixmap
+
+from seedance_desktop.api.spec import MODELS, estimate_cost
+from seedance_desktop.core.job import Job, JobState
+
+JobRole = Qt.ItemDataRole.UserRole + 1       # the Job object behind the row
+ProgressRole = Qt.ItemDataRole.UserRole + 2  # float 0..1, or None when unknown
+SortRole = Qt.ItemDataRole.UserRole + 3      # a comparable value per column
+StateRole = Qt.ItemDataRole.UserRole + 4     # the JobState
+
+MIME_TYPE = "application/x-seedance-job-ids"
+PAGE_SIZE = 200
+
+COL_THUMB, COL_PROMPT, COL_PARAMS, COL_STATE, COL_COST = range(5)
+HEADERS = ("", "Prompt", "Parameters", "State", "Cost")
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+_STATE_COLOURS: dict[JobState, str] = {
+    JobState.DONE: "#2e7d32",
+    JobState.FAILED: "#c62828",
+    JobState.OUTCOME_UNKNOWN: "#ef6c00",
+    JobState.EXPIRED: "#8d6e63",
+    JobState.CANCELLED: "#757575",
+}
+
+
+class JobSource(Protocol):
+    """What the model needs from the store (``core.store.JobStore`` satisfies it)."""
+
+    def list(self, states: Any = None, limit: int | None = None, offset: int = 0) -> list[Job]: ...
+
+    def count(self) -> int: ...
+
+    def get(self, job_id: str) -> Job | None: ...
+
+
+def format_elapsed(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_params(job: Job) -> str:
+    """duration · ratio · resolution · seed, the knobs a person compares between rows."""
+    req = job.request
+    parts = []
+    if req.get("duration") is not None:
+        parts.append(f"{req['duration']} s")
+    for key in ("ratio", "resolution"):
+        if req.get(key):
+            parts.append(str(req[key]))
+    seed = job.seed
+    parts.append("seed random" if seed is None or seed < 0 else f"seed {seed}")
+    return " · ".join(parts)
+
+
+def job_cost(job: Job) -> tuple[float | None, bool]:
+    """(amount, is_estimate): the billed amount when known, else the spec's estimate."""
+    if job.cost is not None:
+        return job.cost, False
+    spec = MODELS.get(job.model)
+    duration = job.request.get("duration")
+    if spec is None or not isinstance(duration, int):
+        return None, True
+    return estimate_cost(spec, str(job.request.get("resolution", "")), duration), True
+
+
+def state_text(job: Job, now: float) -> str:
+    text = job.state.label
+    if job.state in (JobState.UPLOADING, JobState.DOWNLOADING) and job.progress is not None:
+        text += f" {int(job.progress * 100)}%"
+    start = job.submitted_at or job.created_at
+    if job.state.is_final:
+        if job.finished_at and job.submitted_at:
+            text += f" · {format_elapsed(job.finished_at - job.submitted_at)}"
+    elif job.state != JobState.QUEUED:
+        text += f" · {format_elapsed(now - start)}"
+    return text
+
+
+class QueueModel(QAbstractTableModel):
+    """Jobs in store order, fetched lazily page by page."""
+
+    def __init__(
+        self,
+        source: JobSource,
+        *,
+        lookup: Callable[[str], Job | None] | None = None,
+        move: Callable[[str, int], None] | None = None,
+        clock: Callable[[], float] = time.time,
+        page_size: int = PAGE_SIZE,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self._source = source
+        self._lookup = lookup or source.get
+        self._move = move
+        self._clock = clock
+        self._page = page_size
+        self._jobs: list[Job] = []
+        self._rows: dict[str, int] = {}
+        self._total = source.count()
+        self._thumbs: dict[str, QPixmap] = {}
+
+    # -- structure ---------------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:
+        return not parent.isValid() and len(self._jobs) < self._total
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:
+        if parent.isValid():
+            return
+        page = self._source.list(limit=self._page, offset=len(self._jobs))
+        fresh = [job for job in page if job.id not in self._rows]
+        if not fresh:
+            # The store shrank under us (jobs removed elsewhere): stop asking.
+            self._total = len(self._jobs)
+            return
+        first = len(self._jobs)
+        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+        for job in fresh:
+            self._rows[job.id] = len(self._jobs)
+            self._jobs.append(job)
+        self.endInsertRows()
+
+    def reload(self) -> None:
+        """Re-read the store (after a reorder or bulk change), keeping as many rows loaded."""
+        keep = max(len(self._jobs), self._page)
+        self.beginResetModel()
+        self._total = self._source.count()
+        self._jobs = list(self._source.list(limit=keep, offset=0))
+        self._rows = {job.id: row for row, job in enumerate(self._jobs)}
+        self.endResetModel()
+
+    # -- updates from the controller ---------------------------------------------------------
+    def job_added(self, job_id: str) -> None:
+        if job_id in self._rows:
+            self.job_changed(job_id)
+            return
+        self._total += 1
+        if len(self._jobs) < self._total - 1:
+            return  # not all loaded yet: paging will reach it
+        job = self._lookup(job_id)
+        if job is None:
+            self._total -= 1
+            return
+        row = len(self._jobs)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._rows[job.id] = row
+        self._jobs.append(job)
+        self.endInsertRows()
+
+    def job_changed(self, job_id: str) -> None:
+        row = self._rows.get(job_id)
+        if row is None:
+            return
+        job = self._lookup(job_id)
+        if job is None:
+            self.job_removed(job_id)
+            return
+        self._jobs[row] = job
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+
+    def job_removed(self, job_id: str) -> None:
+        row = self._rows.get(job_id)
+        self._total = max(0, self._total - 1)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._jobs[row]
+        self._rows = {job.id: r for r, job in enumerate(self._jobs)}
+        self._thumbs.pop(job_id, None)
+        self.endRemoveRows()
+
+    def tick(self) -> None:
+        """Refresh elapsed times of running rows (called by a 1 s timer in the panel)."""
+        for row, job in enumerate(self._jobs):
+            if not job.state.is_final and job.state != JobState.QUEUED:
+                idx = self.index(row, COL_STATE)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole])
+
+    def job_at(self, row: int) -> Job | None:
+        return self._jobs[row] if 0 <= row < len(self._jobs) else None
+
+    def row_of(self, job_id: str) -> int | None:
+        return self._rows.get(job_id)
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    # -- data ----------------------------------------------------------------------------------
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return HEADERS[section]
+        elif orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
+            return section + 1
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._jobs)):
+            return None
+        job = self._jobs[index.row()]
+        col = index.column()
+        if role == JobRole:
+            return job
+        if role == StateRole:
+            return job.state
+        if role == ProgressRole:
+            return job.progress if col == COL_STATE else None
+        if role == SortRole:
+            return self._sort_value(job, col)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(job, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_PROMPT:
+                return job.prompt
+            if col == COL_STATE:
+                return job.error or job.state.label
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and col == COL_THUMB:
+            return self._thumbnail(job)
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE and job.state in _STATE_COLOURS:
+            return QColor(_STATE_COLOURS[job.state])
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COST:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, job: Job, col: int) -> str | None:
+        if col == COL_PROMPT:
+            first_line = job.prompt.splitlines()[0] if job.prompt else ""
+            return first_line[:200]
+        if col == COL_PARAMS:
+            return format_params(job)
+        if col == COL_STATE:
+            return state_text(job, self._clock())
+        if col == COL_COST:
+            amount, estimate = job_cost(job)
+            if amount is None:
+                return "–"
+            return f"{'~' if estimate else ''}${amount:.2f}"
+        return None
+
+    def _sort_value(self, job: Job, col: int) -> Any:
+        if col == COL_PROMPT:
+            return job.prompt.lower()
+        if col == COL_PARAMS:
+            return format_params(job)
+        if col == COL_STATE:
+            return job.state.value
+        if col == COL_COST:
+            return job_cost(job)[0] or 0.0
+        return job.position
+
+    def _thumbnail(self, job: Job) -> QPixmap | None:
+        """The result's last frame when there is one (a small PNG, cheap to load once)."""
+        cached = self._thumbs.get(job.id)
+        if cached is not None:
+            return cached
+        path = job.last_frame_path
+        if not path or not Path(path).is_file():
+            return None
+        pixmap = QPixmap(path)
+        if pixmap.isNull():
+            return None
+        pixmap = pixmap.scaled(64, 36, Qt.AspectRatioMode.KeepAspectRatio,
+                               Qt.TransformationMode.SmoothTransformation)
+        self._thumbs[job.id] = pixmap
+        return pixmap
+
+    def set_thumbnail(self, job_id: str, pixmap: QPixmap) -> None:
+        """Store a thumbnail made elsewhere (in a worker) and repaint its cell."""
+        self._thumbs[job_id] = pixmap
+        row = self._rows.get(job_id)
+        if row is not None:
+            idx = self.index(row, COL_THUMB)
+            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+    # -- drag and drop (reorder local queued jobs) ---------------------------------------------
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        job = self._jobs[index.row()]
+        if job.state == JobState.QUEUED and self._move is not None:
+            base |= Qt.ItemFlag.ItemIsDragEnabled
+        return base
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME_TYPE]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        ids: list[str] = []
+        for index in indexes:
+            job = self.job_at(index.row()) if index.isValid() else None
+            if job is not None and job.id not in ids:
+                ids.append(job.id)
+        mime = QMimeData()
+        mime.setData(MIME_TYPE, QByteArray("\n".join(ids).encode()))
+        return mime
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                        parent: AnyIndex) -> bool:
+        return self._move is not None and action == Qt.DropAction.MoveAction and data.hasFormat(MIME_TYPE)
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                     parent: AnyIndex) -> bool:
+        if not self.canDropMimeData(data, action, row, column, parent) or self._move is None:
+            return False
+        if row < 0:
+            row = parent.row() if parent.isValid() else len(self._jobs)
+        ids = [i for i in bytes(data.data(MIME_TYPE).data()).decode().split("\n") if i in self._rows]
+        if not ids:
+            return False
+        position = self.queue_position(row)
+        for offset, job_id in enumerate(ids):
+            self._move(job_id, position + offset)
+        # The move callback changes the store; rows are re-read by ``reload`` (owner's job), and
+        # returning False tells the view not to remove the dragged rows itself.
+        return False
+
+    def queue_position(self, row: int) -> int:
+        """Index among QUEUED jobs that a drop before ``row`` means."""
+        return sum(1 for job in self._jobs[:row] if job.state == JobState.QUEUED)
+
+
+class JobFilterProxy(QSortFilterProxyModel):
+    """Sort by any column and show only the chosen states (None = all)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._states: frozenset[JobState] | None = None
+        self.setSortRole(SortRole)
+        self.setDynamicSortFilter(True)
+
+    def set_states(self, states: frozenset[JobState] | set[JobState] | None) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10: the non-deprecated way
+            self.beginFilterChange()
+            self._states = frozenset(states) if states else None
+            self.endFilterChange()
+        else:
+            self._states = frozenset(states) if states else None
+            self.invalidateFilter()
+
+    @property
+    def states(self) -> frozenset[JobState] | None:
+        return self._states
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        if self._states is None:
+            return True
+        index = self.sourceModel().index(source_row, COL_STATE, source_parent)
+        return self.sourceModel().data(index, StateRole) in self._states
+
+    def job_at(self, row: int) -> Job | None:
+        index = self.index(row, 0)
+        return self.data(index, JobRole) if index.isValid() else None
