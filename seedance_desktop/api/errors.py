@@ -15,7 +15,9 @@ Callers catch at the level they care about::
     ├── ProtocolError                 2xx but a body we cannot use (malformed JSON)
     ├── SubmitOutcomeUnknownError     a paid POST may have been accepted: never re-POST it
     ├── DownloadError                 a result file could not be fetched or verified
-    │   └── ResultGoneError           403/404/410 on a result URL: refetch the task for a new URL
+    │   ├── ResultGoneError           403/404/410 on a result URL: refetch the task for a new URL
+    │   └── DownloadCancelled         cancelled on purpose; the .part file is kept
+    ├── UploadCancelled               an upload cancelled on purpose
     └── ConfigurationError            bad base URL, missing key and the like
 
 Every error carries ``user_message``: what happened and what to do, in words a person reads.
@@ -160,6 +162,19 @@ class ResultGoneError(DownloadError):
         self.status = status
 
 
+class DownloadCancelled(DownloadError):
+    """The person (or shutdown) cancelled a download; the ``.part`` file is kept for resuming."""
+
+    user_message = "The download was cancelled."
+    retryable = False
+
+
+class UploadCancelled(ModellixError):
+    """The person (or shutdown) cancelled an upload before it finished."""
+
+    user_message = "The upload was cancelled."
+
+
 class ConfigurationError(ModellixError):
     user_message = "The connection settings are invalid. Open Settings to correct them."
 
@@ -169,6 +184,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConnectError",
+    "DownloadCancelled",
     "DownloadError",
     "FieldError",
     "InsufficientBalanceError",
@@ -180,6 +196,7 @@ __all__ = [
     "ResultGoneError",
     "ServerError",
     "SubmitOutcomeUnknownError",
+    "UploadCancelled",
     "ValidationError",
 ]
 

@@ -1,0 +1,178 @@
+"""Keep the API key and signed URL query strings out of every log line.
+
+Two layers of defence: the API code only ever logs :func:`redact_url` output, and
+:func:`install_log_redaction` masks whatever slips through anyway (a secret in an exception
+message, a third-party logger printing a URL). The masking runs in the log-record factory, so it
+also covers handlers added later (a file handler, pytest's ``caplog``), not only those present
+at install time.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+MASK = "***"
+_QUERY_MASK = "?…"
+_MIN_SECRET_LEN = 4
+
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
+_URL_QUERY = re.compile(r"(?i)\b((?:https?|wss?)://[^\s?#\"'<>]+)\?[^\s\"'<>]*")
+_USERINFO = re.compile(r"(?i)\b((?:https?|wss?)://)[^\s/@\"'<>]+@")
+_SECRET_PARAM = re.compile(
+    r"(?i)\b(api[_-]?key|access[_-]?token|token|signature|sig|x-amz-signature|x-amz-credential"
+    r"|x-amz-security-token|key-pair-id|policy)=[^&\s\"'<>]+"
+)
+
+
+def redact_url(url: object) -> str:
+    """A URL safe to log: scheme, host, port and path kept; query -> ``?…``; userinfo dropped.
+
+    ``data:`` URIs shrink to their media type and length (they can be megabytes of Base64).
+    """
+    text = str(url)
+    if text.startswith("data:"):
+        head = text.split(",", 1)[0]
+        return f"{head},…({len(text)} chars)"
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return "<unparseable url>"
+    if not parts.scheme or not parts.netloc:
+        # Not an absolute URL: still never print a query string.
+        return text.split("?", 1)[0] + (_QUERY_MASK if "?" in text else "")
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    redacted = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return redacted + (_QUERY_MASK if parts.query else "")
+
+
+class Redactor:
+    """Masks registered secrets, ``Bearer`` tokens and URL query strings in text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        with self._lock:
+            for secret in secrets:
+                if isinstance(secret, str) and len(secret) >= _MIN_SECRET_LEN:
+                    self._secrets.add(secret)
+
+    def remove(self, secret: str) -> None:
+        with self._lock:
+            self._secrets.discard(secret)
+
+    def __call__(self, text: str) -> str:
+        with self._lock:
+            # Longest first so a secret containing another is masked whole.
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for secret in secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+        text = _USERINFO.sub(lambda m: m.group(1), text)
+        text = _URL_QUERY.sub(lambda m: m.group(1) + _QUERY_MASK, text)
+        text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}={MASK}", text)
+        return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that rewrites a record's message (and traceback text) through a Redactor."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact_record(record, self.redactor)
+        return True
+
+
+_formatter = logging.Formatter()
+
+
+def redact_record(record: logging.LogRecord, redactor: Redactor) -> None:
+    """Freeze the formatted message, redacted, into ``record`` (idempotent)."""
+    if getattr(record, "_seedance_redacted", False):
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not break logging
+        message = str(record.msg)
+    record.msg = redactor(message)
+    record.args = ()
+    if record.exc_info and not record.exc_text:
+        record.exc_text = _formatter.formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redactor(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redactor(record.stack_info)
+    record._seedance_redacted = True  # type: ignore[attr-defined]
+
+
+_install_lock = threading.Lock()
+_redactor: Redactor | None = None
+_filter: RedactingFilter | None = None
+
+
+def install_log_redaction(secrets: Iterable[str] = ()) -> Redactor:
+    """Quieten httpx/httpcore (they log full URLs at INFO) and mask secrets in every record.
+
+    Safe to call again (e.g. when the key changes): later calls only add secrets. Returns the
+    process-wide :class:`Redactor` so callers can ``add``/``remove`` secrets.
+    """
+    global _redactor, _filter
+    with _install_lock:
+        for name in ("httpx", "httpcore", "hpack"):
+            logger = logging.getLogger(name)
+            if logger.level == logging.NOTSET or logger.level < logging.WARNING:
+                logger.setLevel(logging.WARNING)
+        if _redactor is None:
+            _redactor = Redactor()
+            _filter = RedactingFilter(_redactor)
+            previous = logging.getLogRecordFactory()
+            redactor = _redactor
+
+            def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+                record = previous(*args, **kwargs)
+                redact_record(record, redactor)
+                return record
+
+            logging.setLogRecordFactory(factory)
+        assert _filter is not None
+        # Handlers present now get the filter too, for records built by a foreign factory.
+        for handler in logging.getLogger().handlers:
+            if _filter not in handler.filters:
+                handler.addFilter(_filter)
+        package_logger = logging.getLogger("seedance_desktop")
+        if _filter not in package_logger.filters:
+            package_logger.addFilter(_filter)
+        _redactor.add(secrets)
+        return _redactor
+
+
+def register_secret(secret: str) -> None:
+    """Add one more secret (e.g. a key entered in Settings) to the installed redaction."""
+    install_log_redaction((secret,))
+
+
+__all__ = [
+    "MASK",
+    "RedactingFilter",
+    "Redactor",
+    "install_log_redaction",
+    "redact_url",
+    "register_secret",
+]
