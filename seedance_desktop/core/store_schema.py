@@ -1,0 +1,50 @@
+"""The job database schema and its migrations.
+
+``PRAGMA user_version`` holds the schema version. ``MIGRATIONS[i]`` takes a database from version
+``i`` to ``i + 1``; a fresh database runs them all. Migrations are append-only: never edit one
+that has shipped, add a new one instead (users have databases at every old version).
+"""
+
+from __future__ import annotations
+
+#: Columns that hold JSON text (decoded on read).
+JSON_COLUMNS = frozenset({"request", "inputs", "history", "raw_task", "extra"})
+
+_V1 = """
+CREATE TABLE jobs (
+    id                     TEXT PRIMARY KEY,
+    state                  TEXT NOT NULL,
+    position               REAL NOT NULL DEFAULT 0,
+    created_at             REAL NOT NULL,
+    updated_at             REAL NOT NULL,
+    model                  TEXT NOT NULL,
+    request                TEXT NOT NULL DEFAULT '{}',
+    inputs                 TEXT NOT NULL DEFAULT '[]',
+    history                TEXT NOT NULL DEFAULT '[]',
+    task_id                TEXT,
+    result_url             TEXT,
+    submitted_at           REAL,
+    finished_at            REAL,
+    video_path             TEXT,
+    last_frame_path        TEXT,
+    remote_video_url       TEXT,
+    remote_last_frame_url  TEXT,
+    cost                   REAL,
+    error                  TEXT,
+    attempt_of             TEXT,
+    raw_task               TEXT
+);
+CREATE INDEX jobs_state ON jobs(state);
+CREATE INDEX jobs_order ON jobs(position, created_at);
+"""
+
+# v2: ``extra`` keeps Job fields added after the schema was written (the job model may grow
+# additive fields with defaults; they survive a round trip without a new migration), and an
+# index on task_id so a restart can match server tasks to jobs quickly.
+_V2 = """
+ALTER TABLE jobs ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX jobs_task_id ON jobs(task_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+SCHEMA_VERSION = len(MIGRATIONS)
