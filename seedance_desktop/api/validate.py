@@ -196,8 +196,9 @@ def validate_request(spec: ModelSpec, values: Mapping[str, Any]) -> list[FieldEr
         elif fspec.kind is FieldKind.MEDIA and _is_given(value):
             total += 1
     if total > MAX_REFERENCE_FILES:
+        target = "reference_images" if "reference_images" in given else last_list
         errors.append(FieldError(
-            last_list,
+            target,
             f"Use at most {MAX_REFERENCE_FILES} reference files in all (videos, images and audio together); there are {total}",
         ))
     return errors
