@@ -21,6 +21,9 @@ from seedance_desktop.ui.queue_model import (
     QueueModel,
 )
 
+# The offscreen platform plugin warns that it cannot propagate size hints; harmless.
+pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+
 
 class FakeSource:
     """A list-backed stand-in for JobStore that counts how much was read."""
@@ -168,3 +171,54 @@ def test_drag_only_queued_and_drop_moves_through_callback() -> None:
     assert moves == [("job00007", 0)]
     model.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, QModelIndex())
     assert moves[-1] == ("job00007", 2)  # end of the queue: two queued jobs precede it
+
+
+# -- the panel (view + delegate + actions) -------------------------------------------------------
+
+def test_panel_actions_follow_selected_state_and_emit_ids(qtbot: Any) -> None:
+    from seedance_desktop.ui.queue_panel import QueuePanel
+
+    model = QueueModel(FakeSource(mixed_jobs()), move=lambda job_id, pos: None)
+    panel = QueuePanel(model)
+    qtbot.addWidget(panel)
+    panel.resize(900, 400)
+    panel.show()
+    qtbot.waitUntil(lambda: model.rowCount() == 8)
+    assert panel.select_job("job00005")  # failed
+    acts = panel.actions
+    assert acts["retry"].isEnabled() and not acts["submit_again"].isEnabled()
+    assert not acts["cancel"].isEnabled() and acts["remove"].isEnabled()
+    with qtbot.waitSignal(panel.retry_requested) as blocker:
+        acts["retry"].trigger()
+    assert blocker.args == ["job00005"]
+    panel.select_job("job00006")  # outcome unknown
+    assert acts["submit_again"].isEnabled() and not acts["retry"].isEnabled()
+    panel.select_job("job00000")  # queued
+    assert acts["cancel"].isEnabled() and not acts["play"].isEnabled()
+    with qtbot.waitSignal(panel.remove_requested) as blocker:
+        qtbot.keyClick(panel.view, Qt.Key.Key_Delete)
+    assert blocker.args == ["job00000"]
+    with qtbot.waitSignal(panel.pause_requested) as blocker:
+        panel.pause_button.click()
+    assert blocker.args == [True]
+    panel.set_paused(True)
+    assert panel.pause_button.text() == "Resume queue"
+    menu = panel.build_context_menu()
+    texts = [a.text() for a in menu.actions() if a.text()]
+    assert "Submit again…" in texts and "Re-run with new seed" in texts and "Resume queue" in texts
+
+
+def test_panel_filter_and_delegate_paint(qtbot: Any) -> None:
+    from seedance_desktop.ui.queue_panel import QueuePanel
+
+    model = QueueModel(FakeSource(mixed_jobs()))
+    panel = QueuePanel(model)
+    qtbot.addWidget(panel)
+    panel.resize(900, 400)
+    panel.show()
+    qtbot.waitUntil(lambda: model.rowCount() == 8)
+    panel.filter.setCurrentIndex(3)  # Done
+    assert panel.proxy.rowCount() == 1
+    panel.filter.setCurrentIndex(0)
+    image = panel.view.viewport().grab().toImage()  # paints delegate progress bars
+    assert not image.isNull()
