@@ -124,7 +124,7 @@ class QueueModel(QAbstractTableModel):
     ) -> None:
         super().__init__(parent)
         self._source = source
-        self._lookup = lookup or source.get
+        self._lookup = lookup or self._find
         self._move = move
         self._clock = clock
         self._page = page_size
@@ -132,6 +132,13 @@ class QueueModel(QAbstractTableModel):
         self._rows: dict[str, int] = {}
         self._total = source.count()
         self._thumbs: dict[str, QPixmap] = {}
+
+    def _find(self, job_id: str) -> Job | None:
+        """The store's copy, or None when it is gone (``JobStore.get`` raises a KeyError)."""
+        try:
+            return self._source.get(job_id)
+        except KeyError:
+            return None
 
     # -- structure ---------------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
