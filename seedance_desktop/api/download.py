@@ -221,7 +221,7 @@ def _attempt(
             throttle(done, total, force=True)
             with part.open(mode) as handle:
                 try:
-                    for chunk in response.iter_raw(CHUNK_SIZE):
+                    for chunk in response.iter_raw():  # unbuffered: every received byte is kept
                         _check_cancel(cancel, dest)
                         handle.write(chunk)
                         done += len(chunk)
