@@ -1,0 +1,349 @@
+"""The one seam between asyncio (the engine, the network) and Qt (the widgets).
+
+Why one seam: widgets must never own coroutines or block on I/O, and a task whose exception
+nobody retrieves is a silent bug. So this object
+
+* owns the engine and every asyncio task the UI starts (references kept in ``_tasks``,
+  cancelled in :meth:`shutdown`), and routes each failure to :meth:`report`, which emits one
+  ``error(str)`` with the error's ``user_message``;
+* turns engine listener callbacks (on the event-loop thread, which under qasync *is* the GUI
+  thread) into Qt signals carrying job ids, and keeps the latest ``Job`` objects so the queue
+  model sees transient progress that is not persisted on every tick;
+* offers a plain slot for every user action. Slots never block: anything slow (HTTP, keyring,
+  settings file) runs as a task or in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from seedance_desktop.core.job import InputFile, Job, JobState
+
+log = logging.getLogger(__name__)
+
+_RUNNING_STATES = (JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED,
+                   JobState.PROCESSING, JobState.DOWNLOADING)
+_ATTENTION_STATES = (JobState.FAILED, JobState.OUTCOME_UNKNOWN, JobState.EXPIRED)
+
+
+class EngineLike(Protocol):
+    """The parts of ``core.scheduler.Engine`` the controller uses."""
+
+    paused: bool
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> Job: ...
+    def add_listener(self, callback: Callable[[Job], None]) -> None: ...
+
+
+#: check_key's client factory: (base_url, key) -> an object with async validate_key()/balance()
+#: and an async aclose(). Injected so tests and the settings dialog need no real network.
+KeyChecker = Callable[[str, str], Awaitable[tuple[bool, float]]]
+
+
+def summarize_counts(by_state: dict[JobState, int]) -> dict[str, int]:
+    """The four numbers the status bar shows."""
+    return {
+        "queued": by_state.get(JobState.QUEUED, 0),
+        "running": sum(by_state.get(s, 0) for s in _RUNNING_STATES),
+        "done": by_state.get(JobState.DONE, 0),
+        "failed": sum(by_state.get(s, 0) for s in _ATTENTION_STATES),
+    }
+
+
+def user_message(exc: BaseException, what: str = "") -> str:
+    """What to tell the person: the typed error's own words, else a generic sentence."""
+    message = getattr(exc, "user_message", None)
+    if isinstance(message, str) and message:
+        return message
+    prefix = f"{what[:1].upper()}{what[1:]} failed" if what else "Something went wrong"
+    return f"{prefix}: {exc}" if str(exc) else f"{prefix} ({type(exc).__name__})."
+
+
+async def check_key_with_client(base_url: str, key: str) -> tuple[bool, float]:
+    """Ask the server whether ``key`` works and what the balance is (a throw-away client)."""
+    import httpx
+
+    from seedance_desktop.api.client import ModellixClient
+
+    async with httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0)) as http:
+        client = ModellixClient(http, base_url, key, get_attempts=2)
+        if not await client.validate_key():
+            return False, 0.0
+        return True, await client.balance()
+
+
+class Controller(QObject):
+    job_added = Signal(str)
+    job_changed = Signal(str)
+    job_removed = Signal(str)
+    job_finished = Signal(str)            # reached DONE during this session (notifications)
+    order_changed = Signal()              # the queue was reordered: views re-read the store
+    counts_changed = Signal(dict)         # {"queued", "running", "done", "failed"}
+    mode_changed = Signal(str)            # "Demo" or "Account · $12.34"
+    balance_changed = Signal(float)
+    paused_changed = Signal(bool)
+    recipe_ready = Signal(str, dict, list)  # model, request, inputs: fill the form with them
+    key_checked = Signal(bool, float, str)  # ok, balance, message
+    settings_saved = Signal()
+    started = Signal()
+    error = Signal(str)
+
+    def __init__(
+        self,
+        store: Any,
+        engine: Any | None = None,
+        *,
+        demo: bool = False,
+        balance: Callable[[], Awaitable[float]] | None = None,
+        key_checker: KeyChecker = check_key_with_client,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.engine: Any | None = None
+        self.demo = demo
+        self._balance = balance
+        self._key_checker = key_checker
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._jobs: dict[str, Job] = {}
+        self._closing = False
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(150)  # coalesce bursts of state changes
+        self._counts_timer.timeout.connect(self.refresh_counts)
+        if engine is not None:
+            self.attach_engine(engine)
+
+    # -- tasks and errors ---------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any] | None:
+        """Run ``coro`` on the loop, keep a reference, route its failure to :meth:`report`."""
+        if self._closing:
+            coro.close()
+            return None
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(lambda t, w=what: self._task_done(t, w))
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any], what: str) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.report(exc, what)
+
+    @property
+    def tasks(self) -> frozenset[asyncio.Task[Any]]:
+        return frozenset(self._tasks)
+
+    def report(self, exc: BaseException, what: str = "") -> None:
+        """The single place an error becomes a message for the person."""
+        log.warning("%s failed: %s", what or "operation", type(exc).__name__, exc_info=exc)
+        self.error.emit(user_message(exc, what))
+
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a crash
+            self.report(exc, what)
+            return None
+
+    # -- engine wiring ------------------------------------------------------------------------
+    def attach_engine(self, engine: Any) -> None:
+        self.engine = engine
+        engine.add_listener(self._on_engine_job)
+
+    @Slot()
+    def start(self) -> None:
+        """Start the engine (it resumes unfinished jobs) and fetch the balance."""
+        if self.engine is None:
+            return
+        self.spawn(self._start(), "starting the job engine")
+
+    async def _start(self) -> None:
+        assert self.engine is not None
+        await self.engine.start()
+        self.paused_changed.emit(bool(getattr(self.engine, "paused", False)))
+        self.refresh_counts()
+        self.started.emit()
+        self.refresh_mode()
+
+    def _on_engine_job(self, job: Job) -> None:
+        previous = self._jobs.get(job.id)
+        self._jobs[job.id] = job
+        self.job_changed.emit(job.id)
+        if previous is None or previous.state != job.state:
+            self._counts_timer.start()
+            if job.state == JobState.DONE and (previous is None or previous.state != JobState.DONE):
+                self.job_finished.emit(job.id)
+            if job.state == JobState.FAILED and "balance" in (job.error or "").lower():
+                self.refresh_mode()
+
+    def job(self, job_id: str) -> Job | None:
+        """The freshest copy: what the engine last reported, else the store's."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            return job
+        try:
+            return self.store.get(job_id)
+        except KeyError:
+            return None
+
+    @Slot()
+    def refresh_counts(self) -> None:
+        try:
+            self.counts_changed.emit(summarize_counts(self.store.count_by_state()))
+        except Exception as exc:  # noqa: BLE001
+            self.report(exc, "counting jobs")
+
+    @Slot()
+    def refresh_mode(self) -> None:
+        if self.demo:
+            self.mode_changed.emit("Demo")
+        elif self._balance is not None:
+            self.spawn(self._fetch_balance(), "fetching the balance")
+        else:
+            self.mode_changed.emit("Account")
+
+    async def _fetch_balance(self) -> None:
+        assert self._balance is not None
+        value = await self._balance()
+        self.balance_changed.emit(value)
+        self.mode_changed.emit(f"Account · ${value:,.2f}")
+
+    def _added(self, job: Job | None) -> None:
+        if job is not None:
+            self._jobs[job.id] = job
+            self.job_added.emit(job.id)
+            self._counts_timer.start()
+
+    # -- user actions -------------------------------------------------------------------------
+    @Slot(str, dict, list)
+    def submit(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> None:
+        if self.engine is None:
+            self.error.emit("The job engine is still starting. Try again in a moment.")
+            return
+        self._added(self._call("adding the job", self.engine.enqueue, model, dict(request), list(inputs)))
+
+    @Slot(str)
+    def retry(self, job_id: str) -> None:
+        self._added(self._engine_call("retrying the job", "retry", job_id))
+
+    @Slot(str)
+    def submit_again(self, job_id: str) -> None:
+        self._added(self._engine_call("submitting the job again", "submit_again", job_id))
+
+    @Slot(str)
+    def rerun_with_new_seed(self, job_id: str) -> None:
+        self._added(self._engine_call("re-running with a new seed", "rerun_with_new_seed", job_id))
+
+    @Slot(str)
+    def duplicate(self, job_id: str) -> None:
+        recipe = self._engine_call("copying the job into the form", "recipe", job_id)
+        if recipe is not None:
+            model, request, inputs = recipe
+            self.recipe_ready.emit(model, dict(request), list(inputs))
+
+    @Slot(str)
+    def cancel(self, job_id: str) -> None:
+        job = self._engine_call("cancelling the job", "cancel", job_id)
+        if isinstance(job, Job):
+            self._on_engine_job(job)
+
+    @Slot(str)
+    def remove(self, job_id: str) -> None:
+        if self.engine is None:
+            return
+        try:
+            self.engine.remove(job_id)
+        except Exception as exc:  # noqa: BLE001
+            self.report(exc, "removing the job")
+            return
+        self._jobs.pop(job_id, None)
+        self.job_removed.emit(job_id)
+        self._counts_timer.start()
+
+    @Slot(str, int)
+    def move(self, job_id: str, position: int) -> None:
+        """Move a queued job to ``position`` (0 = runs next) among the queued jobs."""
+        if self._engine_call("reordering the queue", "move", job_id, position) is not False:
+            self.order_changed.emit()
+
+    @Slot(bool)
+    def set_paused(self, paused: bool) -> None:
+        if self.engine is None:
+            return
+        if paused:
+            self._engine_call("pausing the queue", "pause")
+        else:
+            self._engine_call("resuming the queue", "resume")
+        self.paused_changed.emit(bool(self.engine.paused))
+
+    @Slot()
+    def pause(self) -> None:
+        self.set_paused(True)
+
+    @Slot()
+    def resume(self) -> None:
+        self.set_paused(False)
+
+    def _engine_call(self, what: str, method: str, *args: Any) -> Any:
+        if self.engine is None:
+            self.error.emit("The job engine is still starting. Try again in a moment.")
+            return False
+        return self._call(what, getattr(self.engine, method), *args)
+
+    # -- settings and key ----------------------------------------------------------------------
+    @Slot(str, str)
+    def check_key(self, base_url: str, key: str) -> None:
+        self.spawn(self._check_key(base_url, key), "checking the key")
+
+    async def _check_key(self, base_url: str, key: str) -> None:
+        try:
+            ok, balance = await self._key_checker(base_url, key)
+        except Exception as exc:  # noqa: BLE001 - the dialog shows it next to the button
+            self.key_checked.emit(False, 0.0, user_message(exc, "checking the key"))
+            return
+        if ok:
+            self.key_checked.emit(True, balance, f"Key accepted. Balance: ${balance:,.2f}")
+        else:
+            self.key_checked.emit(False, 0.0, "The key was rejected. Check that it was copied completely.")
+
+    def save_settings(self, save: Callable[[], Any], *, then: Callable[[], Any] | None = None) -> None:
+        """Run a blocking save (settings file, keyring) in a worker thread, then ``then`` here."""
+        self.spawn(self._save(save, then), "saving the settings")
+
+    async def _save(self, save: Callable[[], Any], then: Callable[[], Any] | None) -> None:
+        await asyncio.to_thread(save)
+        if then is not None:
+            result = then()
+            if asyncio.iscoroutine(result):
+                await result
+        self.settings_saved.emit()
+
+    def set_max_in_flight(self, value: int) -> None:
+        self._engine_call("changing tasks in flight", "set_max_in_flight", value)
+
+    # -- shutdown ------------------------------------------------------------------------------
+    async def shutdown(self) -> None:
+        """Cancel our tasks and stop the engine (it leaves every job resumable)."""
+        self._closing = True
+        self._counts_timer.stop()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self.engine is not None:
+            try:
+                await self.engine.stop()
+            except Exception as exc:  # noqa: BLE001 - quitting anyway; log it
+                log.warning("engine stop failed: %s", exc)

@@ -1,0 +1,261 @@
+"""The controller: engine callbacks become signals, actions reach the engine, errors become
+one message, tasks are owned and cancelled. A fake engine keeps these fast and exact."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import qasync
+
+from seedance_desktop.api.errors import AuthenticationError
+from seedance_desktop.core.job import IllegalTransition, InputFile, Job, JobState
+from seedance_desktop.ui.controller import Controller, summarize_counts, user_message
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.jobs: dict[str, Job] = {}
+
+    def get(self, job_id: str) -> Job:
+        return self.jobs[job_id]
+
+    def count_by_state(self) -> dict[JobState, int]:
+        counts: dict[JobState, int] = {}
+        for job in self.jobs.values():
+            counts[job.state] = counts.get(job.state, 0) + 1
+        return counts
+
+
+class FakeEngine:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.listeners: list[Any] = []
+        self.paused = False
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.started = self.stopped = False
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def add_listener(self, callback: Any) -> None:
+        self.listeners.append(callback)
+
+    def emit(self, job: Job) -> None:
+        self.store.jobs[job.id] = job
+        for callback in self.listeners:
+            callback(job)
+
+    def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> Job:
+        job = Job(model=model, request=request, inputs=inputs)
+        self.store.jobs[job.id] = job
+        return job
+
+    def _copy(self, job_id: str, **changes: Any) -> Job:
+        old = self.store.jobs[job_id]
+        job = replace(old, id=f"{job_id}-again", state=JobState.QUEUED, attempt_of=job_id, **changes)
+        self.store.jobs[job.id] = job
+        return job
+
+    def retry(self, job_id: str) -> Job:
+        self.calls.append(("retry", (job_id,)))
+        if self.store.jobs[job_id].state != JobState.FAILED:
+            raise IllegalTransition(job_id, self.store.jobs[job_id].state, JobState.QUEUED)
+        return self._copy(job_id)
+
+    def submit_again(self, job_id: str) -> Job:
+        return self._copy(job_id)
+
+    def rerun_with_new_seed(self, job_id: str) -> Job:
+        return self._copy(job_id, request={**self.store.jobs[job_id].request, "seed": 7})
+
+    def recipe(self, job_id: str) -> tuple[str, dict[str, Any], list[InputFile]]:
+        job = self.store.jobs[job_id]
+        return job.model, dict(job.request), list(job.inputs)
+
+    def remove(self, job_id: str) -> None:
+        del self.store.jobs[job_id]
+
+    def move(self, job_id: str, position: int) -> None:
+        self.calls.append(("move", (job_id, position)))
+
+    def pause(self, reason: str | None = None) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    def cancel(self, job_id: str) -> Job:
+        job = replace(self.store.jobs[job_id], state=JobState.CANCELLED)
+        self.store.jobs[job_id] = job
+        return job
+
+
+@pytest.fixture
+def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    event_loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(event_loop)
+    try:
+        yield event_loop
+    finally:
+        event_loop.close()
+        asyncio.set_event_loop(None)
+
+
+def drive(loop: asyncio.AbstractEventLoop, signal: Any, action: Any, timeout: float = 5.0) -> tuple[Any, ...]:
+    """Trigger ``action`` and run the (qasync) loop until ``signal`` fires; return its args.
+
+    ``qtbot.waitSignal`` spins Qt but asyncio sees no *running* loop, so coroutines that use
+    ``asyncio.to_thread`` or ``get_running_loop`` need the loop driven like this."""
+    future: asyncio.Future[tuple[Any, ...]] = loop.create_future()
+
+    def fire(*args: Any) -> None:
+        if not future.done():
+            future.set_result(args)
+
+    signal.connect(fire)
+    try:
+        action()
+        return loop.run_until_complete(asyncio.wait_for(future, timeout))
+    finally:
+        signal.disconnect(fire)
+
+
+@pytest.fixture
+def parts(loop: asyncio.AbstractEventLoop) -> tuple[Controller, FakeEngine, FakeStore]:
+    store = FakeStore()
+    engine = FakeEngine(store)
+    return Controller(store, engine, demo=True), engine, store
+
+
+def test_summarize_counts_and_messages() -> None:
+    counts = summarize_counts({JobState.QUEUED: 2, JobState.PROCESSING: 1, JobState.DOWNLOADING: 1,
+                               JobState.DONE: 5, JobState.OUTCOME_UNKNOWN: 1, JobState.FAILED: 2})
+    assert counts == {"queued": 2, "running": 2, "done": 5, "failed": 3}
+    assert user_message(AuthenticationError()).startswith("The API key was rejected")
+    assert user_message(ValueError("boom"), "saving the settings") == "Saving the settings failed: boom"
+
+
+def test_start_emits_mode_counts_and_started(qtbot: Any, loop: asyncio.AbstractEventLoop, parts: Any) -> None:
+    controller, engine, store = parts
+    modes: list[str] = []
+    controller.mode_changed.connect(modes.append)
+    with qtbot.waitSignals([controller.started, controller.counts_changed], timeout=3000):
+        controller.start()
+    assert engine.started and modes == ["Demo"]
+    loop.run_until_complete(controller.shutdown())
+    assert engine.stopped
+
+
+def test_engine_callbacks_become_signals_and_latest_job_is_kept(qtbot: Any, parts: Any) -> None:
+    controller, engine, store = parts
+    with qtbot.waitSignal(controller.job_added) as added:
+        controller.submit("bytedance/seedance-2.0-fast-v2v", {"prompt": "x"}, [])
+    job_id = added.args[0]
+    changed: list[str] = []
+    finished: list[str] = []
+    controller.job_changed.connect(changed.append)
+    controller.job_finished.connect(finished.append)
+    downloading = replace(store.jobs[job_id], state=JobState.DOWNLOADING, progress=0.5)
+    engine.emit(downloading)
+    assert controller.job(job_id).progress == 0.5  # transient progress survives for the model
+    engine.emit(replace(downloading, state=JobState.DONE, progress=None))
+    engine.emit(replace(downloading, state=JobState.DONE, progress=None))
+    assert changed == [job_id] * 3 and finished == [job_id]
+    with qtbot.waitSignal(controller.counts_changed) as counts:
+        pass
+    assert counts.args[0]["done"] == 1
+
+
+def test_queue_actions_reach_the_engine(qtbot: Any, parts: Any) -> None:
+    controller, engine, store = parts
+    failed = Job(id="f", state=JobState.FAILED, request={"prompt": "p", "seed": 1})
+    store.jobs["f"] = failed
+    with qtbot.waitSignal(controller.job_added) as added:
+        controller.retry("f")
+    assert added.args == ["f-again"] and store.jobs["f-again"].attempt_of == "f"
+    with qtbot.waitSignal(controller.recipe_ready) as recipe:
+        controller.duplicate("f")
+    assert recipe.args[0] == failed.model and recipe.args[1] == {"prompt": "p", "seed": 1}
+    with qtbot.waitSignal(controller.order_changed):
+        controller.move("f-again", 0)
+    assert ("move", ("f-again", 0)) in engine.calls
+    with qtbot.waitSignal(controller.paused_changed) as paused:
+        controller.pause()
+    assert paused.args == [True] and engine.paused
+    controller.resume()
+    assert not engine.paused
+    with qtbot.waitSignal(controller.job_removed) as removed:
+        controller.remove("f-again")
+    assert removed.args == ["f-again"] and "f-again" not in store.jobs
+
+
+def test_refused_action_becomes_one_error_message(qtbot: Any, parts: Any) -> None:
+    controller, engine, store = parts
+    store.jobs["d"] = Job(id="d", state=JobState.DONE)
+    with qtbot.waitSignal(controller.error) as error:
+        controller.retry("d")
+    assert "job d: done -> queued is not allowed" in error.args[0]
+
+
+def test_failing_task_is_routed_to_error_and_tasks_are_cancelled_on_shutdown(
+    qtbot: Any, loop: asyncio.AbstractEventLoop, parts: Any
+) -> None:
+    controller, engine, store = parts
+
+    async def boom() -> None:
+        raise AuthenticationError()
+
+    never = asyncio.Event()
+    with qtbot.waitSignal(controller.error) as error:
+        controller.spawn(boom(), "fetching the balance")
+    assert error.args[0].startswith("The API key was rejected")
+    pending = controller.spawn(never.wait(), "waiting")
+    assert pending in controller.tasks
+    loop.run_until_complete(controller.shutdown())
+    assert pending.cancelled() and not controller.tasks
+    assert controller.spawn(never.wait(), "late") is None  # no new work while quitting
+
+
+def test_check_key_reports_ok_balance_and_failures(qtbot: Any, loop: asyncio.AbstractEventLoop) -> None:
+    async def checker(base_url: str, key: str) -> tuple[bool, float]:
+        if key == "bad":
+            return False, 0.0
+        if key == "down":
+            raise AuthenticationError()
+        return True, 12.34
+
+    controller = Controller(FakeStore(), key_checker=checker)
+    result = drive(loop, controller.key_checked, lambda: controller.check_key("https://api.example", "good"))
+    assert result == (True, 12.34, "Key accepted. Balance: $12.34")
+    result = drive(loop, controller.key_checked, lambda: controller.check_key("https://api.example", "bad"))
+    assert result[0] is False and "rejected" in result[2]
+    result = drive(loop, controller.key_checked, lambda: controller.check_key("https://api.example", "down"))
+    assert result[0] is False and result[2].startswith("The API key was rejected")
+
+
+def test_save_settings_runs_in_a_worker_thread(qtbot: Any, loop: asyncio.AbstractEventLoop) -> None:
+    import threading
+
+    controller = Controller(FakeStore())
+    seen: list[bool] = []
+    after: list[bool] = []
+    main = threading.get_ident()
+    drive(loop, controller.settings_saved,
+          lambda: controller.save_settings(lambda: seen.append(threading.get_ident() != main),
+                                           then=lambda: after.append(threading.get_ident() == main)))
+    assert seen == [True] and after == [True]
+
+
+def test_account_mode_shows_balance(qtbot: Any, loop: asyncio.AbstractEventLoop) -> None:
+    async def balance() -> float:
+        return 12.345
+
+    controller = Controller(FakeStore(), demo=False, balance=balance)
+    assert drive(loop, controller.mode_changed, controller.refresh_mode) == ("Account · $12.35",)
