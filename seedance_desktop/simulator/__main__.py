@@ -1,0 +1,113 @@
+"""``python -m seedance_desktop.simulator``: serve a local Modellix-compatible API.
+
+Prints ``SIMULATOR_URL=...`` and ``SIMULATOR_KEY=...`` on stdout (then nothing else), serves until
+SIGTERM/SIGINT, and removes its temporary data directory on the way out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from seedance_desktop.simulator.faults import Fault
+from seedance_desktop.simulator.launcher import KEY_PREFIX, URL_PREFIX, start_site, stop_site
+from seedance_desktop.simulator.server import Simulator, SimulatorConfig
+
+_EPILOG = """\
+fault syntax (repeat --fault for several):
+  ENDPOINT:OPTION=VALUE,...   endpoints: submit task upload files_list files_delete validate
+                              balance models result uploaded any
+  options: status=N (JSON error envelope), html=N (HTML error page), kind=KIND or a bare KIND
+           (status html_status slow drop malformed_json truncate fail_task expire_result),
+           retry_after=S, reset=S (X-RateLimit-Reset = now+S), limit=N, remaining=N,
+           delay=S, times=N (-1 = forever), message=TEXT, after_bytes=N, create_task=true|false
+examples:
+  --fault "submit:status=429,retry_after=2,times=3"
+  --fault "task:html=502"          --fault "submit:drop"
+  --fault "result:truncate,after_bytes=100000"   --fault "submit:fail_task,message=Face detected"
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m seedance_desktop.simulator",
+        description="A local, simulated Modellix API for Seedance Desktop's demo mode and tests. "
+                    "It accepts the same requests as api.modellix.ai and returns real (but "
+                    "obviously simulated) H.264 videos made from your reference clip.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
+    parser.add_argument("--key", help="API key clients must send as 'Authorization: Bearer KEY' "
+                                      "(default: a random key, printed on start)")
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="simulated seconds per real second; 60 = a simulated minute per second")
+    parser.add_argument("--pending-seconds", type=float, default=2.0,
+                        help="simulated seconds a task stays pending (default 2)")
+    parser.add_argument("--processing-seconds", type=float, nargs=2, metavar=("MIN", "MAX"),
+                        default=(30.0, 90.0), help="simulated processing time range (default 30 90)")
+    parser.add_argument("--balance", type=float, default=100.0, help="starting balance in USD (default 100)")
+    parser.add_argument("--concurrent-limit", type=int, default=None,
+                        help="answer 429 'Concurrent limit exceeded' beyond N unfinished tasks")
+    parser.add_argument("--upload-quota", type=int, default=10, help="files kept before uploads get 429")
+    parser.add_argument("--random-seeds", action="store_true",
+                        help="seed -1 draws a random seed per task (default: renders as seed 0, cacheable)")
+    parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                        help="inject a fault (see below); repeatable")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="keep uploads and renders here (default: a temp dir removed on exit)")
+    parser.add_argument("--access-log", action="store_true", help="log every request on stderr")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
+    config = SimulatorConfig(
+        time_scale=args.time_scale, pending_seconds=args.pending_seconds,
+        processing_seconds=tuple(args.processing_seconds), balance=args.balance,
+        concurrent_limit=args.concurrent_limit, upload_quota=args.upload_quota,
+        random_seeds=args.random_seeds, data_dir=args.data_dir,
+        faults=tuple(Fault.parse(text) for text in args.fault),
+    )
+    if args.key:
+        config.api_key = args.key
+    return config
+
+
+async def serve(config: SimulatorConfig, host: str, port: int, access_log: bool) -> None:
+    sim = Simulator(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: fall back to signal.signal
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
+    try:
+        runner, url = await start_site(sim, host, port, access_log=access_log)
+        try:
+            print(f"{URL_PREFIX}{url}", flush=True)
+            print(f"{KEY_PREFIX}{sim.api_key}", flush=True)
+            await stop.wait()
+        finally:
+            await stop_site(sim, runner)
+    finally:
+        await asyncio.to_thread(sim.close)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    asyncio.run(serve(config, args.host, args.port, args.access_log))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Run the simulator in-process on a background thread, or as a child process.
+
+* :class:`SimulatorThread` -- tests: an aiohttp server on 127.0.0.1:0 with its own asyncio loop on
+  its own thread; the test thread talks to it over real loopback HTTP and pokes its state
+  (``.simulator``) directly.
+* :class:`SimulatorProcess` -- demo mode (the desktop app and ``cli --demo``): ``python -m
+  seedance_desktop.simulator --port 0`` as a child, its URL and key read from the first two lines
+  of its stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from types import TracebackType
+
+from aiohttp import web
+
+from seedance_desktop.simulator.server import Simulator, SimulatorConfig
+
+URL_PREFIX = "SIMULATOR_URL="
+KEY_PREFIX = "SIMULATOR_KEY="
+
+
+async def start_site(sim: Simulator, host: str = "127.0.0.1", port: int = 0,
+                     access_log: bool = False) -> tuple[web.AppRunner, str]:
+    """Start serving ``sim.app``; return the runner and the base URL with the real port."""
+    kwargs = {} if access_log else {"access_log": None}
+    runner = web.AppRunner(sim.app, handle_signals=False, shutdown_timeout=1.0, **kwargs)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_host, bound_port = runner.addresses[0][:2]
+    shown = host if host not in ("0.0.0.0", "") else bound_host
+    return runner, f"http://{shown}:{bound_port}"
+
+
+async def stop_site(sim: Simulator, runner: web.AppRunner) -> None:
+    sim.stopping.set()  # wakes SLOW faults so shutdown does not wait for them
+    await runner.cleanup()
+
+
+class SimulatorThread:
+    """An in-process simulator on a background thread (context manager)."""
+
+    def __init__(self, config: SimulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config or SimulatorConfig()
+        self._host, self._port = host, port
+        self.simulator: Simulator | None = None
+        self.base_url = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def api_key(self) -> str:
+        return self.config.api_key
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        assert self._loop is not None, "not started"
+        return self._loop
+
+    def start(self, timeout: float = 15.0) -> "SimulatorThread":
+        self._thread = threading.Thread(target=self._run, name="seedance-simulator", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the simulator did not start in time")
+        if self._error is not None:
+            self._thread.join()
+            raise RuntimeError(f"the simulator failed to start: {self._error}") from self._error
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            asyncio.set_event_loop(loop)
+            self.simulator = Simulator(self.config)
+            self._runner, self.base_url = loop.run_until_complete(
+                start_site(self.simulator, self._host, self._port)
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported to start()
+            self._error = exc
+            if self.simulator is not None:
+                self.simulator.close()
+            loop.close()
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(stop_site(self.simulator, self._runner))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+            self.simulator.close()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop serving, wait for the thread, remove the simulator's files. Idempotent."""
+        thread, loop = self._thread, self._loop
+        if thread is None or loop is None:
+            return
+        self._thread = None
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        if thread.is_alive():
+            raise RuntimeError("the simulator thread did not stop")
+
+    def __enter__(self) -> "SimulatorThread":
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+class SimulatorProcess:
+    """``python -m seedance_desktop.simulator`` as a child process (context manager)."""
+
+    def __init__(self, extra_args: Sequence[str] = (), *, python: str = sys.executable,
+                 startup_timeout: float = 20.0, stderr: int | None = subprocess.DEVNULL) -> None:
+        self.extra_args = tuple(extra_args)
+        self._python = python
+        self._timeout = startup_timeout
+        self._stderr = stderr
+        self.process: subprocess.Popen[str] | None = None
+        self._pump: threading.Thread | None = None
+        self.base_url = ""
+        self.api_key = ""
+
+    def start(self) -> "SimulatorProcess":
+        args = [self._python, "-m", "seedance_desktop.simulator", "--port", "0", *self.extra_args]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+                                        stdin=subprocess.DEVNULL)
+        lines: queue.Queue[str | None] = queue.Queue()
+        stdout = self.process.stdout
+        assert stdout is not None
+
+        def pump() -> None:
+            # Keep draining stdout for the child's whole life so it can never block on a full pipe.
+            for line in stdout:
+                lines.put(line)
+            lines.put(None)
+
+        self._pump = threading.Thread(target=pump, name="simulator-stdout", daemon=True)
+        self._pump.start()
+        try:
+            while not (self.base_url and self.api_key):
+                line = lines.get(timeout=self._timeout)
+                if line is None:
+                    raise RuntimeError(f"the simulator exited early (code {self.process.wait()})")
+                line = line.strip()
+                if line.startswith(URL_PREFIX):
+                    self.base_url = line[len(URL_PREFIX):]
+                elif line.startswith(KEY_PREFIX):
+                    self.api_key = line[len(KEY_PREFIX):]
+        except queue.Empty:
+            self.stop()
+            raise RuntimeError("the simulator did not print its URL in time") from None
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout)
+        if self._pump is not None:
+            self._pump.join(timeout)  # ends at EOF, now that the child is gone
+            self._pump = None
+        if process.stdout is not None:
+            process.stdout.close()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def __enter__(self) -> "SimulatorProcess":
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

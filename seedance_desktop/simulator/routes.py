@@ -1,0 +1,335 @@
+"""The HTTP surface: exactly the endpoints of SPEC section 1, plus the file host.
+
+Every handler goes through :func:`_endpoint`, which counts the request, applies any injected
+fault for that endpoint and checks the Bearer key (file downloads are public, as a CDN's are).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import mimetypes
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from seedance_desktop.simulator.faults import Fault, FaultKind
+from seedance_desktop.simulator.files import (
+    RESULT_NAMES, check_signature, drop_connection, result_url, safe_unlink, serve_file,
+)
+from seedance_desktop.simulator.state import FileRecord, TaskRecord
+from seedance_desktop.simulator.validation import SIM_MODELS, BodyError, validate_body
+
+if TYPE_CHECKING:
+    from seedance_desktop.simulator.server import Simulator
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_STATUS_TEXT = {
+    400: "Invalid parameters", 401: "Unauthorized", 402: "Insufficient balance", 403: "Forbidden",
+    404: "Not found", 408: "Request timeout", 410: "Gone", 413: "Payload too large",
+    429: "Rate limit exceeded", 500: "Internal server error", 502: "Bad gateway",
+    503: "Service temporarily unavailable", 504: "Gateway timeout",
+}
+_HTML = ("<!DOCTYPE html><html><head><title>{status} {text}</title></head><body><center>"
+         "<h1>{status} {text}</h1></center><hr><center>nginx</center></body></html>\n")
+_BROKEN_JSON = '{"code":0,"message":"success","data":{"status":"pend'
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def envelope(data: dict[str, Any]) -> web.Response:
+    return web.json_response({"code": 0, "message": "success", "data": data})
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"code": status, "message": message}, status=status, headers=headers)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+class Routes:
+    def __init__(self, sim: "Simulator") -> None:
+        self.sim = sim
+
+    # --- the wrapper every endpoint goes through --------------------------------------------
+
+    def endpoint(self, name: str, handler: Handler, *, public: bool = False) -> Handler:
+        sim = self.sim
+
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            sim.counters.hit(name)
+            fault = sim.faults.take(name)
+            if fault is not None:
+                early = await self._fault_before(request, name, fault)
+                if early is not None:
+                    return early
+            if not public:
+                auth = request.headers.get("Authorization", "")
+                scheme, _, key = auth.partition(" ")
+                if scheme.lower() != "bearer" or not secrets.compare_digest(key.strip(), sim.api_key):
+                    return error(401, "Unauthorized: missing or invalid API key")
+            response = await handler(request)
+            if fault is not None:
+                return await self._fault_after(request, fault, response)
+            return response
+
+        return wrapped
+
+    async def _fault_before(self, request: web.Request, name: str, fault: Fault) -> web.StreamResponse | None:
+        if fault.kind is FaultKind.STATUS:
+            text = fault.message or _STATUS_TEXT.get(fault.status, "Error")
+            if fault.status == 429 and not fault.message:
+                text = "Rate limit exceeded: too many requests, slow down"
+            return error(fault.status, text, fault.response_headers())
+        if fault.kind is FaultKind.HTML_STATUS:
+            text = _STATUS_TEXT.get(fault.status, "Error")
+            return web.Response(status=fault.status, text=_HTML.format(status=fault.status, text=text),
+                                content_type="text/html", headers=fault.response_headers())
+        if fault.kind is FaultKind.DROP and not (name == "submit" and fault.create_task):
+            await request.read()
+            drop_connection(request)
+            return web.Response(status=204)  # never reaches the peer
+        if fault.kind is FaultKind.SLOW and name == "submit" and not fault.create_task:
+            await self._sleep(fault.delay)
+        return None
+
+    async def _fault_after(self, request: web.Request, fault: Fault, response: web.StreamResponse) -> web.StreamResponse:
+        if fault.kind is FaultKind.SLOW and fault.create_task or fault.kind is FaultKind.SLOW and request.method == "GET":
+            await self._sleep(fault.delay)
+        elif fault.kind is FaultKind.DROP:
+            drop_connection(request)
+        elif fault.kind is FaultKind.MALFORMED_JSON:
+            return web.Response(status=200, text=_BROKEN_JSON, content_type="application/json")
+        return response
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake up when the server stops so shutdown never waits for a SLOW fault."""
+        try:
+            await asyncio.wait_for(self.sim.stopping.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    # --- tasks ------------------------------------------------------------------------------
+
+    async def submit(self, request: web.Request) -> web.StreamResponse:
+        sim = self.sim
+        slug = request.match_info["slug"]
+        model = SIM_MODELS.get(slug)
+        if model is None:
+            return error(404, f"Not found: model 'bytedance/{slug}' not found")
+        raw = await request.read()
+        try:
+            payload = json.loads(raw) if raw else None
+        except (UnicodeDecodeError, ValueError):
+            return error(400, "Invalid parameters: request body is not valid JSON")
+        try:
+            body = validate_body(model, payload)
+        except BodyError as exc:
+            return error(400, str(exc))
+        limit = sim.config.concurrent_limit
+        if limit is not None and sim.unfinished_count() >= limit:
+            return error(429, f"Concurrent limit exceeded: at most {limit} tasks may run at once")
+        cost = sim.price(body)
+        if sim.balance < cost:
+            return error(402, f"Insufficient balance: this task costs ${cost:.2f}, the balance is ${sim.balance:.2f}")
+        record = sim.create_task(model, body)
+        return envelope({
+            "status": "pending", "task_id": record.task_id, "model_id": model.slug,
+            "get_result": {"method": "GET", "url": f"{_origin(request)}/api/v1/tasks/{record.task_id}"},
+        })
+
+    async def get_task(self, request: web.Request) -> web.StreamResponse:
+        sim = self.sim
+        task_id = request.match_info["task_id"]
+        record = sim.task(task_id)
+        if record is None:
+            return error(404, f"Not found: task '{task_id}' not found")
+        with sim.lock:
+            return envelope(self._task_data(request, record))
+
+    def _task_data(self, request: web.Request, record: TaskRecord) -> dict[str, Any]:
+        sim = self.sim
+        data: dict[str, Any] = {
+            "status": record.status, "task_id": record.task_id, "model_id": record.model_slug,
+            "duration": record.processing_ms(sim.clock),
+        }
+        if record.status == "failed":
+            data["error"] = {"code": "TaskFailed", "message": record.fail_reason or "the task failed"}
+        if record.status != "success" or record.render is None:
+            return data
+        expires = int(sim.clock.now() + sim.config.result_ttl_seconds)
+        origin = _origin(request)
+
+        def url(name: str) -> str:
+            return result_url(origin, sim.secret, record.task_id, name, expires, record.url_generation)
+
+        resources: list[dict[str, Any]] = [{
+            "url": url("output.mp4"), "type": "video", "width": record.render.width,
+            "height": record.render.height, "format": "mp4", "role": "primary",
+        }]
+        if record.render.last_frame_path is not None:
+            resources.append({"url": url("last.png"), "type": "image", "format": "png"})
+        finished = record.finished_at or sim.clock.real()
+        data["result"] = {
+            "resources": resources,
+            "metadata": {"request_id": record.request_id, "seed": record.effective_seed},
+            "extensions": {"submit_time": _iso(record.submitted_at), "end_time": _iso(finished)},
+        }
+        data["billing"] = {"amount": record.amount}
+        return data
+
+    # --- result and uploaded file downloads (public, like a CDN) ----------------------------
+
+    async def result_file(self, request: web.Request) -> web.StreamResponse:
+        sim = self.sim
+        task_id, name = request.match_info["task_id"], request.match_info["name"]
+        record = sim.task(task_id)
+        if record is None or name not in RESULT_NAMES or record.render is None:
+            return error(404, "Not found: no such result file")
+        try:
+            expires = int(request.query.get("expires", ""))
+        except ValueError:
+            return error(403, "Forbidden: the result URL is not signed")
+        expire_fault = sim.faults.take("result", (FaultKind.EXPIRE_RESULT,))
+        with sim.lock:
+            verdict = check_signature(sim.secret, task_id, name, expires,
+                                      request.query.get("signature", ""), record.url_generation)
+            if expire_fault is not None and verdict == "ok":
+                record.url_generation += 1  # every URL handed out so far is now retired
+        if expire_fault is not None:
+            status = expire_fault.status if expire_fault.status in (403, 410) else 410
+            return error(status, "Gone: the result URL has expired; fetch the task again for a new one")
+        if verdict == "retired":
+            return error(410, "Gone: the result URL has expired; fetch the task again for a new one")
+        if verdict != "ok":
+            return error(403, "Forbidden: invalid signature")
+        if sim.clock.now() > expires:
+            return error(410, "Gone: the result URL has expired; fetch the task again for a new one")
+        if name == "output.mp4":
+            path, sha = record.render.video_path, record.render.sha256
+        else:
+            assert record.render.last_frame_path is not None
+            path, sha = record.render.last_frame_path, None
+        truncate = sim.faults.take("result", (FaultKind.TRUNCATE,))
+        return await serve_file(request, path, RESULT_NAMES[name], sha, truncate)
+
+    async def uploaded_file(self, request: web.Request) -> web.StreamResponse:
+        record = self.sim.files().get(request.match_info["file_id"])
+        if record is None or record.filename != request.match_info["name"]:
+            return error(404, "Not found: no such file")
+        return await serve_file(request, record.path, record.content_type, record.sha256)
+
+    # --- File API ---------------------------------------------------------------------------
+
+    async def upload(self, request: web.Request) -> web.StreamResponse:
+        sim = self.sim
+        if not request.content_type.startswith("multipart/"):
+            return error(400, "Invalid parameters: send multipart/form-data with a 'file' field")
+        if len(sim.files()) >= sim.config.upload_quota:
+            return error(429, f"File quota exceeded: at most {sim.config.upload_quota} files; delete old files first")
+        reader = await request.multipart()
+        async for part in reader:
+            if getattr(part, "name", None) != "file":
+                continue
+            filename = _SAFE_NAME.sub("_", part.filename or "upload.bin").strip("._") or "upload.bin"
+            file_id = "file-" + secrets.token_hex(8)
+            folder = sim.data_dir / "uploads" / file_id
+            folder.mkdir(parents=True)
+            path = folder / filename
+            digest, size = hashlib.sha256(), 0
+            with path.open("wb") as handle:
+                while chunk := await part.read_chunk(256 * 1024):  # type: ignore[union-attr]
+                    size += len(chunk)
+                    if size > sim.config.upload_max_bytes:
+                        break
+                    digest.update(chunk)
+                    handle.write(chunk)
+            if size > sim.config.upload_max_bytes:
+                safe_unlink(path)
+                folder.rmdir()
+                return error(413, f"File too large: at most {sim.config.upload_max_bytes} bytes (16 MiB) per file")
+            if size == 0:
+                safe_unlink(path)
+                folder.rmdir()
+                return error(400, "Invalid parameters: parameter 'file' is empty")
+            content_type = part.headers.get("Content-Type") or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+            if content_type == "application/octet-stream":
+                content_type = mimetypes.guess_type(filename)[0] or content_type
+            kind = content_type.split("/")[0] if content_type.split("/")[0] in ("video", "image", "audio") else "other"
+            record = FileRecord(file_id, filename, content_type, size, path, digest.hexdigest(),
+                                sim.clock.real(), kind)
+            sim.add_file(record)
+            return envelope(self._file_data(request, record))
+        return error(400, "Invalid parameters: parameter 'file' is required")
+
+    def _file_data(self, request: web.Request, record: FileRecord) -> dict[str, Any]:
+        return {
+            "file_id": record.file_id, "type": record.kind, "url": _origin(request) + record.url_path(),
+            "filename": record.filename, "size": record.size, "created_at": _iso(record.created_at),
+        }
+
+    async def list_files(self, request: web.Request) -> web.StreamResponse:
+        files = sorted(self.sim.files().values(), key=lambda r: r.created_at)
+        return envelope({"files": [self._file_data(request, r) for r in files], "total": len(files)})
+
+    async def delete_file(self, request: web.Request) -> web.StreamResponse:
+        file_id = request.match_info["file_id"]
+        if self.sim.remove_file(file_id) is None:
+            return error(404, f"Not found: file '{file_id}' not found")
+        return envelope({"file_id": file_id, "deleted": True})
+
+    # --- account ------------------------------------------------------------------------------
+
+    async def validate(self, request: web.Request) -> web.StreamResponse:
+        return envelope({"is_valid": True})
+
+    async def balance(self, request: web.Request) -> web.StreamResponse:
+        return envelope({"balance": self.sim.balance, "currency": "USD"})
+
+    async def models(self, request: web.Request) -> web.StreamResponse:
+        return envelope({"models": [
+            {"slug": m.slug, "type": m.model_type, "description": m.description,
+             "docs_url": f"https://www.modellix.ai/models/{m.slug}"}
+            for m in SIM_MODELS.values()
+        ]})
+
+
+@web.middleware
+async def _envelope_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Unknown paths and methods answer with the service's JSON envelope, not aiohttp's text."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error(exc.status, f"{_STATUS_TEXT.get(exc.status, exc.reason)}: {request.method} {request.path}")
+
+
+def build_app(sim: "Simulator") -> web.Application:
+    routes = Routes(sim)
+    ep = routes.endpoint
+    # 64 MiB: the documented limit of a whole request body (SPEC 3).
+    app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[_envelope_errors])
+    app.router.add_post("/api/v1/bytedance/{slug}/async", ep("submit", routes.submit))
+    app.router.add_post("/api/v1/bytedance/{slug}", ep("submit", routes.submit))
+    app.router.add_get("/api/v1/tasks/{task_id}", ep("task", routes.get_task))
+    app.router.add_post("/api/v1/media/files", ep("upload", routes.upload))
+    app.router.add_get("/api/v1/media/files", ep("files_list", routes.list_files))
+    app.router.add_delete("/api/v1/media/files/{file_id}", ep("files_delete", routes.delete_file))
+    app.router.add_get("/api/v1/apikey/validate", ep("validate", routes.validate))
+    app.router.add_get("/api/v1/team/balance", ep("balance", routes.balance))
+    app.router.add_get("/api/v1/models", ep("models", routes.models))
+    app.router.add_get("/files/results/{task_id}/{name}", ep("result", routes.result_file, public=True))
+    app.router.add_get("/files/uploads/{file_id}/{name}", ep("uploaded", routes.uploaded_file, public=True))
+    return app
