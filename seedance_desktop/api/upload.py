@@ -87,6 +87,7 @@ class _ProgressReader:
         self._cancel = cancel
         self._sent = 0
         self._last_report = 0.0
+        self._last_value = -1
 
     def fileno(self) -> int:
         return self._raw.fileno()
@@ -106,9 +107,11 @@ class _ProgressReader:
         self._sent += len(chunk)
         if self._progress is not None:
             now = time.monotonic()
-            if now - self._last_report >= _PROGRESS_INTERVAL or not chunk or self._sent >= self._total:
-                self._last_report = now
-                self._progress(min(self._sent, self._total), self._total)
+            done = min(self._sent, self._total)
+            final = done >= self._total
+            if done != self._last_value and (final or now - self._last_report >= _PROGRESS_INTERVAL):
+                self._last_report, self._last_value = now, done
+                self._progress(done, self._total)
         return chunk
 
 
