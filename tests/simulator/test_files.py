@@ -1,0 +1,99 @@
+"""Result downloads: Range, ETag, If-Range, Last-Modified, and signed URLs that expire."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import httpx
+import pytest
+from simtest_helpers import auth, submit, upload, v2v_body, video_url, wait_final
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def result(api: httpx.Client, clip_url: str) -> tuple[str, bytes]:
+    url = video_url(wait_final(api, submit(api, v2v_body(clip_url))))
+    full = httpx.get(url)
+    assert full.status_code == 200
+    return url, full.content
+
+
+def test_full_download_headers(result: tuple[str, bytes]) -> None:
+    url, body = result
+    response = httpx.get(url, headers={"Accept-Encoding": "identity"})
+    assert response.headers["content-length"] == str(len(body))
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.headers["etag"].startswith('"')
+    assert response.headers["last-modified"].endswith("GMT")
+    assert "content-encoding" not in response.headers
+    assert body[4:8] == b"ftyp"
+
+
+def test_range_requests(result: tuple[str, bytes]) -> None:
+    url, body = result
+    size = len(body)
+    part = httpx.get(url, headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206
+    assert part.headers["content-range"] == f"bytes 100-199/{size}"
+    assert part.content == body[100:200]
+    tail = httpx.get(url, headers={"Range": f"bytes={size - 50}-"})
+    assert tail.status_code == 206 and tail.content == body[-50:]
+    suffix = httpx.get(url, headers={"Range": "bytes=-10"})
+    assert suffix.status_code == 206 and suffix.content == body[-10:]
+    beyond = httpx.get(url, headers={"Range": f"bytes={size}-"})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{size}"
+
+
+def test_if_range_and_if_none_match(result: tuple[str, bytes]) -> None:
+    url, body = result
+    head = httpx.get(url, headers={"Range": "bytes=0-0"})
+    etag, modified = head.headers["etag"], head.headers["last-modified"]
+    same = httpx.get(url, headers={"Range": "bytes=10-", "If-Range": etag})
+    assert same.status_code == 206 and same.content == body[10:]
+    by_date = httpx.get(url, headers={"Range": "bytes=10-", "If-Range": modified})
+    assert by_date.status_code == 206
+    changed = httpx.get(url, headers={"Range": "bytes=10-", "If-Range": '"something-else"'})
+    assert changed.status_code == 200 and changed.content == body
+    old_date = httpx.get(url, headers={"Range": "bytes=10-", "If-Range": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert old_date.status_code == 200
+    assert httpx.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def _with_query(url: str, **changes: str) -> str:
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    query.update(changes)
+    return urlunsplit(parts._replace(query="&".join(f"{k}={v}" for k, v in query.items())))
+
+
+def test_signature_is_checked(result: tuple[str, bytes]) -> None:
+    url, _ = result
+    assert httpx.get(_with_query(url, signature="0" * 40)).status_code == 403
+    expires = int(parse_qs(urlsplit(url).query)["expires"][0])
+    assert httpx.get(_with_query(url, expires=str(expires + 1000))).status_code == 403
+    assert httpx.get(url.split("?")[0]).status_code == 403
+    assert httpx.get(url.replace("output.mp4", "other.mp4")).status_code == 404
+
+
+def test_result_urls_expire_in_simulated_time(simulator_factory, clip: Path) -> None:  # type: ignore[no-untyped-def]
+    # 60x time: a 120 simulated-second TTL is 2 real seconds.
+    sim = simulator_factory(result_ttl_seconds=120.0)
+    with httpx.Client(base_url=sim.base_url, headers=auth(sim.api_key)) as client:
+        task_id = submit(client, v2v_body(upload(client, clip)["url"]))
+        url = video_url(wait_final(client, task_id))
+        assert httpx.get(url).status_code == 200
+        time.sleep(2.3)
+        gone = httpx.get(url)
+        assert gone.status_code == 410 and gone.json()["code"] == 410
+        fresh = video_url(client.get(f"/api/v1/tasks/{task_id}").json()["data"])
+        assert fresh != url and httpx.get(fresh).status_code == 200
+
+
+def test_default_ttl_is_seven_days(api: httpx.Client, result: tuple[str, bytes], simulator) -> None:  # type: ignore[no-untyped-def]
+    url, _ = result
+    expires = int(parse_qs(urlsplit(url).query)["expires"][0])
+    remaining = expires - simulator.simulator.clock.now()
+    assert 7 * 86400 - 120 < remaining <= 7 * 86400
