@@ -109,6 +109,19 @@ def state_text(job: Job, now: float) -> str:
     return text
 
 
+class EmptySource:
+    """No jobs: the model's source until the real store is opened."""
+
+    def list(self, states: Any = None, limit: int | None = None, offset: int = 0) -> list[Job]:
+        return []
+
+    def count(self) -> int:
+        return 0
+
+    def get(self, job_id: str) -> Job | None:
+        return None
+
+
 class QueueModel(QAbstractTableModel):
     """Jobs in store order, fetched lazily page by page."""
 
@@ -165,6 +178,18 @@ class QueueModel(QAbstractTableModel):
             self._rows[job.id] = len(self._jobs)
             self._jobs.append(job)
         self.endInsertRows()
+
+    def set_source(self, source: JobSource, lookup: Callable[[str], Job | None] | None = None) -> None:
+        """Switch to another store (the window shows before the runtime's store exists)."""
+        self.beginResetModel()
+        self._source = source
+        self._lookup = lookup or self._find
+        self._jobs, self._rows, self._thumbs = [], {}, {}
+        self._total = source.count()
+        self.endResetModel()
+
+    def set_move(self, move: Callable[[str, int], None] | None) -> None:
+        self._move = move
 
     def reload(self) -> None:
         """Re-read the store (after a reorder or bulk change), keeping as many rows loaded."""

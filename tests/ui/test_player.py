@@ -12,7 +12,9 @@ from seedance_desktop.media.synth import make_clip
 
 # Offscreen/headless noise from Qt itself: no window-system size hints, no GPU (CPU colour
 # conversion), no PulseAudio server. None of it affects what the tests check.
-pytestmark = pytest.mark.qt_log_ignore(
+# Applied per test: tests/ui/conftest.py adds an item-level qt_log_ignore that would shadow
+# a module-level one (pytest-qt reads only the closest marker).
+QT_NOISE = pytest.mark.qt_log_ignore(
     "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device"
 )
 
@@ -22,6 +24,7 @@ def short_clip(tmp_path: Path) -> Path:
     return make_clip(tmp_path / "short.mp4", duration=2.0)
 
 
+@QT_NOISE
 @pytest.mark.timeout(30)
 def test_play_file_delivers_frames_to_the_sink(qtbot: Any, short_clip: Path) -> None:
     from PySide6.QtMultimedia import QMediaPlayer
@@ -60,6 +63,7 @@ def test_play_file_delivers_frames_to_the_sink(qtbot: Any, short_clip: Path) -> 
     player.stop()
 
 
+@QT_NOISE
 def test_show_job_offers_result_and_inputs(qtbot: Any, tmp_path: Path) -> None:
     from seedance_desktop.ui.player import Player
 
@@ -82,6 +86,7 @@ def test_show_job_offers_result_and_inputs(qtbot: Any, tmp_path: Path) -> None:
     assert player.source.count() == 0
 
 
+@QT_NOISE
 def test_volume_mute_and_fullscreen_state(qtbot: Any) -> None:
     from seedance_desktop.ui.player import Player
 

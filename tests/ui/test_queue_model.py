@@ -22,7 +22,9 @@ from seedance_desktop.ui.queue_model import (
 )
 
 # The offscreen platform plugin warns that it cannot propagate size hints; harmless.
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+# Applied per test: tests/ui/conftest.py adds an item-level qt_log_ignore that would shadow
+# a module-level one (pytest-qt reads only the closest marker).
+QT_NOISE = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 
 class FakeSource:
@@ -64,6 +66,7 @@ def mixed_jobs() -> list[Job]:
     ]
 
 
+@QT_NOISE
 def test_model_contract_with_jobs_in_several_states(qtmodeltester: Any) -> None:
     model = QueueModel(FakeSource(mixed_jobs()), move=lambda job_id, pos: None, page_size=3)
     qtmodeltester.check(model, force_py=True)
@@ -76,6 +79,7 @@ def test_model_contract_with_jobs_in_several_states(qtmodeltester: Any) -> None:
     qtmodeltester.check(proxy, force_py=True)
 
 
+@QT_NOISE
 def test_display_values() -> None:
     model = QueueModel(FakeSource(mixed_jobs()))
     model.fetchMore(QModelIndex())
@@ -90,6 +94,7 @@ def test_display_values() -> None:
     assert model.data(model.index(2, 0), JobRole).id == "job00002"
 
 
+@QT_NOISE
 def test_ten_thousand_jobs_load_lazily() -> None:
     source = FakeSource([make_job(i) for i in range(10_000)])
     started = time.perf_counter()
@@ -105,6 +110,7 @@ def test_ten_thousand_jobs_load_lazily() -> None:
     assert model.data(model.index(9_999, 0), JobRole).id == "job09999"
 
 
+@QT_NOISE
 def test_view_fetches_pages_as_it_scrolls(qtbot: Any) -> None:
     from PySide6.QtWidgets import QTableView
 
@@ -121,6 +127,7 @@ def test_view_fetches_pages_as_it_scrolls(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: model.rowCount() >= 200)
 
 
+@QT_NOISE
 def test_job_changed_emits_data_changed_for_that_row_only(qtbot: Any) -> None:
     source = FakeSource(mixed_jobs())
     model = QueueModel(source)
@@ -134,6 +141,7 @@ def test_job_changed_emits_data_changed_for_that_row_only(qtbot: Any) -> None:
     model.job_changed("nope")  # unknown ids are ignored
 
 
+@QT_NOISE
 def test_job_added_and_removed() -> None:
     source = FakeSource(mixed_jobs())
     model = QueueModel(source)
@@ -146,6 +154,7 @@ def test_job_added_and_removed() -> None:
     assert model.rowCount() == 8 and model.row_of("job00099") == 7
 
 
+@QT_NOISE
 def test_filter_by_state_and_sort() -> None:
     model = QueueModel(FakeSource(mixed_jobs()))
     model.fetchMore(QModelIndex())
@@ -159,6 +168,7 @@ def test_filter_by_state_and_sort() -> None:
     assert proxy.job_at(0).id == "job00004"
 
 
+@QT_NOISE
 def test_drag_only_queued_and_drop_moves_through_callback() -> None:
     moves: list[tuple[str, int]] = []
     model = QueueModel(FakeSource(mixed_jobs()), move=lambda job_id, pos: moves.append((job_id, pos)))
@@ -175,6 +185,7 @@ def test_drag_only_queued_and_drop_moves_through_callback() -> None:
 
 # -- the panel (view + delegate + actions) -------------------------------------------------------
 
+@QT_NOISE
 def test_panel_actions_follow_selected_state_and_emit_ids(qtbot: Any) -> None:
     from seedance_desktop.ui.queue_panel import QueuePanel
 
@@ -208,6 +219,7 @@ def test_panel_actions_follow_selected_state_and_emit_ids(qtbot: Any) -> None:
     assert "Submit again…" in texts and "Re-run with new seed" in texts and "Resume queue" in texts
 
 
+@QT_NOISE
 def test_panel_filter_and_delegate_paint(qtbot: Any) -> None:
     from seedance_desktop.ui.queue_panel import QueuePanel
 

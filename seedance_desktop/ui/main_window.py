@@ -1,0 +1,240 @@
+"""The main window: a thin composition of the form, the queue panel and the player.
+
+Every part is built elsewhere and passed in (no singletons): the window only lays them out,
+connects their signals to the controller's slots, shows the status bar and remembers its
+geometry. Business rules live in the engine; I/O lives behind the controller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seedance_desktop.ui.banner import DemoBanner
+from seedance_desktop.ui.controller import Controller
+from seedance_desktop.ui.notifications import Notifier
+from seedance_desktop.ui.player import Player
+from seedance_desktop.ui.queue_panel import QueuePanel
+
+MEDIA_FILTER = "Media (*.mp4 *.mov *.m4v *.png *.jpg *.jpeg *.webp *.mp3 *.wav *.m4a);;All files (*)"
+
+
+def encode_state(data: QByteArray) -> str:
+    """Qt state blobs go into the JSON settings as base64 text (never pickled)."""
+    return bytes(data.toBase64().data()).decode("ascii")
+
+
+def decode_state(text: str) -> QByteArray:
+    return QByteArray.fromBase64(text.encode("ascii")) if text else QByteArray()
+
+
+class MainWindow(QMainWindow):
+    settings_requested = Signal()
+    first_painted = Signal()
+    close_requested = Signal()   # the app decides when to quit (after stopping the engine)
+
+    def __init__(self, controller: Controller, form: Any, panel: QueuePanel, player: Player,
+                 *, settings: Any, notifier: Notifier | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Seedance Desktop")
+        self.controller, self.form, self.panel, self.player = controller, form, panel, player
+        self.settings = settings
+        self._painted = False
+        self._allow_close = False
+
+        self.banner = DemoBanner(self)
+        self.banner.hide()
+        self.banner.settings_requested.connect(self.settings_requested)
+
+        self.right = QSplitter(Qt.Orientation.Vertical, self)
+        self.right.setObjectName("queuePlayerSplitter")
+        self.right.addWidget(panel)
+        self.right.addWidget(player)
+        self.right.setStretchFactor(0, 1)
+        self.right.setStretchFactor(1, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(form)
+        self.splitter.addWidget(self.right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.counts_label = QLabel(self)
+        self.counts_label.setAccessibleName("Job counts")
+        self.mode_label = QLabel("Starting…", self)
+        self.mode_label.setAccessibleName("Mode")
+        self.statusBar().addPermanentWidget(self.counts_label)
+        self.statusBar().addPermanentWidget(self.mode_label)
+        self.set_counts({"queued": 0, "running": 0, "done": 0, "failed": 0})
+
+        self.notifier = notifier or Notifier(self, enabled=bool(getattr(settings, "notify_on_completion", True)))
+        self._build_actions()
+        self._connect()
+        self.restore_layout()
+
+    # -- composition -----------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        self.submit_action: QAction = getattr(self.form, "submit_action", None) or QAction("Submit", self)
+        self.submit_action.setText("&Submit")
+        self.submit_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        # The form owns the action; in the menu it must work from anywhere in the window.
+        self.submit_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.add_file_action = QAction("&Add file…", self)
+        self.add_file_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.add_file_action.triggered.connect(self.add_files)
+        self.settings_action = QAction("Se&ttings…", self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.settings_requested)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        self.pause_action = QAction("&Pause queue", self)
+        self.pause_action.setCheckable(True)
+        self.pause_action.triggered.connect(self.controller.set_paused)
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.add_file_action)
+        file_menu.addAction(self.submit_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        queue_menu = self.menuBar().addMenu("&Queue")
+        queue_menu.addAction(self.pause_action)
+        queue_menu.addSeparator()
+        for name in ("play", "reveal", "retry", "submit_again", "duplicate", "rerun", "cancel", "remove"):
+            queue_menu.addAction(self.panel.actions[name])
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolBar")
+        toolbar.setMovable(False)
+        for action in (self.add_file_action, self.submit_action, self.pause_action, self.settings_action):
+            toolbar.addAction(action)
+
+    def _connect(self) -> None:
+        c, model = self.controller, self.panel.model
+        self.form.submit_requested.connect(c.submit)
+        c.job_added.connect(model.job_added)
+        c.job_changed.connect(model.job_changed)
+        c.job_removed.connect(model.job_removed)
+        c.order_changed.connect(model.reload)
+        c.recipe_ready.connect(self.form.set_recipe)
+        c.counts_changed.connect(self.set_counts)
+        c.mode_changed.connect(self.mode_label.setText)
+        c.paused_changed.connect(self._paused_changed)
+        c.error.connect(self.show_error)
+        c.job_finished.connect(self._job_finished)
+        c.job_added.connect(lambda job_id: self.statusBar().showMessage("Job added to the queue.", 4000))
+        p = self.panel
+        p.play_requested.connect(self.play_job)
+        p.retry_requested.connect(c.retry)
+        p.submit_again_requested.connect(c.submit_again)
+        p.duplicate_requested.connect(c.duplicate)
+        p.rerun_requested.connect(c.rerun_with_new_seed)
+        p.remove_requested.connect(c.remove)
+        p.cancel_requested.connect(c.cancel)
+        p.pause_requested.connect(c.set_paused)
+        p.selection_changed.connect(self._selection_changed)
+        model.set_move(c.move)
+        self.player.error.connect(self.show_error)
+
+    # -- slots -----------------------------------------------------------------------------------
+    def set_demo(self, demo: bool) -> None:
+        self.banner.setVisible(demo)
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        self.counts_label.setText(
+            f"Queued {counts.get('queued', 0)} · Running {counts.get('running', 0)} · "
+            f"Done {counts.get('done', 0)} · Failed {counts.get('failed', 0)}"
+        )
+
+    def show_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+
+    def play_job(self, job_id: str) -> None:
+        job = self.controller.job(job_id)
+        if job is not None:
+            self.player.show_job(job, autoplay=True)
+
+    def add_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add media", "", MEDIA_FILTER)
+        if paths:
+            self.form.add_media_paths(list(paths))
+
+    def _selection_changed(self, job_id: str) -> None:
+        job = self.controller.job(job_id) if job_id else None
+        if job is not None and job.video_path and job.video_path != self.player.current_file:
+            self.player.show_job(job, autoplay=False)
+
+    def _paused_changed(self, paused: bool) -> None:
+        self.panel.set_paused(paused)
+        self.pause_action.setChecked(paused)
+
+    def _job_finished(self, job_id: str) -> None:
+        job = self.controller.job(job_id)
+        prompt = (job.prompt[:60] + "…") if job and len(job.prompt) > 60 else (job.prompt if job else "")
+        self.notifier.notify("Video ready", prompt or "A generation finished.")
+
+    # -- geometry --------------------------------------------------------------------------------
+    def restore_layout(self) -> None:
+        s = self.settings
+        if getattr(s, "window_geometry", ""):
+            self.restoreGeometry(decode_state(s.window_geometry))
+        else:
+            self.resize(1280, 800)
+        if getattr(s, "window_state", ""):
+            self.restoreState(decode_state(s.window_state))
+        if getattr(s, "splitter_state", ""):
+            parts = s.splitter_state.split("|")
+            self.splitter.restoreState(decode_state(parts[0]))
+            if len(parts) > 1:
+                self.right.restoreState(decode_state(parts[1]))
+        else:
+            self.splitter.setSizes([480, 800])
+
+    def save_layout(self) -> None:
+        """Write geometry and splitter positions into the settings object (caller saves it)."""
+        s = self.settings
+        s.window_geometry = encode_state(self.saveGeometry())
+        s.window_state = encode_state(self.saveState())
+        s.splitter_state = f"{encode_state(self.splitter.saveState())}|{encode_state(self.right.saveState())}"
+
+    # -- events ----------------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
+
+    def allow_close(self) -> None:
+        """Called by the app once shutdown is done, so the next close really closes."""
+        self._allow_close = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._allow_close:
+            event.accept()
+            return
+        # Stopping the engine is async: hide now, let the app finish, then close for real.
+        self.save_layout()
+        self.player.stop()
+        event.ignore()
+        self.hide()
+        self.close_requested.emit()

@@ -1,0 +1,158 @@
+"""The main window composes the parts, wires them to the controller and remembers its layout."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtCore import QModelIndex
+from PySide6.QtGui import QKeySequence
+
+from seedance_desktop.core.job import InputFile, Job, JobState
+from seedance_desktop.ui.controller import Controller
+from seedance_desktop.ui.main_window import MainWindow, decode_state, encode_state
+from seedance_desktop.ui.player import Player
+from seedance_desktop.ui.queue_model import QueueModel
+from seedance_desktop.ui.queue_panel import QueuePanel
+from test_controller import FakeEngine, FakeStore
+
+# Applied per test: tests/ui/conftest.py adds an item-level qt_log_ignore that would shadow
+# a module-level one (pytest-qt reads only the closest marker).
+QT_NOISE = pytest.mark.qt_log_ignore(
+    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
+    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
+)
+
+
+class StoreSource(FakeStore):
+    """FakeStore that also pages like JobStore, so the queue model can read it."""
+
+    def list(self, states: Any = None, limit: int | None = None, offset: int = 0) -> list[Job]:
+        jobs = list(self.jobs.values())
+        return jobs[offset: None if limit is None else offset + limit]
+
+    def count(self) -> int:
+        return len(self.jobs)
+
+
+class FakeTray:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []
+
+    def showMessage(self, title: str, message: str, *args: Any) -> None:
+        self.messages.append((title, message))
+
+
+@pytest.fixture
+def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    event_loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(event_loop)
+    try:
+        yield event_loop
+    finally:
+        event_loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def window(qtbot: Any, loop: Any) -> Any:
+    # Built lazily inside each test: Qt's multimedia start-up noise (no PulseAudio here) is only
+    # matched by qt_log_ignore during the test call, not during fixture set-up.
+    return SimpleNamespace(build=lambda: _build(qtbot))
+
+
+def _build(qtbot: Any) -> Any:
+    from seedance_desktop.ui.notifications import Notifier
+    from seedance_desktop.ui.request_form import RequestForm
+
+    store = StoreSource()
+    engine = FakeEngine(store)
+    controller = Controller(store, engine, demo=True)
+    model = QueueModel(store, lookup=controller.job)
+    form = RequestForm()
+    settings = SimpleNamespace(window_geometry="", window_state="", splitter_state="", notify_on_completion=True)
+    tray = FakeTray()
+    win = MainWindow(controller, form, QueuePanel(model), Player(), settings=settings)
+    win.notifier = Notifier(win, tray=tray)
+    qtbot.addWidget(win)
+    return SimpleNamespace(win=win, controller=controller, engine=engine, store=store, model=model,
+                           form=form, settings=settings, tray=tray)
+
+
+@QT_NOISE
+def test_submit_from_form_adds_a_row_and_status_shows_counts(qtbot: Any, window: Any) -> None:
+    w = window.build()
+    w.win.show()
+    qtbot.waitSignal(w.win.first_painted, timeout=3000)
+    w.form.submit_requested.emit("bytedance/seedance-2.0-fast-v2v", {"prompt": "a fox", "duration": 5}, [])
+    assert w.model.rowCount() == 1
+    qtbot.waitUntil(lambda: "Queued 1" in w.win.counts_label.text(), timeout=3000)
+    w.controller.mode_changed.emit("Account · $12.34")
+    assert w.win.mode_label.text() == "Account · $12.34"
+
+
+@QT_NOISE
+def test_demo_banner_and_shortcuts(window: Any) -> None:
+    w = window.build()
+    assert w.win.banner.isHidden()
+    w.win.set_demo(True)
+    assert not w.win.banner.isHidden()
+    assert "Demo mode: outputs are simulated" in w.win.banner.label.text()
+    assert w.win.add_file_action.shortcut() == QKeySequence("Ctrl+O")
+    assert w.win.settings_action.shortcut() == QKeySequence("Ctrl+,")
+    assert w.win.quit_action.shortcut() == QKeySequence("Ctrl+Q")
+    assert QKeySequence("Ctrl+Return") in w.win.submit_action.shortcuts()
+
+
+@QT_NOISE
+def test_duplicate_fills_the_form_and_pause_updates_panel(qtbot: Any, window: Any, tmp_path: Any) -> None:
+    w = window.build()
+    w.store.jobs["a"] = Job(id="a", state=JobState.FAILED,
+                            request={"prompt": "again [Video 1]", "duration": 6, "resolution": "480p"},
+                            inputs=[InputFile("video_urls", 0, str(tmp_path / "v.mp4"))])
+    w.model.reload()
+    w.panel = w.win.panel
+    assert w.panel.select_job("a")
+    w.panel.actions["duplicate"].trigger()
+    model, request, inputs = w.form.recipe()
+    assert request["prompt"] == "again [Video 1]" and request["duration"] == 6
+    assert [i.local_path for i in inputs] == [str(tmp_path / "v.mp4")]
+    w.panel.pause_button.click()
+    assert w.engine.paused and w.win.pause_action.isChecked() and w.panel.pause_button.text() == "Resume queue"
+
+
+@QT_NOISE
+def test_notification_only_when_window_inactive(window: Any) -> None:
+    w = window.build()
+    w.store.jobs["d"] = Job(id="d", state=JobState.PROCESSING, request={"prompt": "sunset"})
+    w.engine.emit(Job(id="d", state=JobState.DONE, request={"prompt": "sunset"}))
+    assert w.tray.messages == [("Video ready", "sunset")]  # the offscreen window is never active
+
+
+@QT_NOISE
+def test_layout_round_trip_and_close_is_deferred(qtbot: Any, window: Any) -> None:
+    w = window.build()
+    w.win.resize(1000, 700)
+    w.win.splitter.setSizes([300, 700])
+    w.win.save_layout()
+    assert w.settings.window_geometry and w.settings.splitter_state.count("|") == 1
+    assert decode_state(encode_state(w.win.saveGeometry())) == w.win.saveGeometry()
+    w.win.show()
+    with qtbot.waitSignal(w.win.close_requested):
+        w.win.close()
+    assert w.win.isHidden()
+    w.win.allow_close()
+    assert w.win.close()
+
+
+@QT_NOISE
+def test_fetch_more_through_panel(window: Any) -> None:
+    w = window.build()
+    for i in range(5):
+        w.store.jobs[f"j{i}"] = Job(id=f"j{i}", request={"prompt": f"p{i}"})
+    w.model.reload()
+    assert w.model.rowCount() == 5 and not w.model.canFetchMore(QModelIndex())
