@@ -13,13 +13,12 @@ import pytest
 from seedance_desktop.media.synth import make_clip
 from seedance_desktop.simulator.launcher import SimulatorThread
 from seedance_desktop.simulator.server import SimulatorConfig
+from sim_fixtures import FAST_SIM
 
 
 def fast_config(**overrides: object) -> SimulatorConfig:
-    """A task finishes in about a second of real time."""
-    values: dict[str, object] = {"time_scale": 60.0, "pending_seconds": 6.0, "processing_seconds": (30.0, 40.0)}
-    values.update(overrides)
-    return SimulatorConfig(**values)  # type: ignore[arg-type]
+    """A task finishes in about a second of real time (the shared FAST_SIM times)."""
+    return SimulatorConfig(**{**FAST_SIM, **overrides})  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +40,3 @@ def module_clip(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     """One 4 s 480p clip per module (encoding it takes a moment)."""
     return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", duration=4.0)
 
-
-@pytest.fixture(name="fast_config")
-def fast_config_fixture():  # type: ignore[no-untyped-def]
-    """The config factory, for tests that need a simulator of their own (quota, balance...)."""
-    return fast_config

@@ -177,21 +177,21 @@ def test_server_side_400_names_the_field(sim: SimulatorThread, video_url: str) -
     assert h.counts()["submit"] == 1
 
 
-def test_insufficient_balance(video_url: str, fast_config: Callable[..., Any]) -> None:
-    with SimulatorThread(fast_config(balance=0.01)) as poor:
-        with pytest.raises(InsufficientBalanceError):
-            Harness(poor).run(lambda c: c.submit(SPEC, job_body(video_url)))
-        assert poor.simulator is not None and poor.simulator.tasks() == {}
+def test_insufficient_balance(video_url: str, simulator_factory: Callable[..., SimulatorThread]) -> None:
+    poor = simulator_factory(balance=0.01)
+    with pytest.raises(InsufficientBalanceError):
+        Harness(poor).run(lambda c: c.submit(SPEC, job_body(video_url)))
+    assert poor.simulator is not None and poor.simulator.tasks() == {}
 
 
-def test_upload_quota_429(module_clip: Path, fast_config: Callable[..., Any]) -> None:
-    with SimulatorThread(fast_config(upload_quota=1)) as small:
-        h = Harness(small)
+def test_upload_quota_429(module_clip: Path, simulator_factory: Callable[..., SimulatorThread]) -> None:
+    small = simulator_factory(upload_quota=1)
+    h = Harness(small)
+    h.run(lambda c: c.upload_file(module_clip))
+    with pytest.raises(RateLimitedError) as caught:
         h.run(lambda c: c.upload_file(module_clip))
-        with pytest.raises(RateLimitedError) as caught:
-            h.run(lambda c: c.upload_file(module_clip))
-        assert "delete old uploads" in caught.value.user_message
-        assert h.counts()["upload"] == 2 and len(h.rate_limited) == 1
+    assert "delete old uploads" in caught.value.user_message
+    assert h.counts()["upload"] == 2 and len(h.rate_limited) == 1
 
 
 def test_connect_error_when_nothing_listens() -> None:
