@@ -1,0 +1,278 @@
+"""Editors for the scalar fields of a model spec (CHOICE, INT, BOOL and the seed).
+
+Each editor is a small widget: the control plus its own message line underneath, so validation
+messages appear next to the field that caused them. ``make_editor`` picks the editor from the
+``FieldSpec`` so the form never hard-codes field names (except the seed, which has its own
+random/fixed semantics in the API: -1 means random).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seedance_desktop.api.spec import FieldKind, FieldSpec
+from seedance_desktop.ui.style import MessageLabel
+
+RANDOM_SEED = -1
+_QT_INT_MAX = 2_147_483_647  # QSpinBox is a signed 32-bit control
+
+
+def with_mnemonic(text: str, used: set[str]) -> str:
+    """``text`` with an ``&`` before its first letter not yet taken, so every label gets a
+    distinct Alt+letter shortcut without hand-maintaining them per model."""
+    for i, ch in enumerate(text):
+        key = ch.lower()
+        if ch.isalpha() and key not in used:
+            used.add(key)
+            return text[:i] + "&" + text[i:]
+    return text
+
+
+class FieldEditor(QWidget):
+    """Base class: one request field, its control and its message line."""
+
+    changed = Signal()
+
+    def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        self.row = QHBoxLayout()
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self._layout.addLayout(self.row)
+        self.message = MessageLabel(self)
+        self._layout.addWidget(self.message)
+        self._note = ""
+
+    # The widget a form label's mnemonic should focus.
+    def focus_widget(self) -> QWidget:
+        return self
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def set_error(self, text: str) -> None:
+        """Show a validation problem; with none, fall back to any informational note."""
+        if text:
+            self.message.set_message(text, "error")
+        else:
+            self.message.set_message(self._note, "warning")
+
+    def set_note(self, text: str) -> None:
+        self._note = text
+        if self.message.kind != "error" or not self.message.text():
+            self.message.set_message(text, "warning")
+
+    def error_text(self) -> str:
+        return self.message.text() if self.message.kind == "error" else ""
+
+
+class ChoiceEditor(FieldEditor):
+    def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        self.combo = QComboBox(self)
+        self.combo.addItems(list(spec.choices))
+        self.combo.setAccessibleName(spec.label)
+        self.combo.setToolTip(spec.help)
+        self.row.addWidget(self.combo)
+        self.row.addStretch(1)
+        if spec.default is not None:
+            self.set_value(spec.default)
+        self.combo.currentIndexChanged.connect(self.changed)
+
+    def focus_widget(self) -> QWidget:
+        return self.combo
+
+    def value(self) -> str:
+        return self.combo.currentText()
+
+    def set_value(self, value: Any) -> None:
+        index = self.combo.findText(str(value))
+        if index < 0:
+            self.set_note(f"{value!s} is not offered by this model; using {self.combo.currentText()}.")
+            return
+        self.set_note("")
+        self.combo.setCurrentIndex(index)
+
+
+class IntEditor(FieldEditor):
+    """A spin box limited to the spec's range; an out-of-range value that arrives from a recipe
+    is clamped and the change is said out loud rather than silently applied."""
+
+    def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        self.spin = QSpinBox(self)
+        low = spec.minimum if spec.minimum is not None else 0
+        high = spec.maximum if spec.maximum is not None else _QT_INT_MAX
+        self.spin.setRange(low, min(high, _QT_INT_MAX))
+        if spec.unit:
+            self.spin.setSuffix(f" {spec.unit}")
+        if high - low > 10_000:
+            # Long ranges in seconds (task expiry) step by the hour.
+            self.spin.setSingleStep(3600)
+        self.spin.setAccessibleName(spec.label)
+        self.spin.setToolTip(spec.help)
+        self.spin.setMinimumWidth(90)
+        self.row.addWidget(self.spin)
+        if spec.unit == "s" and high >= 3600:
+            self.hours = MessageLabel(self, kind="info")
+            self.row.addWidget(self.hours)
+            self.spin.valueChanged.connect(self._show_hours)
+        else:
+            self.hours = None
+        self.row.addStretch(1)
+        if spec.default is not None:
+            self.set_value(spec.default)
+        self._show_hours()
+        self.spin.valueChanged.connect(self.changed)
+
+    def _show_hours(self) -> None:
+        if self.hours is not None:
+            self.hours.set_message(f"= {self.spin.value() / 3600:g} h", "info")
+
+    def focus_widget(self) -> QWidget:
+        return self.spin
+
+    def value(self) -> int:
+        return self.spin.value()
+
+    def set_value(self, value: Any) -> None:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            self.set_note(f"{value!r} is not a whole number; kept {self.spin.value()}.")
+            return
+        unit = f" {self.spec.unit}" if self.spec.unit else ""
+        if number < self.spin.minimum() or number > self.spin.maximum():
+            clamped = max(self.spin.minimum(), min(self.spin.maximum(), number))
+            self.set_note(
+                f"{self.spec.label} {number}{unit} is outside {self.spin.minimum()}–"
+                f"{self.spin.maximum()}{unit}; changed to {clamped}{unit}."
+            )
+            number = clamped
+        else:
+            self.set_note("")
+        self.spin.setValue(number)
+
+
+class BoolEditor(FieldEditor):
+    def __init__(self, spec: FieldSpec, parent: QWidget | None = None, *, text: str = "") -> None:
+        super().__init__(spec, parent)
+        self.check = QCheckBox(text or spec.label, self)
+        self.check.setAccessibleName(spec.label)
+        self.check.setToolTip(spec.help)
+        self.row.addWidget(self.check)
+        self.row.addStretch(1)
+        self.set_value(bool(spec.default))
+        self.check.toggled.connect(self.changed)
+
+    def focus_widget(self) -> QWidget:
+        return self.check
+
+    def value(self) -> bool:
+        return self.check.isChecked()
+
+    def set_value(self, value: Any) -> None:
+        self.check.setChecked(bool(value))
+
+
+class SeedEditor(FieldEditor):
+    """Random (-1) or a fixed seed, plus "reuse seed" from the last finished job.
+
+    A line edit, not a spin box: seeds go up to 2^32-1, beyond a QSpinBox's int32 range. Only
+    digits can be typed; range problems are reported by validation as you type.
+    """
+
+    def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        self.fixed = QCheckBox("Fi&xed", self)
+        self.fixed.setAccessibleName("Use a fixed seed")
+        self.fixed.setToolTip("Unchecked: a random seed each time. Checked: the seed below, for repeatable results.")
+        self.edit = QLineEdit(self)
+        self.edit.setAccessibleName(spec.label)
+        self.edit.setPlaceholderText("random")
+        self.edit.setValidator(QRegularExpressionValidator(r"\d{0,11}", self.edit))
+        self.edit.setToolTip(spec.help)
+        self.edit.setMaximumWidth(140)
+        self.reuse = QPushButton("Reuse last seed", self)
+        self.reuse.setAccessibleName("Reuse the seed of the last job")
+        self.reuse.setEnabled(False)
+        self.row.addWidget(self.fixed)
+        self.row.addWidget(self.edit)
+        self.row.addWidget(self.reuse)
+        self.row.addStretch(1)
+        self._last_seed: int | None = None
+        self.fixed.toggled.connect(self._on_fixed)
+        self.edit.textChanged.connect(self.changed)
+        self.reuse.clicked.connect(self._reuse)
+        self.set_value(spec.default if spec.default is not None else RANDOM_SEED)
+
+    def focus_widget(self) -> QWidget:
+        return self.edit if self.fixed.isChecked() else self.fixed
+
+    def _on_fixed(self, fixed: bool) -> None:
+        self.edit.setEnabled(fixed)
+        if fixed and not self.edit.text() and self._last_seed is not None:
+            self.edit.setText(str(self._last_seed))
+        self.changed.emit()
+
+    def _reuse(self) -> None:
+        if self._last_seed is not None:
+            self.set_value(self._last_seed)
+
+    def set_last_seed(self, seed: int | None) -> None:
+        self._last_seed = seed if seed is not None and seed >= 0 else None
+        self.reuse.setEnabled(self._last_seed is not None)
+        self.reuse.setToolTip(f"Use seed {self._last_seed}" if self._last_seed is not None else "No finished job yet")
+
+    def value(self) -> int | str:
+        if not self.fixed.isChecked():
+            return RANDOM_SEED
+        text = self.edit.text().strip()
+        return int(text) if text.isdigit() else text
+
+    def set_value(self, value: Any) -> None:
+        if value is None or (isinstance(value, int) and value == RANDOM_SEED):
+            self.fixed.setChecked(False)
+            self.edit.setEnabled(False)
+            return
+        self.fixed.setChecked(True)
+        self.edit.setEnabled(True)
+        self.edit.setText(str(value))
+
+
+def make_editor(spec: FieldSpec, parent: QWidget | None = None) -> FieldEditor | None:
+    """The editor for a scalar field, or None for prompt/media fields (they have richer widgets)."""
+    if spec.kind is FieldKind.CHOICE:
+        return ChoiceEditor(spec, parent)
+    if spec.kind is FieldKind.INT:
+        if spec.name == "seed":
+            return SeedEditor(spec, parent)
+        return IntEditor(spec, parent)
+    if spec.kind is FieldKind.BOOL:
+        return BoolEditor(spec, parent)
+    return None
+
+
+__all__ = [
+    "BoolEditor", "ChoiceEditor", "FieldEditor", "IntEditor", "RANDOM_SEED", "SeedEditor",
+    "make_editor", "with_mnemonic",
+]

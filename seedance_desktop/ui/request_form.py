@@ -1,0 +1,455 @@
+"""The request form, generated from the model spec (``api.spec.MODELS``).
+
+Nothing here names a particular model: the fields, their editors, the advanced section and the
+frame/reference exclusivity all come from the ``ModelSpec``. Switching models rebuilds the fields
+and carries over every value the new model understands.
+
+Validation runs as you type (debounced) through ``api.validate`` on exactly what would be sent;
+each field shows its own message and Submit stays disabled with the reason while anything is
+wrong, including problems with local files found by the media inspector.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton,
+    QVBoxLayout, QWidget,
+)
+
+from seedance_desktop.api.spec import DEFAULT_MODEL, MODELS, FieldKind, MediaKind, ModelSpec, estimate_cost, get_model
+from seedance_desktop.core.job import InputFile
+from seedance_desktop.ui.exclusive_choice import ExclusiveChoice
+from seedance_desktop.ui.form_export import curl_command, request_json
+from seedance_desktop.ui.form_fields import BoolEditor, FieldEditor, SeedEditor, make_editor, with_mnemonic
+from seedance_desktop.ui.form_validation import LOCAL_PLACEHOLDER, validate_request
+from seedance_desktop.ui.media_inspector import MediaInspector, media_kind_of
+from seedance_desktop.ui.media_list import MediaList, is_remote, urls_to_sources
+from seedance_desktop.ui.prompt_editor import PromptEditor
+from seedance_desktop.ui.style import MessageLabel
+
+VALIDATE_DELAY_MS = 150
+_RESERVED_MNEMONICS = {"m", "s", "j", "u", "a", "x"}  # Model, Submit, JSON, curl, Advanced, Fixed
+
+
+class RequestForm(QWidget):
+    """Signals: ``submit_requested(model, request, inputs)``: request values without local
+    paths, ``inputs`` a list of ``InputFile`` naming each local file's field and index;
+    ``validity_changed(valid, reason)``."""
+
+    submit_requested = Signal(str, dict, list)
+    validity_changed = Signal(bool, str)
+
+    def __init__(self, parent: QWidget | None = None, *, inspector: MediaInspector | None = None,
+                 model: str = DEFAULT_MODEL) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.inspector = inspector or MediaInspector(self)
+        self._base_url: str | None = None
+        self._prices: dict[str, dict[str, float]] = {}
+        self._last_seed: int | None = None
+        self._valid: bool | None = None
+        self._reason = ""
+        self.spec: ModelSpec = get_model(model)
+
+        self.model_combo = QComboBox(self)
+        for slug, spec in MODELS.items():
+            self.model_combo.addItem(spec.title, slug)
+        self.model_combo.setAccessibleName("Model")
+        model_label = QLabel("&Model:", self)
+        model_label.setBuddy(self.model_combo)
+        top = QHBoxLayout()
+        top.addWidget(model_label)
+        top.addWidget(self.model_combo, 1)
+
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        self.status = MessageLabel(self)
+        self.cost_label = QLabel(self)
+        self.cost_label.setAccessibleName("Estimated cost")
+        self.copy_json_button = QPushButton("Copy request as &JSON", self)
+        self.copy_curl_button = QPushButton("Copy as c&url", self)
+        self.submit_button = QPushButton("&Submit", self)
+        self.submit_button.setDefault(True)
+        self.submit_action = QAction("Submit", self)
+        self.submit_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.submit_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.submit_action)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.cost_label)
+        bottom.addStretch(1)
+        bottom.addWidget(self.copy_json_button)
+        bottom.addWidget(self.copy_curl_button)
+        bottom.addWidget(self.submit_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.status)
+        layout.addLayout(bottom)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(VALIDATE_DELAY_MS)
+        self._timer.timeout.connect(self.validate_now)
+        self.model_combo.currentIndexChanged.connect(self._on_model_combo)
+        self.submit_button.clicked.connect(self.submit)
+        self.submit_action.triggered.connect(self.submit)
+        self.copy_json_button.clicked.connect(self.copy_json)
+        self.copy_curl_button.clicked.connect(self.copy_curl)
+        self._build(self.spec)
+        self.model_combo.setCurrentIndex(self.model_combo.findData(self.spec.slug))
+        self.validate_now()
+
+    # ----- building -------------------------------------------------------------------------
+    def _build(self, spec: ModelSpec) -> None:
+        """(Re)create every field widget for ``spec`` inside the scroll area."""
+        self.spec = spec
+        self.editors: dict[str, FieldEditor] = {}
+        self.media: dict[str, MediaList] = {}
+        self.prompt: PromptEditor | None = None
+        self.choice: ExclusiveChoice | None = None
+        used = set(_RESERVED_MNEMONICS)
+        old = self.scroll.takeWidget()
+        if old is not None:
+            for lst in old.findChildren(MediaList):
+                lst.detach()
+            old.deleteLater()
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        exclusive = {name for pair in spec.exclusive for side in pair for name in side}
+
+        inputs_box = QGroupBox("Inputs", content)
+        inputs_form = QFormLayout(inputs_box)
+        output_box = QGroupBox("Output", content)
+        output_form = QFormLayout(output_box)
+        self.advanced_toggle = QToolButton(content)
+        self.advanced_toggle.setText("&Advanced")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_toggle.setAutoRaise(True)
+        self.advanced_box = QWidget(content)
+        advanced_form = QFormLayout(self.advanced_box)
+        advanced_form.setContentsMargins(12, 0, 0, 0)
+        self.advanced_box.setVisible(False)
+        self.advanced_toggle.toggled.connect(self._toggle_advanced)
+
+        for f in spec.fields:
+            if f.kind is FieldKind.TEXT:
+                box = QGroupBox(with_mnemonic(f.label, used), content)
+                self.prompt = PromptEditor(f, box)
+                QVBoxLayout(box).addWidget(self.prompt)
+                self.prompt.changed.connect(self.schedule_validation)
+                column.addWidget(box)
+            elif f.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):
+                if f.name in exclusive:
+                    if self.choice is None:
+                        self._add_exclusive(spec, inputs_box, inputs_form, used)
+                    continue
+                lst = MediaList(f, self.inspector, inputs_box)
+                lst.changed.connect(self._on_media_changed)
+                self.media[f.name] = lst
+                label = QLabel(with_mnemonic(f.label, used), inputs_box)
+                label.setBuddy(lst.list)
+                inputs_form.addRow(label, lst)
+            else:
+                editor = make_editor(f, content)
+                if editor is None:
+                    continue
+                self.editors[f.name] = editor
+                editor.changed.connect(self.schedule_validation)
+                form = advanced_form if f.advanced else output_form
+                if isinstance(editor, BoolEditor):
+                    editor.check.setText(with_mnemonic(f.label, used))
+                    form.addRow("", editor)
+                else:
+                    label = QLabel(with_mnemonic(f.label, used) + ":", content)
+                    label.setBuddy(editor.focus_widget())
+                    label.setToolTip(f.help)
+                    form.addRow(label, editor)
+                if isinstance(editor, SeedEditor):
+                    editor.set_last_seed(self._last_seed)
+        for box in (inputs_box, output_box):
+            if box.layout().count():
+                column.addWidget(box)
+            else:
+                box.deleteLater()
+        if advanced_form.rowCount():
+            column.addWidget(self.advanced_toggle)
+            column.addWidget(self.advanced_box)
+        else:
+            self.advanced_toggle.hide()
+        column.addStretch(1)
+        self.scroll.setWidget(content)
+        self._update_counts()
+
+    def _add_exclusive(self, spec: ModelSpec, parent: QWidget, form: QFormLayout, used: set[str]) -> None:
+        """Create every list of the exclusive pair now so the chooser can own them."""
+        left, right = spec.exclusive[0]
+        groups = ([spec.field(n) for n in left], [spec.field(n) for n in right])
+        for f in groups[0] + groups[1]:
+            lst = MediaList(f, self.inspector, parent)
+            lst.changed.connect(self._on_media_changed)
+            self.media[f.name] = lst
+        self.choice = ExclusiveChoice(groups, {f.name: self.media[f.name] for f in groups[0] + groups[1]}, used, parent)
+        self.choice.mode_changed.connect(self._on_media_changed)
+        label = QLabel("Images:", parent)
+        label.setBuddy(self.choice.focus_widget())
+        form.addRow(label, self.choice)
+
+    def _toggle_advanced(self, shown: bool) -> None:
+        self.advanced_box.setVisible(shown)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    def _on_model_combo(self, index: int) -> None:
+        slug = self.model_combo.itemData(index)
+        if slug and slug != self.spec.slug:
+            self.set_model(slug)
+
+    def set_model(self, slug: str) -> None:
+        """Switch models, keeping every value the new model has a field for."""
+        raw = self._raw_values()
+        mode = self.choice.mode() if self.choice is not None else 0
+        self._build(get_model(slug))
+        self.model_combo.blockSignals(True)
+        self.model_combo.setCurrentIndex(self.model_combo.findData(slug))
+        self.model_combo.blockSignals(False)
+        self._apply_raw(raw)
+        if self.choice is not None:
+            self.choice.set_mode(mode)
+        self.validate_now()
+
+    # ----- values ---------------------------------------------------------------------------
+    def _raw_values(self) -> dict[str, Any]:
+        """Everything in the widgets, local paths included (for rebuilding)."""
+        raw: dict[str, Any] = {name: e.value() for name, e in self.editors.items()}
+        if self.prompt is not None:
+            raw[self.prompt.spec.name] = self.prompt.text()
+        for name, lst in self.media.items():
+            raw[name] = lst.entries()
+        return raw
+
+    def _apply_raw(self, raw: dict[str, Any]) -> None:
+        for name, value in raw.items():
+            if self.prompt is not None and name == self.prompt.spec.name:
+                self.prompt.set_text(str(value))
+            elif name in self.editors:
+                self.editors[name].set_value(value)
+            elif name in self.media:
+                entries = value if isinstance(value, list) else ([value] if value else [])
+                self.media[name].set_entries([str(v) for v in entries])
+
+    def _active_media(self) -> dict[str, MediaList]:
+        inactive = set(self.choice.inactive_fields()) if self.choice is not None else set()
+        return {n: lst for n, lst in self.media.items() if n not in inactive}
+
+    def _collect(self) -> tuple[dict[str, Any], list[InputFile], dict[str, Any]]:
+        """(request without local paths, inputs, values to validate with placeholders)."""
+        request: dict[str, Any] = {}
+        if self.prompt is not None:
+            request[self.prompt.spec.name] = self.prompt.text()
+        for name, editor in self.editors.items():
+            request[name] = editor.value()
+        checked = dict(request)
+        inputs: list[InputFile] = []
+        for name, lst in self._active_media().items():
+            entries = lst.entries()
+            if not entries:
+                continue
+            remote = [s for s in entries if is_remote(s)]
+            stand_ins = []
+            for index, source in enumerate(entries):
+                if is_remote(source):
+                    stand_ins.append(source)
+                else:
+                    inputs.append(InputFile(field=name, index=index, local_path=source))
+                    stand_ins.append(LOCAL_PLACEHOLDER.format(field=name, index=index))
+            if lst.spec.kind is FieldKind.MEDIA_LIST:
+                if remote:
+                    request[name] = remote
+                checked[name] = stand_ins
+            else:
+                if remote:
+                    request[name] = remote[0]
+                checked[name] = stand_ins[0] if len(stand_ins) == 1 else stand_ins
+        return request, inputs, checked
+
+    def recipe(self) -> tuple[str, dict[str, Any], list[InputFile]]:
+        request, inputs, _ = self._collect()
+        return self.spec.slug, request, inputs
+
+    def set_recipe(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> None:
+        """Load a job's recipe (duplicate into the form): locals go back to their positions."""
+        if model != self.spec.slug:
+            self._build(get_model(model))
+            self.model_combo.blockSignals(True)
+            self.model_combo.setCurrentIndex(self.model_combo.findData(model))
+            self.model_combo.blockSignals(False)
+        raw: dict[str, Any] = {f.name: f.default for f in self.spec.fields if f.default is not None}
+        raw.update({k: (list(v) if isinstance(v, list) else v) for k, v in request.items()})
+        for name in self.media:
+            value = raw.get(name)
+            raw[name] = list(value) if isinstance(value, list) else ([value] if value else [])
+        for item in sorted(inputs, key=lambda i: (i.field, i.index)):
+            if item.field in self.media:
+                raw[item.field].insert(item.index, item.local_path)
+        if self.prompt is not None:
+            raw.setdefault(self.prompt.spec.name, "")
+        self._apply_raw(raw)
+        if self.choice is not None:
+            right_used = any(raw.get(n) for n in [s.name for s in self.choice.groups[1]])
+            left_used = any(raw.get(n) for n in [s.name for s in self.choice.groups[0]])
+            self.choice.set_mode(1 if right_used and not left_used else 0)
+        self.validate_now()
+
+    def add_media_paths(self, paths: list[str]) -> list[str]:
+        """Route files by type (videos, images, audio); returns those that found no place."""
+        refused: list[str] = []
+        for path in (os.path.abspath(p) for p in paths):
+            kind = media_kind_of(path)
+            targets = [lst for lst in self._active_media().values() if lst.kind is kind]
+            target = next((t for t in targets if len(t.entries()) < t.max_items), targets[0] if targets else None)
+            if target is None:
+                refused.append(path)
+            else:
+                refused.extend(target.add_sources([path]))
+        if refused:
+            names = ", ".join(p.rsplit("/", 1)[-1] for p in refused)
+            self.status.set_message(f"Not added: {names} (unsupported type or the field is full).", "warning")
+        return refused
+
+    # ----- settings -------------------------------------------------------------------------
+    def set_base_url(self, url: str) -> None:
+        self._base_url = url
+
+    def set_prices(self, prices: dict[str, dict[str, float]]) -> None:
+        """Per-model price tables from settings (slug -> resolution -> USD per second)."""
+        self._prices = dict(prices)
+        self._update_cost()
+
+    def set_last_seed(self, seed: int | None) -> None:
+        self._last_seed = seed
+        for editor in self.editors.values():
+            if isinstance(editor, SeedEditor):
+                editor.set_last_seed(seed)
+
+    # ----- validation -----------------------------------------------------------------------
+    def schedule_validation(self) -> None:
+        self._timer.start()
+
+    def _on_media_changed(self) -> None:
+        self._update_counts()
+        self.schedule_validation()
+
+    def _update_counts(self) -> None:
+        if self.prompt is None:
+            return
+        counts: dict[MediaKind, int] = {}
+        for lst in self._active_media().values():
+            counts[lst.kind] = counts.get(lst.kind, 0) + len(lst.entries())
+        self.prompt.set_counts(counts)
+
+    def validate_now(self) -> bool:
+        self._timer.stop()
+        _, _, checked = self._collect()
+        by_field: dict[str, list[str]] = {}
+        for error in validate_request(self.spec, checked):
+            by_field.setdefault(error.field, []).append(error.message)
+        reasons: list[str] = []
+        if self.prompt is not None:
+            text = " ".join(by_field.pop(self.prompt.spec.name, []))
+            self.prompt.set_error(text)
+            reasons += [text] if text else []
+        for name, editor in self.editors.items():
+            text = " ".join(by_field.pop(name, []))
+            editor.set_error(text)
+            reasons += [text] if text else []
+        pending = False
+        choice_errors: list[str] = []
+        for name, lst in self.media.items():
+            texts = by_field.pop(name, [])
+            if self.choice is not None and name in self.choice.active_fields() + self.choice.inactive_fields():
+                choice_errors += texts
+                texts = []
+            if name in self._active_media():
+                texts += lst.local_problems()
+                pending = pending or any(self.inspector.cached(p) is None for p in lst.local_paths())
+            lst.set_error(" ".join(texts))
+            reasons += texts
+        if self.choice is not None:
+            self.choice.set_error(" ".join(choice_errors))
+            reasons += choice_errors
+        for leftover in by_field.values():
+            reasons += leftover
+        if pending and not reasons:
+            reasons.append("Checking local files…")
+        valid = not reasons
+        reason = reasons[0] if reasons else ""
+        self.submit_button.setEnabled(valid)
+        self.submit_action.setEnabled(valid)
+        self.submit_button.setToolTip("Submit (Ctrl+Enter)" if valid else "Cannot submit yet:\n" + "\n".join(reasons))
+        self.status.set_message("" if valid else reason, "error")
+        self._update_cost()
+        if (valid, reason) != (self._valid, self._reason):
+            self._valid, self._reason = valid, reason
+            self.validity_changed.emit(valid, reason)
+        return valid
+
+    def is_valid(self) -> bool:
+        return bool(self._valid)
+
+    def invalid_reason(self) -> str:
+        return self._reason
+
+    def _update_cost(self) -> None:
+        res = self.editors.get("resolution")
+        dur = self.editors.get("duration")
+        cost = None
+        if res is not None and dur is not None:
+            cost = estimate_cost(self.spec, str(res.value()), int(dur.value()), self._prices.get(self.spec.slug))
+        self.cost_label.setText("" if cost is None else f"≈ ${cost:.2f}, estimate")
+        self.cost_label.setToolTip("Estimated from the price per second; the real charge is shown when the job finishes.")
+
+    # ----- actions --------------------------------------------------------------------------
+    def submit(self) -> None:
+        if not self.validate_now():
+            return
+        model, request, inputs = self.recipe()
+        self.submit_requested.emit(model, request, inputs)
+
+    def request_json(self) -> str:
+        _, request, inputs = self.recipe()
+        return request_json(self.spec, request, inputs)
+
+    def curl_command(self) -> str:
+        _, request, inputs = self.recipe()
+        return curl_command(self.spec, request, inputs, self._base_url)
+
+    def copy_json(self) -> None:
+        QGuiApplication.clipboard().setText(self.request_json())
+        self.status.set_message("Request copied as JSON.", "ok")
+
+    def copy_curl(self) -> None:
+        QGuiApplication.clipboard().setText(self.curl_command())
+        self.status.set_message("curl command copied; it reads the key from $MODELLIX_API_KEY.", "ok")
+
+    # ----- drag and drop onto the whole form ------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        sources = [s for s in urls_to_sources(event.mimeData().urls()) if not is_remote(s)]
+        if sources:
+            event.acceptProposedAction()
+            self.add_media_paths(sources)
+
+
+__all__ = ["RequestForm"]

@@ -1,0 +1,71 @@
+"""Small shared look-and-feel helpers: message labels and colours that follow the palette.
+
+Colours are derived from the application palette where possible so the form looks native in
+light and dark themes; only the error/warning/ok accents are fixed (readable on both).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+ERROR_COLOR = "#c62828"
+WARNING_COLOR = "#b26a00"
+OK_COLOR = "#2e7d32"
+
+_KIND_COLORS = {"error": ERROR_COLOR, "warning": WARNING_COLOR, "ok": OK_COLOR}
+
+
+class MessageLabel(QLabel):
+    """A word-wrapped message line under a field: hidden while empty, coloured by kind.
+
+    Every field in the form owns one, so a problem is shown next to the thing that causes it.
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, kind: str = "error") -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._kind = kind
+        self.set_message("", kind)
+
+    @property
+    def kind(self) -> str:
+        return self._kind
+
+    def set_message(self, text: str, kind: str | None = None) -> None:
+        if kind is not None:
+            self._kind = kind
+        color = _KIND_COLORS.get(self._kind)
+        self.setStyleSheet(f"color: {color};" if color else "")
+        self.setText(text)
+        self.setAccessibleName(f"{self._kind}: {text}" if text else "")
+        self.setVisible(bool(text))
+
+
+def hint_label(text: str, parent: QWidget | None = None) -> QLabel:
+    """A secondary, smaller explanatory line (uses the palette's placeholder colour)."""
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    font = label.font()
+    if font.pointSizeF() > 0:
+        font.setPointSizeF(font.pointSizeF() * 0.92)
+    label.setFont(font)
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
+    label.setPalette(palette)
+    return label
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
