@@ -1,0 +1,380 @@
+"""``seedance-desktop-cli``: the command-line face of Seedance Desktop.
+
+It drives the same Qt-free engine and job store as the window (through
+:mod:`seedance_desktop.composition`), so jobs submitted here show up in the app and vice versa,
+and the durability promises hold: a job is never submitted twice and its result is downloaded
+exactly once. Nothing here imports Qt, so it runs on a machine without a display.
+
+``main(argv)`` is the entry point for the ``seedance-desktop-cli`` script and for
+``python -m seedance_desktop cli ...``. Results go to stdout, progress and errors to stderr;
+exit codes are listed in ``cli_parser.EXIT_CODES_HELP``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from seedance_desktop.api.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    InsufficientBalanceError,
+    ModellixError,
+    NetworkError,
+)
+from seedance_desktop.cli_output import ProgressPrinter, job_details, job_to_dict, jobs_table, next_step_hint, print_json
+from seedance_desktop.cli_parser import (
+    EXIT_BAD_INPUT,
+    EXIT_CONFIG,
+    EXIT_INTERRUPTED,
+    EXIT_JOB_FAILED,
+    EXIT_NETWORK,
+    EXIT_OK,
+    PROG,
+    build_parser,
+)
+from seedance_desktop.cli_submit import InputProblem, prepare_request
+from seedance_desktop.composition import (
+    DEMO_OUTPUT_SUBDIR,
+    KEY_ENV,
+    Runtime,
+    build_runtime,
+    close_logging,
+    open_store,
+    resolve_api_key,
+    setup_logging,
+)
+from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.paths import AppPaths, default_output_dir
+from seedance_desktop.core.settings import Settings, SettingsStore
+from seedance_desktop.core.store import JobStore, StoreError
+
+log = logging.getLogger(__name__)
+
+#: States in which Modellix holds (or may hold) the task: a plain ``submit`` may return.
+SENT_STATES = frozenset({JobState.SUBMITTED, JobState.PROCESSING, JobState.DOWNLOADING})
+#: How often the waiting loop re-checks the store and the engine's paused flag.
+WATCH_INTERVAL = 0.5
+
+
+class CliError(Exception):
+    """A failure the CLI reports as ``error: <message>`` with a specific exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Context:
+    """What every command needs: parsed args, paths, settings and where output goes."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.paths = AppPaths.from_env(args.home).ensure()
+        self.settings_store = SettingsStore(self.paths.settings_file)
+        self.settings: Settings = self.settings_store.load()
+        self.demo: bool = bool(args.demo)
+        self.printer = ProgressPrinter(watch=set(), quiet=bool(args.quiet))
+        for problem in self.settings_store.problems:
+            self.printer.note(f"warning: {problem}")
+
+    def output_dir(self) -> Path | None:
+        """``--output-dir`` verbatim; with ``--home`` and no configured folder, a ``videos``
+        folder inside it (tests and portable use must not write to the real Videos folder);
+        otherwise None (the composition root applies the configured folder)."""
+        if self.args.output_dir:
+            return Path(self.args.output_dir).expanduser()
+        if self.args.home and Path(self.settings.output_dir) == default_output_dir():
+            base = Path(self.args.home).expanduser() / "videos"
+            return base / DEMO_OUTPUT_SUBDIR if self.demo else base
+        return None
+
+    def api_key(self) -> str | None:
+        if self.demo:
+            return None
+        key = resolve_api_key(self.paths)
+        if not key:
+            raise CliError(
+                "no Modellix API key is set.\n"
+                f"  Set one for this shell:   export {KEY_ENV}=<your key>\n"
+                "  or save it in the desktop app (Settings > API key; stored in the keyring),\n"
+                f"  or try everything without a key and without cost:   {PROG} --demo submit --wait ...",
+                EXIT_CONFIG,
+            )
+        return key
+
+    async def runtime(self) -> Runtime:
+        key = self.api_key()
+        runtime = await build_runtime(
+            self.paths,
+            self.settings,
+            api_key=key,
+            demo=self.demo,
+            base_url=self.args.base_url,
+            output_dir=self.output_dir(),
+        )
+        runtime.engine.add_listener(self.printer)
+        if runtime.demo:
+            self.printer.note(f"Demo mode: a local simulator stands in for Modellix (simulated videos, nothing billed).")
+        return runtime
+
+    def open_store(self) -> JobStore:
+        return open_store(self.paths, demo=self.demo)
+
+
+def resolve_job_id(store: JobStore, prefix: str) -> str:
+    """A full job id from an id or a unique prefix; CliError (exit 2) otherwise."""
+    prefix = prefix.strip().lower()
+    if not prefix:
+        raise CliError("give a job id (see 'list')", EXIT_BAD_INPUT)
+    matches = [job_id for job_id in store.ids() if job_id.startswith(prefix)]
+    if len(matches) == 1:
+        return matches[0]
+    where = "demo jobs" if "demo" in str(store.path.parent) else "jobs"
+    if not matches:
+        raise CliError(f"no job {prefix!r} among the {where} (see '{PROG} list'; demo jobs need --demo)", EXIT_BAD_INPUT)
+    raise CliError(f"{prefix!r} matches {len(matches)} jobs; give more of the id", EXIT_BAD_INPUT)
+
+
+# ------------------------------------------------------------------------------- waiting
+
+
+async def await_job(runtime: Runtime, job_id: str, *, until_sent: bool) -> Job:
+    """Wait until the job is final (or, with ``until_sent``, accepted by Modellix).
+
+    Raises CliError(EXIT_CONFIG) when the engine pauses submitting (402 balance, 401 key)
+    while this job is still unsent: waiting would otherwise never end.
+    """
+    engine, store = runtime.engine, runtime.store
+    waiter: asyncio.Future[Any] = asyncio.ensure_future(engine.wait_for(job_id))
+    try:
+        while True:
+            done, _ = await asyncio.wait({waiter}, timeout=WATCH_INTERVAL)
+            if done:
+                waiter.result()
+                return store.get(job_id)
+            job = store.get(job_id)
+            if until_sent and (job.state in SENT_STATES or job.state.is_final):
+                return job
+            if getattr(engine, "paused", False) and job.state.is_local:
+                reason = getattr(engine, "pause_reason", None) or "the queue was paused"
+                raise CliError(f"submitting stopped: {reason}", EXIT_CONFIG)
+    finally:
+        if not waiter.done():
+            waiter.cancel()
+            await asyncio.gather(waiter, return_exceptions=True)
+
+
+def report_job(ctx: _Context, job: Job, *, sent_ok: bool = False) -> int:
+    """Print a finished (or sent) job's outcome; return its exit code."""
+    ok = job.state is JobState.DONE or (sent_ok and job.state in SENT_STATES)
+    if ctx.args.json:
+        print_json(job_to_dict(job))
+    elif job.state is JobState.DONE:
+        print(job.video_path)
+    else:
+        print(job.id)
+    if not ok:
+        reason = job.error or (job.history[-1].reason if job.history else "")
+        ctx.printer.note(f"Job {job.id[:12]} ended {job.state.value}" + (f": {reason}" if reason else ""))
+    hint = next_step_hint(job)
+    if hint and job.state is not JobState.DONE:
+        ctx.printer.note(hint)
+    return EXIT_OK if ok else EXIT_JOB_FAILED
+
+
+async def _run_and_report(ctx: _Context, runtime: Runtime, job: Job, *, wait: bool) -> int:
+    ctx.printer.watch = {job.id}
+    ctx.printer(job)
+    job = await await_job(runtime, job.id, until_sent=not wait)
+    return report_job(ctx, job, sent_ok=not wait)
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+async def cmd_submit(ctx: _Context) -> int:
+    prepared = prepare_request(ctx.args, ctx.paths.conform_dir, say=ctx.printer.note)
+    for note in prepared.notes:
+        ctx.printer.note(note)
+    if ctx.demo and not ctx.args.wait:
+        ctx.printer.note("note: without --wait a demo job ends with this command (the simulator stops).")
+    runtime = await ctx.runtime()
+    try:
+        job = runtime.engine.enqueue(prepared.model, prepared.request, prepared.inputs)
+        return await _run_and_report(ctx, runtime, job, wait=ctx.args.wait)
+    finally:
+        await runtime.aclose()
+
+
+def cmd_list(ctx: _Context) -> int:
+    store = ctx.open_store()
+    try:
+        states = None
+        if ctx.args.state:
+            try:
+                states = [JobState(s.strip().lower().replace("-", "_").replace(" ", "_")) for s in ctx.args.state]
+            except ValueError as exc:
+                known = ", ".join(s.value for s in JobState)
+                raise CliError(f"--state: {exc}; use one of {known}", EXIT_BAD_INPUT) from None
+        jobs = store.list(states=states)
+        if ctx.args.limit is not None:
+            jobs = jobs[-max(0, ctx.args.limit):] if ctx.args.limit > 0 else []
+        if ctx.args.json:
+            print_json([job_to_dict(job, history=False) for job in jobs])
+        else:
+            print(jobs_table(jobs))
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+def cmd_show(ctx: _Context) -> int:
+    store = ctx.open_store()
+    try:
+        job = store.get(resolve_job_id(store, ctx.args.job))
+        if ctx.args.json:
+            print_json(job_to_dict(job))
+        else:
+            print(job_details(job))
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+def _ids(ctx: _Context, prefixes: Sequence[str]) -> list[str]:
+    store = ctx.open_store()
+    try:
+        return [resolve_job_id(store, p) for p in prefixes]
+    finally:
+        store.close()
+
+
+async def cmd_wait(ctx: _Context) -> int:
+    ids = _ids(ctx, ctx.args.jobs)
+    runtime = await ctx.runtime()
+    try:
+        ctx.printer.watch = set(ids)
+        jobs = await asyncio.gather(*(await_job(runtime, job_id, until_sent=False) for job_id in ids))
+    finally:
+        await runtime.aclose()
+    if ctx.args.json:
+        print_json([job_to_dict(job) for job in jobs])
+    code = EXIT_OK
+    for job in jobs:
+        if not ctx.args.json:
+            print(job.video_path if job.state is JobState.DONE else f"{job.id}\t{job.state.value}")
+        if job.state is not JobState.DONE:
+            code = EXIT_JOB_FAILED
+            ctx.printer.note(f"Job {job.id[:12]} ended {job.state.value}: {job.error or ''}".rstrip(": "))
+    return code
+
+
+async def cmd_retry(ctx: _Context) -> int:
+    (old_id,) = _ids(ctx, [ctx.args.job])
+    runtime = await ctx.runtime()
+    try:
+        action = runtime.engine.submit_again if ctx.args.command == "submit-again" else runtime.engine.retry
+        try:
+            job = action(old_id)
+        except (ValueError, RuntimeError) as exc:
+            raise CliError(str(getattr(exc, "user_message", exc)), EXIT_BAD_INPUT) from exc
+        ctx.printer.note(f"New attempt {job.id[:12]} of job {old_id[:12]}")
+        return await _run_and_report(ctx, runtime, job, wait=ctx.args.wait)
+    finally:
+        await runtime.aclose()
+
+
+async def cmd_download(ctx: _Context) -> int:
+    from seedance_desktop.cli_download import download_job
+
+    (job_id,) = _ids(ctx, [ctx.args.job])
+    runtime = await ctx.runtime()
+    try:
+        ctx.printer.watch = {job_id}
+        job = await download_job(runtime, job_id, force=ctx.args.force, say=ctx.printer.note)
+        if job.state is not JobState.DONE:
+            job = await await_job(runtime, job_id, until_sent=False)
+    finally:
+        await runtime.aclose()
+    return report_job(ctx, job)
+
+
+ASYNC_COMMANDS = {"submit": cmd_submit, "wait": cmd_wait, "retry": cmd_retry,
+                  "submit-again": cmd_retry, "download": cmd_download}
+SYNC_COMMANDS = {"list": cmd_list, "show": cmd_show}
+
+
+# ---------------------------------------------------------------------------------- main
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+
+
+async def _main_async(ctx: _Context) -> int:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        try:  # SIGTERM behaves like Ctrl+C: stop cleanly (engine, simulator child, store)
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        except (NotImplementedError, RuntimeError):
+            pass
+    return await ASYNC_COMMANDS[ctx.args.command](ctx)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed command; map every expected failure to a message and an exit code."""
+    try:
+        ctx = _Context(args)
+        setup_logging(ctx.paths)
+        if args.verbose:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            logging.getLogger().addHandler(handler)
+            logging.getLogger().setLevel(logging.DEBUG)
+        if args.command in SYNC_COMMANDS:
+            return SYNC_COMMANDS[args.command](ctx)
+        return asyncio.run(_main_async(ctx))
+    except InputProblem as exc:
+        for line in exc.lines:
+            _error(line)
+        return EXIT_BAD_INPUT
+    except CliError as exc:
+        _error(str(exc))
+        return exc.code
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        _error("interrupted. Jobs already sent keep running on the server; resume with "
+               f"'{PROG} wait ID' (see '{PROG} list').")
+        return EXIT_INTERRUPTED
+    except (AuthenticationError, InsufficientBalanceError, ConfigurationError) as exc:
+        _error(exc.user_message)
+        return EXIT_CONFIG
+    except NetworkError as exc:
+        _error(exc.user_message)
+        return EXIT_NETWORK
+    except ModellixError as exc:
+        _error(exc.user_message)
+        return EXIT_NETWORK
+    except StoreError as exc:
+        _error(exc.user_message)
+        return EXIT_CONFIG
+    finally:
+        close_logging()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: ``seedance-desktop-cli`` and ``python -m seedance_desktop cli``."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    return run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""How the command line prints things: job tables, job details, JSON, progress lines.
+
+Results go to stdout (a table, details, or JSON for scripts); progress and diagnostics go to
+stderr, so ``seedance-desktop-cli submit --wait --json ... > result.json`` stays machine-readable
+while a person still sees what is happening. Nothing printed here may contain the API key or a
+signed URL: every URL is shown through :func:`redact_url` (query string removed).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from seedance_desktop.api.redact import redact_url
+from seedance_desktop.core.job import Job, JobState
+
+#: A progress line per job at most this often (state changes are always printed at once).
+PROGRESS_INTERVAL = 0.5
+
+
+def _when(epoch: float | None) -> str:
+    if not epoch:
+        return "-"
+    return _dt.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _safe_url(url: str | None) -> str | None:
+    return redact_url(url) if url else None
+
+
+def _safe_request(request: dict[str, Any]) -> dict[str, Any]:
+    """The request with every URL's query string removed and data URIs shortened."""
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str) and (value.startswith(("http://", "https://", "data:"))):
+            return redact_url(value)
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        return value
+
+    return {key: scrub(value) for key, value in request.items()}
+
+
+def job_to_dict(job: Job, *, history: bool = True) -> dict[str, Any]:
+    """A JSON-safe view of a job for ``--json`` output (no key, no signed query strings)."""
+    data: dict[str, Any] = {
+        "id": job.id,
+        "state": job.state.value,
+        "model": job.model,
+        "prompt": job.prompt,
+        "request": _safe_request(job.request),
+        "inputs": [
+            {"field": i.field, "index": i.index, "local_path": i.local_path, "uploaded": i.uploaded_url is not None}
+            for i in job.inputs
+        ],
+        "task_id": job.task_id,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "submitted_at": job.submitted_at,
+        "finished_at": job.finished_at,
+        "video_path": job.video_path,
+        "last_frame_path": job.last_frame_path,
+        "remote_video_url": _safe_url(job.remote_video_url),
+        "cost": job.cost,
+        "error": job.error,
+        "attempt_of": job.attempt_of,
+    }
+    if history:
+        data["history"] = [
+            {"at": t.at, "from": t.old.value if t.old else None, "to": t.new.value, "reason": t.reason}
+            for t in job.history
+        ]
+    return data
+
+
+def print_json(value: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    json.dump(value, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+    out.flush()
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def jobs_table(jobs: list[Job]) -> str:
+    """A fixed-width table: short id, state, created, resolution/duration, cost, prompt."""
+    if not jobs:
+        return "No jobs yet. Submit one with: seedance-desktop-cli submit --help"
+    rows = [("ID", "STATE", "CREATED", "OUTPUT", "COST", "PROMPT")]
+    for job in jobs:
+        res = job.request.get("resolution") or "-"
+        dur = job.request.get("duration")
+        output = f"{res} {dur}s" if dur is not None else str(res)
+        cost = f"${job.cost:.2f}" if job.cost is not None else "-"
+        rows.append((job.id[:12], job.state.value, _when(job.created_at), output, cost, _clip(job.prompt, 40)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def job_details(job: Job) -> str:
+    """Everything a person needs about one job, including its history with reasons."""
+    lines = [
+        f"Job        {job.id}",
+        f"State      {job.state.value}" + (f"  ({job.error})" if job.error else ""),
+        f"Model      {job.model}",
+        f"Prompt     {job.prompt}",
+    ]
+    for key, value in sorted(_safe_request(job.request).items()):
+        if key != "prompt":
+            lines.append(f"  {key:<24} {value}")
+    for item in job.inputs:
+        note = "uploaded" if item.uploaded_url else "not uploaded yet"
+        lines.append(f"  input {item.field}[{item.index}]  {item.local_path}  ({note})")
+    lines += [
+        f"Task id    {job.task_id or '-'}",
+        f"Created    {_when(job.created_at)}",
+        f"Submitted  {_when(job.submitted_at)}",
+        f"Finished   {_when(job.finished_at)}",
+        f"Cost       {'$%.2f' % job.cost if job.cost is not None else '-'}",
+        f"Video      {job.video_path or '-'}",
+    ]
+    if job.last_frame_path:
+        lines.append(f"Last frame {job.last_frame_path}")
+    if job.attempt_of:
+        lines.append(f"Attempt of {job.attempt_of}")
+    lines.append("History")
+    for t in job.history:
+        reason = f"  {t.reason}" if t.reason else ""
+        lines.append(f"  {_when(t.at)}  {t.new.value:<16}{reason}")
+    lines.append(next_step_hint(job))
+    return "\n".join(line for line in lines if line)
+
+
+def next_step_hint(job: Job) -> str:
+    """What the person can do next with a job in this state (empty when nothing)."""
+    short = job.id[:12]
+    if job.state is JobState.OUTCOME_UNKNOWN:
+        return (
+            "Next: the submission may have reached Modellix. Check your Modellix dashboard; if the "
+            f"task is not there, run: seedance-desktop-cli submit-again {short}"
+        )
+    if job.state is JobState.FAILED:
+        if job.task_id and (job.remote_video_url or job.raw_task):
+            return f"Next: try fetching the result again with: seedance-desktop-cli download {short}"
+        return f"Next: run it again with: seedance-desktop-cli retry {short}"
+    if job.state is JobState.EXPIRED:
+        return f"Next: the result link expired; run it again with: seedance-desktop-cli retry {short}"
+    if not job.state.is_final:
+        return f"Next: wait for it with: seedance-desktop-cli wait {short}"
+    return ""
+
+
+class ProgressPrinter:
+    """Engine listener that prints one line per state change, and progress at most every
+    :data:`PROGRESS_INTERVAL` seconds per job, to stderr. Only jobs in ``watch`` are shown
+    (None: every job)."""
+
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        *,
+        watch: set[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        quiet: bool = False,
+    ) -> None:
+        self.out = out or sys.stderr
+        self.watch = watch
+        self.quiet = quiet
+        self._clock = clock
+        self._last_state: dict[str, JobState] = {}
+        self._last_progress: dict[str, float] = {}
+
+    def __call__(self, job: Job) -> None:
+        if self.quiet or (self.watch is not None and job.id not in self.watch):
+            return
+        short = job.id[:8]
+        if self._last_state.get(job.id) is not job.state:
+            self._last_state[job.id] = job.state
+            reason = job.history[-1].reason if job.history and job.history[-1].new is job.state else ""
+            if job.state is JobState.FAILED and job.error:
+                reason = job.error
+            self._write(f"[{short}] {job.state.label}" + (f": {reason}" if reason else ""))
+            self._last_progress[job.id] = self._clock()
+            return
+        if job.progress is None:
+            return
+        now = self._clock()
+        if now - self._last_progress.get(job.id, 0.0) < PROGRESS_INTERVAL:
+            return
+        self._last_progress[job.id] = now
+        self._write(f"[{short}] {job.state.label} {job.progress * 100:3.0f}%")
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            self._write(text)
+
+    def _write(self, line: str) -> None:
+        try:
+            self.out.write(line + "\n")
+            self.out.flush()
+        except (OSError, ValueError):  # stderr closed (a pipe went away): never kill the job
+            pass

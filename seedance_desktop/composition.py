@@ -1,0 +1,371 @@
+"""The shared composition root: builds the job store, HTTP client, Modellix client and engine.
+
+Both faces of the app use it: the command line (``cli.py``) and the window (``app.py``), so
+demo mode, logging and redaction behave the same in both. It is Qt-free on purpose: the GUI
+runs :func:`build_runtime` on its qasync loop and hands the resulting :class:`Runtime` to its
+controller; the CLI runs it under ``asyncio.run``.
+
+Besides ``app.py`` this is the only module that knows the simulator exists. In **demo mode** it
+starts the simulator as a *child process* (never in-process: a crash or a stuck render in the
+fake must not take the app down, and it dies with its parent) on 127.0.0.1 with a random port
+and key, and points the client at it. Demo jobs live in their own data folder
+(``<data>/demo``) and their videos in a ``Demo (simulated)`` subfolder of the output folder, so
+simulated results never mix with paid ones.
+
+Typical use::
+
+    paths = AppPaths.from_env().ensure()
+    settings = SettingsStore(paths.settings_file).load()
+    key = resolve_api_key(paths)
+    runtime = await build_runtime(paths, settings, api_key=key, demo=resolve_mode(settings, key) == "demo")
+    try:
+        job = runtime.engine.enqueue(model, request, inputs)
+        await runtime.engine.wait_for(job.id)
+    finally:
+        await runtime.aclose()
+
+or ``async with await build_runtime(...) as runtime: ...``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import logging.handlers
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from seedance_desktop.api.client import DEFAULT_BASE_URL, ModellixClient, check_base_url
+from seedance_desktop.api.errors import ConfigurationError
+from seedance_desktop.api.redact import install_log_redaction
+from seedance_desktop.core.job import FINAL_STATES, JobState
+from seedance_desktop.core.paths import AppPaths, default_output_dir
+from seedance_desktop.core.settings import Settings
+from seedance_desktop.core.store import JobStore
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["demo", "live"]
+
+#: Environment variable holding the API key (wins over the keyring).
+KEY_ENV = "MODELLIX_API_KEY"
+#: Simulated seconds per real second in demo mode. The simulator's tasks take 2 s pending plus
+#: 30-90 s processing (simulated); at 6x a demo job finishes in roughly 6-16 s of real time.
+DEMO_TIME_SCALE = 6.0
+#: Overrides :data:`DEMO_TIME_SCALE` (tests set it high so a demo job takes a second or two).
+DEMO_TIME_SCALE_ENV = "SEEDANCE_DEMO_TIME_SCALE"
+#: Subfolder of the output folder for simulated results.
+DEMO_OUTPUT_SUBDIR = "Demo (simulated)"
+
+#: Network timeouts. Reads are generous because a submit may take a while to be acknowledged;
+#: a read timeout on submit means "outcome unknown", so we would rather wait than guess.
+HTTP_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
+
+LOG_MAX_BYTES = 2 * 1024 * 1024
+LOG_BACKUPS = 3
+
+
+def resolve_mode(settings: Settings, key: str | None) -> Mode:
+    """``"demo"`` when there is no key or the user switched demo mode on, else ``"live"``."""
+    if not key or getattr(settings, "demo_mode", None) is True:
+        return "demo"
+    return "live"
+
+
+def resolve_api_key(paths: AppPaths, environ: dict[str, str] | None = None) -> str | None:
+    """The API key: ``$MODELLIX_API_KEY`` first (scripts, CI), then the secret store (keyring
+    or the user-approved 0600 file). ``None`` when neither has one."""
+    env = os.environ if environ is None else environ
+    value = (env.get(KEY_ENV) or "").strip()
+    if value:
+        return value
+    try:
+        from seedance_desktop.core.secrets import SecretStore
+
+        key = SecretStore(file_path=paths.key_file, environ=env).get_key()
+    except Exception as exc:  # a broken keyring must not stop demo mode or the CLI's list/show
+        log.warning("could not read the API key from the secret store: %s", exc)
+        return None
+    return key.strip() if isinstance(key, str) and key.strip() else None
+
+
+def demo_paths(paths: AppPaths) -> AppPaths:
+    """Demo jobs get their own data folder (and so their own job database); config, cache and
+    logs are shared."""
+    return replace(paths, data_dir=paths.data_dir / "demo")
+
+
+def resolve_output_dir(settings: Settings, *, demo: bool, override: str | Path | None = None) -> Path:
+    """Where finished videos go: an explicit ``override`` verbatim; otherwise the configured
+    folder (default: the user's videos folder / Seedance), with a demo subfolder in demo mode."""
+    if override is not None:
+        return Path(override).expanduser()
+    configured = getattr(settings, "output_dir", None)
+    folder = Path(configured).expanduser() if configured else default_output_dir()
+    return folder / DEMO_OUTPUT_SUBDIR if demo else folder
+
+
+def demo_time_scale(environ: dict[str, str] | None = None) -> float:
+    env = os.environ if environ is None else environ
+    raw = env.get(DEMO_TIME_SCALE_ENV)
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if value > 0:
+            return value
+        log.warning("ignoring %s=%r (not a positive number)", DEMO_TIME_SCALE_ENV, raw)
+    return DEMO_TIME_SCALE
+
+
+# --------------------------------------------------------------------------------- logging
+
+_HANDLER_MARK = "_seedance_log_file"
+
+
+def setup_logging(paths: AppPaths, *, secrets: tuple[str, ...] = (), level: int = logging.INFO) -> Path:
+    """Log to a rotating, private file in the log folder, with the key and signed URL query
+    strings masked in every record (``api.redact``). Safe to call again: the previous file
+    handler installed by this function is replaced, not duplicated. Returns the log file."""
+    paths.log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    log_file = paths.log_file
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            root.removeHandler(handler)
+            handler.close()
+    if not log_file.exists():
+        log_file.touch(mode=0o600)
+    handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)
+    setattr(handler, _HANDLER_MARK, True)
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    # After adding the handler, so it gets the redacting filter too.
+    install_log_redaction(secrets)
+    return log_file
+
+
+def close_logging() -> None:
+    """Remove and close the file handler installed by :func:`setup_logging`."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            root.removeHandler(handler)
+            handler.close()
+
+
+# --------------------------------------------------------------------------------- runtime
+
+
+@dataclass
+class Runtime:
+    """Everything a front end needs, built and owned together. Call :meth:`aclose` exactly
+    once when done (or use ``async with``): it stops the engine, closes the HTTP client, stops
+    the demo simulator child and closes the store, in that order."""
+
+    mode: Mode
+    paths: AppPaths              # the effective paths (demo_paths(...) in demo mode)
+    settings: Settings
+    store: JobStore
+    http: httpx.AsyncClient
+    client: ModellixClient
+    engine: Any                  # core.scheduler.Engine
+    base_url: str
+    output_dir: Path
+    simulator: Any = None        # simulator.launcher.SimulatorProcess in demo mode
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def demo(self) -> bool:
+        return self.mode == "demo"
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.engine.stop()
+        except Exception:
+            log.exception("stopping the engine failed")
+        try:
+            await self.http.aclose()
+        except Exception:
+            log.exception("closing the HTTP client failed")
+        if self.simulator is not None:
+            await asyncio.to_thread(_stop_simulator, self.simulator)
+        self.store.close()
+
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def open_store(paths: AppPaths, *, demo: bool) -> JobStore:
+    """The job store for a mode, without network or engine (for ``list``/``show``)."""
+    effective = demo_paths(paths) if demo else paths
+    effective.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return JobStore(effective.db_file)
+
+
+def start_simulator(time_scale: float | None = None) -> Any:
+    """Start the demo simulator child on 127.0.0.1 (random port and key). Blocking: call it
+    through ``asyncio.to_thread`` from a running loop. Returns the started SimulatorProcess."""
+    from seedance_desktop.simulator.launcher import SimulatorProcess
+
+    scale = time_scale if time_scale is not None else demo_time_scale()
+    process = SimulatorProcess(("--time-scale", f"{scale:g}"))
+    process.start()
+    return process
+
+
+def _stop_simulator(process: Any) -> None:
+    try:
+        process.stop()
+    except Exception:
+        log.exception("stopping the demo simulator failed")
+
+
+def retire_orphaned_demo_jobs(store: JobStore) -> int:
+    """Each demo run gets a fresh simulator, which knows nothing of the previous run's tasks
+    and uploads. Unfinished demo jobs that reached the (old) server are marked failed with a
+    reason; queued ones forget their uploads so they are uploaded again. Returns how many
+    jobs were retired."""
+    retired = 0
+    for job in store.unfinished():
+        if job.state is JobState.QUEUED:
+            if any(i.uploaded_url for i in job.inputs):
+                inputs = [replace(i, uploaded_url=None) for i in job.inputs]
+                store.update(job.id, inputs=inputs)
+            continue
+        if job.state in FINAL_STATES:
+            continue
+        store.transition(
+            job.id,
+            JobState.FAILED,
+            "the demo simulator that ran this job has stopped (demo jobs end with their session)",
+            error="Demo session ended before this job finished. Retry it to run it again.",
+        )
+        retired += 1
+    return retired
+
+
+async def build_runtime(
+    paths: AppPaths,
+    settings: Settings,
+    *,
+    api_key: str | None,
+    demo: bool,
+    base_url: str | None = None,
+    output_dir: str | Path | None = None,
+    start_engine: bool = True,
+    time_scale: float | None = None,
+) -> Runtime:
+    """Build (and start) everything for one session.
+
+    ``demo=True`` starts the simulator child and ignores ``api_key`` and the base URL; else
+    ``api_key`` is required (:class:`ConfigurationError` otherwise) and the base URL is
+    ``base_url`` or ``settings.base_url`` or Modellix's. ``output_dir`` overrides the
+    configured output folder verbatim. With ``start_engine`` the engine resumes every
+    unfinished job from the store before this returns. On any failure, whatever was already
+    started is stopped again before the error propagates.
+    """
+    from seedance_desktop.core.scheduler import Engine
+
+    effective = demo_paths(paths) if demo else paths
+    effective.ensure()
+    simulator = None
+    store: JobStore | None = None
+    http: httpx.AsyncClient | None = None
+    engine: Any = None
+    try:
+        if demo:
+            simulator = await asyncio.to_thread(start_simulator, time_scale)
+            url = check_base_url(simulator.base_url)
+            key = simulator.api_key
+        else:
+            if not api_key:
+                raise ConfigurationError(
+                    "missing API key",
+                    user_message=(
+                        f"No Modellix API key is set. Set {KEY_ENV}, save one in the app's Settings "
+                        "(it goes to the keyring), or use demo mode."
+                    ),
+                )
+            key = api_key
+            url = check_base_url(base_url or getattr(settings, "base_url", None) or DEFAULT_BASE_URL)
+        install_log_redaction((key,))
+        store = JobStore(effective.db_file)
+        if demo:
+            retire_orphaned_demo_jobs(store)
+        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+        client = ModellixClient(http, url, key)
+        out_dir = resolve_output_dir(settings, demo=demo, override=output_dir)
+        engine = Engine(
+            store,
+            client,
+            output_dir=out_dir,
+            naming_template=getattr(settings, "naming_template", None) or "{date}_{prompt}_{seed}_{job}",
+            max_in_flight=int(getattr(settings, "max_in_flight", 2) or 2),
+        )
+        runtime = Runtime(
+            mode="demo" if demo else "live",
+            paths=effective,
+            settings=settings,
+            store=store,
+            http=http,
+            client=client,
+            engine=engine,
+            base_url=url,
+            output_dir=out_dir,
+            simulator=simulator,
+        )
+        if start_engine:
+            await engine.start()
+        log.info("runtime ready: mode=%s base_url=%s output=%s", runtime.mode, url, out_dir)
+        return runtime
+    except BaseException:
+        if engine is not None:
+            try:
+                await engine.stop()
+            except Exception:
+                log.exception("stopping the engine after a failed start")
+        if http is not None:
+            await http.aclose()
+        if simulator is not None:
+            await asyncio.to_thread(_stop_simulator, simulator)
+        if store is not None:
+            store.close()
+        raise
+
+
+__all__ = [
+    "DEMO_OUTPUT_SUBDIR",
+    "DEMO_TIME_SCALE",
+    "DEMO_TIME_SCALE_ENV",
+    "KEY_ENV",
+    "Mode",
+    "Runtime",
+    "build_runtime",
+    "close_logging",
+    "demo_paths",
+    "demo_time_scale",
+    "open_store",
+    "resolve_api_key",
+    "resolve_mode",
+    "resolve_output_dir",
+    "retire_orphaned_demo_jobs",
+    "setup_logging",
+    "start_simulator",
+]

@@ -1,0 +1,147 @@
+"""The command line: parsing and friendly validation (exit 2 naming the option), the missing-key
+error (exit 3), list/show output, no Qt on the CLI path, and the whole demo flow end to end in a
+child process (simulator child on loopback, real upload/submit/poll/download)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import pytest
+
+from seedance_desktop import cli
+from seedance_desktop.cli_parser import EXIT_BAD_INPUT, EXIT_CONFIG, EXIT_OK, build_parser
+from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.paths import AppPaths
+from seedance_desktop.core.store import JobStore
+
+
+def run_cli(*args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "MODELLIX_API_KEY"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "seedance_desktop.cli", "--home", str(home), *args],
+        capture_output=True, text=True, timeout=timeout, env=full_env,
+    )
+
+
+def make_job_store(home: Path) -> tuple[JobStore, Job]:
+    paths = AppPaths.from_env(home).ensure()
+    store = JobStore(paths.db_file)
+    job = store.add(Job(request={"prompt": "a cat in [Video 1]", "duration": 4, "resolution": "480p"}))
+    store.transition(job.id, JobState.SUBMITTING, "sending")
+    store.transition(job.id, JobState.SUBMITTED, "accepted", task_id="task-xyz",
+                     result_url="https://api.example/api/v1/tasks/task-xyz?sig=SECRET")
+    return store, job
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def test_global_options_work_before_and_after_the_command() -> None:
+    parser = build_parser()
+    before = parser.parse_args(["--demo", "--json", "list"])
+    after = parser.parse_args(["list", "--demo", "--json"])
+    assert before.demo and before.json and after.demo and after.json
+    neither = parser.parse_args(["list"])
+    assert not neither.demo and not neither.json
+    sub = parser.parse_args(["submit", "--no-generate-audio", "--camera-fixed", "--video", "a", "--video", "b"])
+    assert sub.generate_audio is False and sub.camera_fixed is True and sub.video == ["a", "b"]
+
+
+def test_help_documents_exit_codes_and_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["submit", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for needle in ("exit codes:", "--no-generate-audio", "--expires-after", "--reference-image", "examples:", "--wait"):
+        assert needle in text
+
+
+@pytest.mark.timeout(30)
+def test_bad_input_exits_2_and_names_each_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main([
+        "--home", str(tmp_path), "submit", "--demo", "--prompt", "x",
+        "--video", "https://example.com/a.mp4", "--duration", "99", "--resolution", "1080p",
+        "--first-frame", "https://example.com/f.png", "--reference-image", str(tmp_path / "missing.png"),
+    ])
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert "--duration:" in err and "4 to 15" in err
+    assert "--resolution:" in err and "1080p" in err
+    assert "--reference-image" in err and "no such file" in err
+    assert "not both" in err
+
+
+def test_argparse_type_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--home", str(tmp_path), "submit", "--duration", "five"])
+    assert info.value.code == 2
+    assert "--duration" in capsys.readouterr().err
+
+
+def test_no_key_and_no_demo_explains_how_to_set_one(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MODELLIX_API_KEY", raising=False)
+    code = cli.main(["--home", str(tmp_path), "submit", "--prompt", "x", "--video", "https://example.com/a.mp4"])
+    err = capsys.readouterr().err
+    assert code == EXIT_CONFIG
+    assert "MODELLIX_API_KEY" in err and "--demo" in err and "keyring" in err
+
+
+# --------------------------------------------------------------------------- list/show
+
+
+def test_list_and_show_json_parse_and_hide_signed_urls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, job = make_job_store(tmp_path)
+    store.close()
+    assert cli.main(["--home", str(tmp_path), "list", "--json"]) == EXIT_OK
+    listed = json.loads(capsys.readouterr().out)
+    assert [item["id"] for item in listed] == [job.id]
+    assert listed[0]["state"] == "submitted" and listed[0]["task_id"] == "task-xyz"
+
+    assert cli.main(["--home", str(tmp_path), "show", job.id[:6], "--json"]) == EXIT_OK
+    out = capsys.readouterr().out
+    shown = json.loads(out)
+    assert shown["id"] == job.id
+    assert [h["to"] for h in shown["history"]] == ["queued", "submitting", "submitted"]
+    assert "SECRET" not in out
+
+    assert cli.main(["--home", str(tmp_path), "show", job.id[:6]]) == EXIT_OK
+    text = capsys.readouterr().out
+    assert "task-xyz" in text and "accepted" in text and f"wait {job.id[:12]}" in text
+
+    assert cli.main(["--home", str(tmp_path), "list"]) == EXIT_OK
+    assert job.id[:12] in capsys.readouterr().out
+
+
+def test_demo_list_does_not_show_paid_jobs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, _ = make_job_store(tmp_path)
+    store.close()
+    assert cli.main(["--home", str(tmp_path), "--demo", "list", "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_unknown_job_id_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--home", str(tmp_path), "show", "ffff"]) == EXIT_BAD_INPUT
+    assert "no job 'ffff'" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(60)
+def test_cli_path_never_imports_qt(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from seedance_desktop import cli, composition\n"
+        "import seedance_desktop.cli_submit, seedance_desktop.cli_output\n"
+        f"rc = cli.main(['--home', {str(tmp_path)!r}, 'list'])\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'qasync')]\n"
+        "assert rc == 0 and not bad, (rc, bad)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,113 @@
+"""The shared composition root: mode choice, demo isolation, logging with redaction, and a
+real demo runtime (simulator child on loopback) that starts and stops cleanly."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from seedance_desktop import composition
+from seedance_desktop.composition import (
+    DEMO_OUTPUT_SUBDIR,
+    close_logging,
+    demo_paths,
+    demo_time_scale,
+    open_store,
+    resolve_api_key,
+    resolve_mode,
+    resolve_output_dir,
+    retire_orphaned_demo_jobs,
+    setup_logging,
+)
+from seedance_desktop.core.job import InputFile, Job, JobState
+from seedance_desktop.core.paths import AppPaths
+from seedance_desktop.core.settings import Settings
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> AppPaths:
+    return AppPaths.from_env(tmp_path / "home").ensure()
+
+
+def test_resolve_mode() -> None:
+    assert resolve_mode(Settings(), None) == "demo"
+    assert resolve_mode(Settings(), "") == "demo"
+    assert resolve_mode(Settings(), "sk-live") == "live"
+    assert resolve_mode(Settings(demo_mode=True), "sk-live") == "demo"
+    assert resolve_mode(Settings(demo_mode=False), "sk-live") == "live"
+
+
+def test_api_key_from_environment_wins(paths: AppPaths) -> None:
+    assert resolve_api_key(paths, {"MODELLIX_API_KEY": "  sk-env-123  "}) == "sk-env-123"
+    assert resolve_api_key(paths, {}) is None  # null keyring backend, no key file
+
+
+def test_demo_jobs_live_apart_from_paid_jobs(paths: AppPaths) -> None:
+    demo = demo_paths(paths)
+    assert demo.db_file != paths.db_file
+    assert demo.data_dir.parent == paths.data_dir
+    assert demo.config_dir == paths.config_dir  # settings are shared
+    live_store = open_store(paths, demo=False)
+    demo_store = open_store(paths, demo=True)
+    try:
+        live_store.add(Job(request={"prompt": "paid"}))
+        assert demo_store.count() == 0
+        assert live_store.count() == 1
+    finally:
+        live_store.close()
+        demo_store.close()
+
+
+def test_output_dir_resolution(tmp_path: Path) -> None:
+    settings = Settings(output_dir=tmp_path / "videos")
+    assert resolve_output_dir(settings, demo=False) == tmp_path / "videos"
+    assert resolve_output_dir(settings, demo=True) == tmp_path / "videos" / DEMO_OUTPUT_SUBDIR
+    assert resolve_output_dir(settings, demo=True, override=tmp_path / "x") == tmp_path / "x"
+
+
+def test_demo_time_scale_env() -> None:
+    assert demo_time_scale({}) == composition.DEMO_TIME_SCALE
+    assert demo_time_scale({composition.DEMO_TIME_SCALE_ENV: "40"}) == 40.0
+    assert demo_time_scale({composition.DEMO_TIME_SCALE_ENV: "nonsense"}) == composition.DEMO_TIME_SCALE
+
+
+def test_log_file_is_private_rotating_and_redacted(paths: AppPaths) -> None:
+    key = "sk-secret-abcdef123456"
+    log_file = setup_logging(paths, secrets=(key,))
+    try:
+        assert setup_logging(paths, secrets=(key,)) == log_file  # idempotent: one handler
+        handlers = [h for h in logging.getLogger().handlers if getattr(h, "_seedance_log_file", False)]
+        assert len(handlers) == 1
+        logger = logging.getLogger("seedance_desktop.test")
+        logger.warning("using key %s for https://cdn.example/v.mp4?X-Amz-Signature=deadbeef", key)
+        for handler in handlers:
+            handler.flush()
+    finally:
+        close_logging()
+    text = log_file.read_text(encoding="utf-8")
+    assert "using key" in text
+    assert key not in text
+    assert "deadbeef" not in text
+    assert stat.S_IMODE(os.stat(log_file).st_mode) == 0o600
+
+
+def test_orphaned_demo_jobs_are_retired(paths: AppPaths) -> None:
+    store = open_store(paths, demo=True)
+    try:
+        queued = store.add(Job(inputs=[InputFile("video_urls", 0, "/tmp/a.mp4", uploaded_url="http://127.0.0.1:1/f/a")]))
+        sent = store.add(Job())
+        store.transition(sent.id, JobState.SUBMITTING, "sending")
+        store.transition(sent.id, JobState.SUBMITTED, "accepted", task_id="task-1")
+        done_count = retire_orphaned_demo_jobs(store)
+        assert done_count == 1
+        assert store.get(sent.id).state is JobState.FAILED
+        assert "demo" in (store.get(sent.id).error or "").lower()
+        kept = store.get(queued.id)
+        assert kept.state is JobState.QUEUED
+        assert kept.inputs[0].uploaded_url is None  # the old simulator's upload is gone
+    finally:
+        store.close()
