@@ -39,7 +39,7 @@ from .errors import (
     RateLimitedError,
     SubmitOutcomeUnknownError,
 )
-from .http_errors import error_from_response, parse_envelope, retry_delay
+from .http_errors import error_from_response, parse_envelope, parse_retry_at, retry_delay
 from .redact import redact_url
 from .spec import ModelSpec
 from .tasks import SubmitResult, TaskInfo, normalise_status, parse_task
@@ -359,4 +359,6 @@ __all__ = [
     "USER_AGENT",
     "UploadedFile",
     "check_base_url",
+    "parse_retry_at",
+    "retry_delay",
 ]

@@ -24,7 +24,7 @@ _URL_QUERY = re.compile(r"(?i)\b((?:https?|wss?)://[^\s?#\"'<>]+)\?[^\s\"'<>]*")
 _USERINFO = re.compile(r"(?i)\b((?:https?|wss?)://)[^\s/@\"'<>]+@")
 _SECRET_PARAM = re.compile(
     r"(?i)\b(api[_-]?key|access[_-]?token|token|signature|sig|x-amz-signature|x-amz-credential"
-    r"|x-amz-security-token|key-pair-id|policy)=[^&\s\"'<>]+"
+    r"|x-amz-security-token|key-pair-id)=[^&\s\"'<>]+"
 )
 
 

@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -386,3 +387,36 @@ def test_logs_never_contain_key_or_signed_query(sim: SimulatorThread, video_url:
     assert caplog.records, "the flow should have logged something"
     assert sim.api_key not in text
     assert "signature=" not in text and "expires=" not in text
+
+
+# -- upload cancel and size limit over real HTTP ---------------------------------------------
+
+def test_upload_cancelled_mid_stream(sim: SimulatorThread, tmp_path: Path) -> None:
+    from seedance_desktop.api.errors import UploadCancelled
+    from seedance_desktop.api.upload import upload_sync
+
+    path = tmp_path / "big.mp4"
+    path.write_bytes(b"\0" * (2 * 1024 * 1024))
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def progress(sent: int, total: int) -> None:
+        seen.append(sent)
+        cancel.set()  # the person presses Cancel after the first chunk went out
+
+    with pytest.raises(UploadCancelled):
+        upload_sync(f"{sim.base_url}/api/v1/media/files", path, headers={"Authorization": f"Bearer {sim.api_key}"},
+                    size=path.stat().st_size, progress=progress, cancel=cancel)
+    assert seen and seen[-1] < path.stat().st_size
+    assert sim.simulator is not None
+    assert all(r.filename != "big.mp4" for r in sim.simulator.files().values())
+
+
+def test_upload_over_16_mib_never_sent(sim: SimulatorThread, tmp_path: Path) -> None:
+    path = tmp_path / "huge.mp4"
+    with path.open("wb") as handle:
+        handle.truncate(16 * 1024 * 1024 + 1)
+    with pytest.raises(ValidationError) as caught:
+        Harness(sim).run(lambda c: c.upload_file(path))
+    assert "16 MiB" in caught.value.user_message
+    assert sim.simulator is not None and "upload" not in sim.simulator.request_counts()
