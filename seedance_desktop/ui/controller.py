@@ -97,7 +97,7 @@ class Controller(QObject):
 
     def __init__(
         self,
-        store: Any,
+        store: Any | None = None,
         engine: Any | None = None,
         *,
         demo: bool = False,
@@ -161,6 +161,15 @@ class Controller(QObject):
         self.engine = engine
         engine.add_listener(self._on_engine_job)
 
+    def attach_runtime(self, store: Any, engine: Any, *, demo: bool,
+                       balance: Callable[[], Awaitable[float]] | None = None) -> None:
+        """Adopt a freshly built runtime (the window exists before it does)."""
+        self.store = store
+        self.demo = demo
+        self._balance = balance
+        self._jobs.clear()
+        self.attach_engine(engine)
+
     @Slot()
     def start(self) -> None:
         """Start the engine (it resumes unfinished jobs) and fetch the balance."""
@@ -190,7 +199,7 @@ class Controller(QObject):
     def job(self, job_id: str) -> Job | None:
         """The freshest copy: what the engine last reported, else the store's."""
         job = self._jobs.get(job_id)
-        if job is not None:
+        if job is not None or self.store is None:
             return job
         try:
             return self.store.get(job_id)
@@ -199,6 +208,8 @@ class Controller(QObject):
 
     @Slot()
     def refresh_counts(self) -> None:
+        if self.store is None:
+            return
         try:
             self.counts_changed.emit(summarize_counts(self.store.count_by_state()))
         except Exception as exc:  # noqa: BLE001

@@ -1,0 +1,233 @@
+"""Composition root of the desktop app: builds every object and passes dependencies in.
+
+Start-up order is chosen for a window that appears at once:
+
+1. parse options, build the widgets (cheap) and show the window;
+2. after its first paint, in the qasync loop: read the key (keyring is slow to import, and
+   runs in a worker thread), start the demo simulator if needed and open the store and engine
+   (``composition.build_runtime``), then hand them to the controller and the queue model;
+3. on close: stop the controller's tasks and the engine, close the runtime, save the layout.
+
+Besides ``composition.py`` this is the only place that knows demo mode runs on a simulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from seedance_desktop.core.paths import AppPaths
+
+if TYPE_CHECKING:  # Qt is imported only once we know we open a window (``--help`` stays instant)
+    from PySide6.QtWidgets import QApplication
+
+log = logging.getLogger(__name__)
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+SAMPLE_CLIP = RESOURCES / "sample_clip.mp4"
+SAMPLE_PROMPT = "Turn [Video 1] into a watercolour painting with soft morning light and a slow camera drift."
+SAMPLE_MODEL = "bytedance/seedance-2.0-fast-v2v"
+
+RuntimeBuilder = Callable[..., Awaitable[Any]]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="seedance-desktop",
+        description="Desktop client for Seedance 2.0 video-to-video generation through Modellix. "
+        "Without an API key it opens in demo mode on a local simulator. "
+        "The command line lives under `python -m seedance_desktop cli --help`.",
+    )
+    parser.add_argument("--demo", action="store_true",
+                        help="use demo mode (simulated outputs from a local server) even if a key is set")
+    parser.add_argument("--home", metavar="DIR",
+                        help="keep settings, job database, cache and logs under DIR (like $SEEDANCE_HOME)")
+    return parser.parse_args(argv)
+
+
+class DesktopApp:
+    """Owns the window and the runtime for one session."""
+
+    def __init__(self, qapp: QApplication, paths: AppPaths, *, force_demo: bool = False,
+                 runtime_builder: RuntimeBuilder | None = None, time_scale: float | None = None) -> None:
+        from seedance_desktop.core.settings import SettingsStore
+        from seedance_desktop.ui.controller import Controller
+        from seedance_desktop.ui.main_window import MainWindow
+        from seedance_desktop.ui.player import Player
+        from seedance_desktop.ui.queue_model import EmptySource, QueueModel
+        from seedance_desktop.ui.queue_panel import QueuePanel
+        from seedance_desktop.ui.request_form import RequestForm
+
+        self.qapp = qapp
+        self.paths = paths
+        self.settings_store = SettingsStore(paths.settings_file)
+        self.settings = self.settings_store.load()
+        self.force_demo = force_demo
+        self.time_scale = time_scale
+        self._builder = runtime_builder
+        self.runtime: Any = None
+        self.ready = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._dialog: Any = None
+
+        self.controller = Controller()
+        self.model = QueueModel(EmptySource(), lookup=self.controller.job)
+        self.form = RequestForm(model=self.settings.last_model if self.settings.last_model else SAMPLE_MODEL)
+        self.panel = QueuePanel(self.model)
+        self.player = Player()
+        self.window = MainWindow(self.controller, self.form, self.panel, self.player, settings=self.settings)
+        self.window.close_requested.connect(self._closing.set)
+        self.window.settings_requested.connect(self.open_settings)
+        for problem in self.settings_store.problems:
+            self.window.show_error(problem)
+
+    # -- life cycle ------------------------------------------------------------------------------
+    async def run(self) -> int:
+        """Show the window, start the runtime after the first paint, wait for close, clean up."""
+        painted = asyncio.Event()
+        self.window.first_painted.connect(painted.set)
+        self.window.show()
+        await painted.wait()
+        starter = asyncio.ensure_future(self.start_runtime())
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait({starter, closing}, return_when=asyncio.FIRST_COMPLETED)
+            if not closing.done():
+                await closing
+        finally:
+            if not starter.done():
+                starter.cancel()
+            await asyncio.gather(starter, return_exceptions=True)
+            closing.cancel()
+            await self.shutdown()
+        return 0
+
+    async def start_runtime(self) -> None:
+        try:
+            await self._start_runtime()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the window stays up and says what happened
+            self.controller.report(exc, "starting")
+            self.window.mode_label.setText("Not connected")
+        finally:
+            self.ready.set()
+
+    async def _start_runtime(self) -> None:
+        from seedance_desktop import composition
+
+        self.window.mode_label.setText("Starting…")
+        key = None if self.force_demo else await asyncio.to_thread(composition.resolve_api_key, self.paths)
+        demo = self.force_demo or composition.resolve_mode(self.settings, key) == "demo"
+        builder = self._builder or composition.build_runtime
+        runtime = await builder(self.paths, self.settings, api_key=key, demo=demo,
+                                start_engine=False, time_scale=self.time_scale)
+        self.runtime = runtime
+        balance = None if runtime.demo else runtime.client.balance
+        self.controller.attach_runtime(runtime.store, runtime.engine, demo=runtime.demo, balance=balance)
+        self.model.set_source(runtime.store, lookup=self.controller.job)
+        self.form.set_base_url(runtime.base_url)
+        self.window.set_demo(runtime.demo)
+        if self.settings.prices:
+            self.form.set_prices(self.settings.prices)
+        if runtime.demo:
+            self.fill_sample()
+        started = asyncio.Event()
+        self.controller.started.connect(started.set)
+        self.controller.start()
+        await started.wait()
+
+    def fill_sample(self) -> None:
+        """Demo mode: a ready-to-submit request with the bundled sample clip."""
+        from seedance_desktop.core.job import InputFile
+
+        if not SAMPLE_CLIP.is_file():
+            log.warning("sample clip missing: %s", SAMPLE_CLIP)
+            return
+        request = {"prompt": SAMPLE_PROMPT, "duration": 5, "resolution": "480p", "ratio": "16:9"}
+        self.form.set_recipe(SAMPLE_MODEL, request, [InputFile("video_urls", 0, str(SAMPLE_CLIP))])
+
+    def request_close(self) -> None:
+        self.window.close()
+
+    async def shutdown(self) -> None:
+        self.player.stop()
+        await self.controller.shutdown()
+        if self.runtime is not None:
+            await self.runtime.aclose()
+            self.runtime = None
+        self.settings.last_model = self.form.spec.slug
+        try:
+            await asyncio.to_thread(self.settings_store.save, self.settings)
+        except Exception as exc:  # noqa: BLE001 - never block quitting on a settings write
+            log.warning("could not save the window layout: %s", exc)
+        self.window.allow_close()
+        self.window.close()
+
+    # -- settings --------------------------------------------------------------------------------
+    def open_settings(self) -> None:
+        """Non-modal (``open()``, never ``exec()`` inside the loop): saving goes through the
+        controller's worker thread."""
+        try:
+            from seedance_desktop.ui.settings_dialog import SettingsDialog
+        except ImportError:
+            self.window.show_error("The settings dialog is not available in this build.")
+            return
+        if self._dialog is not None and self._dialog.isVisible():
+            self._dialog.raise_()
+            return
+        try:
+            self._dialog = make_settings_dialog(SettingsDialog, self)
+        except Exception as exc:  # noqa: BLE001
+            self.controller.report(exc, "opening the settings")
+            return
+        self._dialog.open()
+
+
+def make_settings_dialog(dialog_cls: Any, app: DesktopApp) -> Any:
+    """Build the settings dialog with whatever dependencies its constructor asks for."""
+    import inspect
+
+    from seedance_desktop.core.secrets import SecretStore
+
+    available = {
+        "settings": app.settings, "settings_store": app.settings_store, "store": app.settings_store,
+        "secrets": SecretStore(app.paths), "secret_store": SecretStore(app.paths),
+        "controller": app.controller, "paths": app.paths, "parent": app.window,
+    }
+    params = inspect.signature(dialog_cls).parameters
+    kwargs = {name: value for name, value in available.items() if name in params}
+    dialog = dialog_cls(**kwargs)
+    if hasattr(dialog, "check_key_requested"):
+        dialog.check_key_requested.connect(app.controller.check_key)
+    if hasattr(dialog, "set_key_result"):
+        app.controller.key_checked.connect(dialog.set_key_result)
+    return dialog
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("Seedance Desktop")
+    qapp.setOrganizationName("seedance-desktop")
+    qapp.setQuitOnLastWindowClosed(False)  # the app quits after the engine has stopped
+    paths = AppPaths.from_env(args.home).ensure()
+    try:
+        from seedance_desktop.composition import setup_logging
+
+        setup_logging(paths)
+    except Exception as exc:  # noqa: BLE001 - logging must never stop the app
+        print(f"warning: file logging disabled: {exc}", file=sys.stderr)
+    # qasync on 3.11: asyncio.Runner with qasync's loop (see ARCHITECTURE.md).
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
+        desktop = DesktopApp(qapp, paths, force_demo=args.demo)
+        return runner.run(desktop.run())
