@@ -11,8 +11,9 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QFormLayout, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
-from seedance_desktop.api.spec import FieldSpec
+from seedance_desktop.api.spec import FieldSpec, ModelSpec
 from seedance_desktop.ui.form_fields import with_mnemonic
+from seedance_desktop.ui.media_inspector import MediaInspector
 from seedance_desktop.ui.media_list import MediaList
 from seedance_desktop.ui.style import MessageLabel, hint_label
 
@@ -32,14 +33,16 @@ class ExclusiveChoice(QWidget):
 
     def __init__(
         self,
-        groups: tuple[list[FieldSpec], list[FieldSpec]],
-        lists: dict[str, MediaList],
+        spec: ModelSpec,
+        pair: tuple[tuple[str, ...], tuple[str, ...]],
+        inspector: MediaInspector,
         used_mnemonics: set[str],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        groups = ([spec.field(n) for n in pair[0]], [spec.field(n) for n in pair[1]])
         self.groups = groups
-        self.lists = lists
+        self.lists = lists = {f.name: MediaList(f, inspector, self) for f in groups[0] + groups[1]}
         titles = [group_title(g) for g in groups]
         self.buttons = QButtonGroup(self)
         self.buttons.setExclusive(True)

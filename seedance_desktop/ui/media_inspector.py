@@ -22,6 +22,7 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 AUDIO_SUFFIXES = frozenset({".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg"})
 THUMB_SIDE = 96
+VIDEO_MIN_SECONDS = 2.0  # media.probe.VIDEO_SECONDS[0]
 
 
 def media_kind_of(path: str) -> MediaKind | None:
@@ -59,7 +60,10 @@ class Inspection:
         if self.error:
             return [self.error]
         if self.kind is MediaKind.VIDEO and self.conform_note:
-            return []
+            # Conforming trims, rescales and re-encodes; it cannot lengthen a clip or read
+            # what cannot be read (media.conform.needs_conform says the same).
+            too_short = self.duration is not None and self.duration < VIDEO_MIN_SECONDS
+            return [w for w in self.warnings if "cannot be read" in w or (too_short and "at least" in w)]
         return list(self.warnings)
 
 

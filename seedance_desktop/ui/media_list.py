@@ -9,7 +9,6 @@ instead of silently dropping files.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
@@ -36,6 +35,7 @@ from seedance_desktop.ui.media_inspector import (
     MediaInspector,
     media_kind_of,
 )
+from seedance_desktop.ui.form_values import is_remote
 from seedance_desktop.ui.style import ERROR_COLOR, MessageLabel, human_size
 
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -45,12 +45,6 @@ _FILTERS = {
     MediaKind.IMAGE: ("Images", IMAGE_SUFFIXES),
     MediaKind.AUDIO: ("Audio", AUDIO_SUFFIXES),
 }
-
-
-def is_remote(source: str) -> bool:
-    """Local files are always absolute paths (dialogs, drops and recipes give absolute paths);
-    anything else is a URL as the user typed it, checked by validation rather than guessed at."""
-    return not os.path.isabs(source)
 
 
 def urls_to_sources(urls: list[QUrl]) -> list[str]:
@@ -244,12 +238,17 @@ class MediaList(QWidget):
     def local_problems(self) -> list[str]:
         """Problems with local files that stop a submit (unreadable, limits not fixable)."""
         problems: list[str] = []
+        infos = []
         for path in self.local_paths():
             result = self._inspector.cached(path)
             if result is not None:
                 problems.extend(result.blocking)
+                if result.info is not None:
+                    infos.append(result.info)
             elif not Path(path).is_file():
                 problems.append(f"{Path(path).name} does not exist any more.")
+        if len(infos) > 1:
+            problems.extend(p for p in set_problems(self.kind, infos) if p not in problems)
         return problems
 
     def set_error(self, text: str) -> None:
@@ -365,6 +364,19 @@ class MediaList(QWidget):
         else:
             pixmap = QStyle.StandardPixmap.SP_MediaVolume if self.kind is MediaKind.AUDIO else QStyle.StandardPixmap.SP_FileIcon
             item.setIcon(style.standardIcon(pixmap))
+
+
+def set_problems(kind: MediaKind, infos: list[object]) -> list[str]:
+    """Limits on the local files of one field taken together (total length and size)."""
+    try:
+        from seedance_desktop.media import probe
+    except ImportError:  # pragma: no cover - probing is optional in stripped-down builds
+        return []
+    if kind is MediaKind.VIDEO:
+        return list(probe.check_video_set(infos))  # type: ignore[arg-type]
+    if kind is MediaKind.AUDIO:
+        return list(probe.check_audio_set(infos))  # type: ignore[arg-type]
+    return []
 
 
 def _article(kind: MediaKind) -> str:

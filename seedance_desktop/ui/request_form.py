@@ -17,8 +17,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton,
-    QVBoxLayout, QWidget,
+    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from seedance_desktop.api.spec import DEFAULT_MODEL, MODELS, FieldKind, MediaKind, ModelSpec, estimate_cost, get_model
@@ -26,11 +25,12 @@ from seedance_desktop.core.job import InputFile
 from seedance_desktop.ui.exclusive_choice import ExclusiveChoice
 from seedance_desktop.ui.form_export import curl_command, request_json
 from seedance_desktop.ui.form_fields import BoolEditor, FieldEditor, SeedEditor, make_editor, with_mnemonic
-from seedance_desktop.ui.form_validation import LOCAL_PLACEHOLDER, validate_request
+from seedance_desktop.ui.form_validation import validate_request
+from seedance_desktop.ui.form_values import is_remote, merge_recipe, split_media
 from seedance_desktop.ui.media_inspector import MediaInspector, media_kind_of
-from seedance_desktop.ui.media_list import MediaList, is_remote, urls_to_sources
+from seedance_desktop.ui.media_list import MediaList, urls_to_sources
 from seedance_desktop.ui.prompt_editor import PromptEditor
-from seedance_desktop.ui.style import MessageLabel
+from seedance_desktop.ui.style import CollapsibleSection, MessageLabel
 
 VALIDATE_DELAY_MS = 150
 _RESERVED_MNEMONICS = {"m", "s", "j", "u", "a", "x"}  # Model, Submit, JSON, curl, Advanced, Fixed
@@ -129,18 +129,8 @@ class RequestForm(QWidget):
         inputs_form = QFormLayout(inputs_box)
         output_box = QGroupBox("Output", content)
         output_form = QFormLayout(output_box)
-        self.advanced_toggle = QToolButton(content)
-        self.advanced_toggle.setText("&Advanced")
-        self.advanced_toggle.setCheckable(True)
-        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.advanced_toggle.setAutoRaise(True)
-        self.advanced_box = QWidget(content)
-        advanced_form = QFormLayout(self.advanced_box)
-        advanced_form.setContentsMargins(12, 0, 0, 0)
-        self.advanced_box.setVisible(False)
-        self.advanced_toggle.toggled.connect(self._toggle_advanced)
-
+        self.advanced = CollapsibleSection("&Advanced", content)
+        advanced_form = self.advanced.form
         for f in spec.fields:
             if f.kind is FieldKind.TEXT:
                 box = QGroupBox(with_mnemonic(f.label, used), content)
@@ -182,31 +172,22 @@ class RequestForm(QWidget):
             else:
                 box.deleteLater()
         if advanced_form.rowCount():
-            column.addWidget(self.advanced_toggle)
-            column.addWidget(self.advanced_box)
+            column.addWidget(self.advanced)
         else:
-            self.advanced_toggle.hide()
+            self.advanced.hide()
         column.addStretch(1)
         self.scroll.setWidget(content)
         self._update_counts()
 
     def _add_exclusive(self, spec: ModelSpec, parent: QWidget, form: QFormLayout, used: set[str]) -> None:
-        """Create every list of the exclusive pair now so the chooser can own them."""
-        left, right = spec.exclusive[0]
-        groups = ([spec.field(n) for n in left], [spec.field(n) for n in right])
-        for f in groups[0] + groups[1]:
-            lst = MediaList(f, self.inspector, parent)
+        self.choice = ExclusiveChoice(spec, spec.exclusive[0], self.inspector, used, parent)
+        self.media.update(self.choice.lists)
+        for lst in self.choice.lists.values():
             lst.changed.connect(self._on_media_changed)
-            self.media[f.name] = lst
-        self.choice = ExclusiveChoice(groups, {f.name: self.media[f.name] for f in groups[0] + groups[1]}, used, parent)
         self.choice.mode_changed.connect(self._on_media_changed)
         label = QLabel("Images:", parent)
         label.setBuddy(self.choice.focus_widget())
         form.addRow(label, self.choice)
-
-    def _toggle_advanced(self, shown: bool) -> None:
-        self.advanced_box.setVisible(shown)
-        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
     def _on_model_combo(self, index: int) -> None:
         slug = self.model_combo.itemData(index)
@@ -252,34 +233,12 @@ class RequestForm(QWidget):
 
     def _collect(self) -> tuple[dict[str, Any], list[InputFile], dict[str, Any]]:
         """(request without local paths, inputs, values to validate with placeholders)."""
-        request: dict[str, Any] = {}
+        scalars: dict[str, Any] = {}
         if self.prompt is not None:
-            request[self.prompt.spec.name] = self.prompt.text()
-        for name, editor in self.editors.items():
-            request[name] = editor.value()
-        checked = dict(request)
-        inputs: list[InputFile] = []
-        for name, lst in self._active_media().items():
-            entries = lst.entries()
-            if not entries:
-                continue
-            remote = [s for s in entries if is_remote(s)]
-            stand_ins = []
-            for index, source in enumerate(entries):
-                if is_remote(source):
-                    stand_ins.append(source)
-                else:
-                    inputs.append(InputFile(field=name, index=index, local_path=source))
-                    stand_ins.append(LOCAL_PLACEHOLDER.format(field=name, index=index))
-            if lst.spec.kind is FieldKind.MEDIA_LIST:
-                if remote:
-                    request[name] = remote
-                checked[name] = stand_ins
-            else:
-                if remote:
-                    request[name] = remote[0]
-                checked[name] = stand_ins[0] if len(stand_ins) == 1 else stand_ins
-        return request, inputs, checked
+            scalars[self.prompt.spec.name] = self.prompt.text()
+        scalars.update({name: editor.value() for name, editor in self.editors.items()})
+        media = {name: lst.entries() for name, lst in self._active_media().items()}
+        return split_media(self.spec, scalars, media)
 
     def recipe(self) -> tuple[str, dict[str, Any], list[InputFile]]:
         request, inputs, _ = self._collect()
@@ -292,16 +251,7 @@ class RequestForm(QWidget):
             self.model_combo.blockSignals(True)
             self.model_combo.setCurrentIndex(self.model_combo.findData(model))
             self.model_combo.blockSignals(False)
-        raw: dict[str, Any] = {f.name: f.default for f in self.spec.fields if f.default is not None}
-        raw.update({k: (list(v) if isinstance(v, list) else v) for k, v in request.items()})
-        for name in self.media:
-            value = raw.get(name)
-            raw[name] = list(value) if isinstance(value, list) else ([value] if value else [])
-        for item in sorted(inputs, key=lambda i: (i.field, i.index)):
-            if item.field in self.media:
-                raw[item.field].insert(item.index, item.local_path)
-        if self.prompt is not None:
-            raw.setdefault(self.prompt.spec.name, "")
+        raw = merge_recipe(self.spec, request, inputs)
         self._apply_raw(raw)
         if self.choice is not None:
             right_used = any(raw.get(n) for n in [s.name for s in self.choice.groups[1]])
@@ -424,20 +374,14 @@ class RequestForm(QWidget):
         model, request, inputs = self.recipe()
         self.submit_requested.emit(model, request, inputs)
 
-    def request_json(self) -> str:
-        _, request, inputs = self.recipe()
-        return request_json(self.spec, request, inputs)
-
-    def curl_command(self) -> str:
-        _, request, inputs = self.recipe()
-        return curl_command(self.spec, request, inputs, self._base_url)
-
     def copy_json(self) -> None:
-        QGuiApplication.clipboard().setText(self.request_json())
+        _, request, inputs = self.recipe()
+        QGuiApplication.clipboard().setText(request_json(self.spec, request, inputs))
         self.status.set_message("Request copied as JSON.", "ok")
 
     def copy_curl(self) -> None:
-        QGuiApplication.clipboard().setText(self.curl_command())
+        _, request, inputs = self.recipe()
+        QGuiApplication.clipboard().setText(curl_command(self.spec, request, inputs, self._base_url))
         self.status.set_message("curl command copied; it reads the key from $MODELLIX_API_KEY.", "ok")
 
     # ----- drag and drop onto the whole form ------------------------------------------------

@@ -1,0 +1,72 @@
+"""Pure conversions between what the form shows and a job recipe (no widgets here).
+
+A media field in the form is an ordered list of sources: URLs (sent as they are) and absolute
+local paths (uploaded at submit). A recipe keeps only URLs in ``request`` and names each local
+file in ``inputs`` by field and 0-based position in the full list, so the engine can put the
+uploaded URL back at exactly that position.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from seedance_desktop.api.spec import FieldKind, ModelSpec
+from seedance_desktop.core.job import InputFile
+from seedance_desktop.ui.form_validation import LOCAL_PLACEHOLDER
+
+
+def is_remote(source: str) -> bool:
+    """Local files are always absolute paths (dialogs, drops and recipes give absolute paths);
+    anything else is a URL as the user typed it, checked by validation rather than guessed at."""
+    return not os.path.isabs(source)
+
+
+def split_media(
+    spec: ModelSpec, scalars: dict[str, Any], media: dict[str, list[str]]
+) -> tuple[dict[str, Any], list[InputFile], dict[str, Any]]:
+    """(request without local paths, inputs, values to validate with local files stood in for).
+
+    ``media`` holds only the fields that are in use (the inactive exclusive group is left out).
+    """
+    request = dict(scalars)
+    checked = dict(scalars)
+    inputs: list[InputFile] = []
+    for name, entries in media.items():
+        if not entries:
+            continue
+        is_list = spec.field(name).kind is FieldKind.MEDIA_LIST
+        remote = [s for s in entries if is_remote(s)]
+        stand_ins = []
+        for index, source in enumerate(entries):
+            if is_remote(source):
+                stand_ins.append(source)
+            else:
+                inputs.append(InputFile(field=name, index=index, local_path=source))
+                stand_ins.append(LOCAL_PLACEHOLDER.format(field=name, index=index))
+        if remote:
+            request[name] = remote if is_list else remote[0]
+        checked[name] = stand_ins if is_list or len(stand_ins) > 1 else stand_ins[0]
+    return request, inputs, checked
+
+
+def merge_recipe(
+    spec: ModelSpec, request: dict[str, Any], inputs: list[InputFile]
+) -> dict[str, Any]:
+    """Every field's value for the widgets: defaults, the request, and local files put back at
+    their positions (media fields become lists of sources)."""
+    raw: dict[str, Any] = spec.defaults()
+    raw.update({k: (list(v) if isinstance(v, list) else v) for k, v in request.items()})
+    for f in spec.fields:
+        if f.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):
+            value = raw.get(f.name)
+            raw[f.name] = list(value) if isinstance(value, list) else ([value] if value else [])
+        elif f.kind is FieldKind.TEXT:
+            raw.setdefault(f.name, "")
+    for item in sorted(inputs, key=lambda i: (i.field, i.index)):
+        if isinstance(raw.get(item.field), list):
+            path = item.local_path
+            if not os.path.exists(path) and item.uploaded_url:
+                path = item.uploaded_url  # the local copy is gone; the hosted one may still work
+            raw[item.field].insert(item.index, path)
+    return raw
