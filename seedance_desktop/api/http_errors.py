@@ -189,14 +189,14 @@ def retry_delay(
     """
     if not isinstance(error, (RateLimitedError, ServerError, NetworkError, ProtocolError)):
         return None
-    backoff = min(cap, base * (2 ** max(0, attempt - 1)))
+    backoff = min(cap, base * (2.0 ** max(0, attempt - 1)))
     jittered = backoff / 2 + rng.uniform(0, backoff / 2)
     if isinstance(error, RateLimitedError) and error.retry_at is not None:
         wait = error.retry_at - now
         if wait > max_wait:
             return None
         if wait > 0:
-            return wait + rng.uniform(0, min(1.0, base))
+            return float(wait + rng.uniform(0, min(1.0, base)))
     return jittered
 
 

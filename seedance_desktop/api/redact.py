@@ -119,7 +119,7 @@ def redact_record(record: logging.LogRecord, redactor: Redactor) -> None:
         record.exc_text = redactor(record.exc_text)
     if record.stack_info:
         record.stack_info = redactor(record.stack_info)
-    record._seedance_redacted = True  # type: ignore[attr-defined]
+    setattr(record, "_seedance_redacted", True)
 
 
 _install_lock = threading.Lock()
