@@ -31,6 +31,7 @@ from seedance_desktop.api.errors import (
 from seedance_desktop.cli_output import ProgressPrinter, job_details, job_to_dict, jobs_table, next_step_hint, print_json
 from seedance_desktop.cli_parser import (
     EXIT_BAD_INPUT,
+    EXIT_BUSY,
     EXIT_CONFIG,
     EXIT_INTERRUPTED,
     EXIT_JOB_FAILED,
@@ -43,6 +44,7 @@ from seedance_desktop.cli_submit import InputProblem, prepare_request
 from seedance_desktop.composition import (
     DEMO_OUTPUT_SUBDIR,
     KEY_ENV,
+    EngineBusyError,
     Runtime,
     build_runtime,
     close_logging,
@@ -121,7 +123,7 @@ class _Context:
         )
         runtime.engine.add_listener(self.printer)
         if runtime.demo:
-            self.printer.note(f"Demo mode: a local simulator stands in for Modellix (simulated videos, nothing billed).")
+            self.printer.note("Demo mode: a local simulator stands in for Modellix (simulated videos, nothing billed).")
         return runtime
 
     def open_store(self) -> JobStore:
@@ -292,14 +294,17 @@ async def cmd_retry(ctx: _Context) -> int:
 
 
 async def cmd_download(ctx: _Context) -> int:
-    from seedance_desktop.cli_download import download_job
+    from seedance_desktop.cli_download import DownloadRefused, download_job
 
     (job_id,) = _ids(ctx, [ctx.args.job])
     runtime = await ctx.runtime()
     try:
         ctx.printer.watch = {job_id}
-        job = await download_job(runtime, job_id, force=ctx.args.force, say=ctx.printer.note)
-        if job.state is not JobState.DONE:
+        try:
+            job = await download_job(runtime, job_id, force=ctx.args.force, say=ctx.printer.note)
+        except DownloadRefused as exc:
+            raise CliError(str(exc), EXIT_JOB_FAILED) from None
+        if not job.state.is_final:
             job = await await_job(runtime, job_id, until_sent=False)
     finally:
         await runtime.aclose()
@@ -331,14 +336,16 @@ async def _main_async(ctx: _Context) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run a parsed command; map every expected failure to a message and an exit code."""
+    stream_handler: logging.Handler | None = None
     try:
         ctx = _Context(args)
         setup_logging(ctx.paths)
         if args.verbose:
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-            logging.getLogger().addHandler(handler)
+            stream_handler = logging.StreamHandler(sys.stderr)
+            stream_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            logging.getLogger().addHandler(stream_handler)
             logging.getLogger().setLevel(logging.DEBUG)
+            setup_logging(ctx.paths)  # re-install redaction so the new handler is filtered too
         if args.command in SYNC_COMMANDS:
             return SYNC_COMMANDS[args.command](ctx)
         return asyncio.run(_main_async(ctx))
@@ -353,6 +360,9 @@ def run(args: argparse.Namespace) -> int:
         _error("interrupted. Jobs already sent keep running on the server; resume with "
                f"'{PROG} wait ID' (see '{PROG} list').")
         return EXIT_INTERRUPTED
+    except EngineBusyError as exc:
+        _error(exc.user_message)
+        return EXIT_BUSY
     except (AuthenticationError, InsufficientBalanceError, ConfigurationError) as exc:
         _error(exc.user_message)
         return EXIT_CONFIG
@@ -366,6 +376,8 @@ def run(args: argparse.Namespace) -> int:
         _error(exc.user_message)
         return EXIT_CONFIG
     finally:
+        if stream_handler is not None:
+            logging.getLogger().removeHandler(stream_handler)
         close_logging()
 
 

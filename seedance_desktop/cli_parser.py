@@ -18,6 +18,7 @@ EXIT_JOB_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_CONFIG = 3
 EXIT_NETWORK = 4
+EXIT_BUSY = 5
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = f"""\
@@ -28,6 +29,7 @@ exit codes:
   {EXIT_CONFIG}    authentication or configuration: no key, key rejected, insufficient balance,
        bad --base-url
   {EXIT_NETWORK}    Modellix could not be reached or kept failing
+  {EXIT_BUSY}    another Seedance Desktop process (the window, another 'wait') runs this queue
   {EXIT_INTERRUPTED}  interrupted (Ctrl+C); sent jobs keep running on the server: resume with 'wait ID'
 """
 
@@ -209,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "EXIT_BUSY",
     "EXIT_CONFIG",
     "EXIT_CODES_HELP",
     "EXIT_INTERRUPTED",

@@ -164,6 +164,76 @@ def close_logging() -> None:
             handler.close()
 
 
+# ------------------------------------------------------------------------- one engine per store
+
+
+class EngineBusyError(ConfigurationError):
+    """Another process (the window, or another CLI command) is already running the engine on
+    this job database. Two engines would both pick up the same queued job and pay twice."""
+
+    user_message = (
+        "Another Seedance Desktop process (the window or a command-line 'wait'/'submit') is "
+        "already running this job queue. Use that one, or close it and try again."
+    )
+
+
+class EngineLock:
+    """An exclusive, non-blocking lock on ``<data_dir>/engine.lock``.
+
+    Held for the life of a :class:`Runtime`. It is an OS file lock (``flock`` / ``msvcrt``),
+    so the kernel releases it when the process dies, even by SIGKILL: no stale lock files.
+    Read-only commands (``list``, ``show``) do not take it; SQLite's WAL lets them read while
+    the engine writes.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> EngineLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            if os.name == "nt":  # pragma: no cover - exercised on Windows only
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise EngineBusyError(
+                f"engine lock {self.path} is held by another process", user_message=EngineBusyError.user_message
+            ) from None
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if os.name == "nt":  # pragma: no cover
+                import msvcrt
+
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+                except OSError:
+                    pass
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+
 # --------------------------------------------------------------------------------- runtime
 
 
@@ -183,6 +253,7 @@ class Runtime:
     base_url: str
     output_dir: Path
     simulator: Any = None        # simulator.launcher.SimulatorProcess in demo mode
+    lock: EngineLock | None = None
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -204,6 +275,8 @@ class Runtime:
         if self.simulator is not None:
             await asyncio.to_thread(_stop_simulator, self.simulator)
         self.store.close()
+        if self.lock is not None:
+            self.lock.release()
 
     async def __aenter__(self) -> Runtime:
         return self
@@ -227,12 +300,16 @@ def start_simulator(time_scale: float | None = None) -> Any:
     scale = time_scale if time_scale is not None else demo_time_scale()
     process = SimulatorProcess(("--time-scale", f"{scale:g}"))
     process.start()
+    pid = process.process.pid if process.process is not None else None
+    log.info("demo simulator started: pid=%s url=%s time_scale=%g", pid, process.base_url, scale)
     return process
 
 
 def _stop_simulator(process: Any) -> None:
+    pid = process.process.pid if getattr(process, "process", None) is not None else None
     try:
         process.stop()
+        log.info("demo simulator stopped: pid=%s", pid)
     except Exception:
         log.exception("stopping the demo simulator failed")
 
@@ -280,11 +357,15 @@ async def build_runtime(
     configured output folder verbatim. With ``start_engine`` the engine resumes every
     unfinished job from the store before this returns. On any failure, whatever was already
     started is stopped again before the error propagates.
+
+    Only one engine may run per job database: raises :class:`EngineBusyError` (a
+    ``ConfigurationError``) when another process holds it.
     """
     from seedance_desktop.core.scheduler import Engine
 
     effective = demo_paths(paths) if demo else paths
     effective.ensure()
+    lock = EngineLock(effective.data_dir / "engine.lock").acquire()
     simulator = None
     store: JobStore | None = None
     http: httpx.AsyncClient | None = None
@@ -330,6 +411,7 @@ async def build_runtime(
             base_url=url,
             output_dir=out_dir,
             simulator=simulator,
+            lock=lock,
         )
         if start_engine:
             await engine.start()
@@ -347,6 +429,7 @@ async def build_runtime(
             await asyncio.to_thread(_stop_simulator, simulator)
         if store is not None:
             store.close()
+        lock.release()
         raise
 
 
@@ -354,6 +437,8 @@ __all__ = [
     "DEMO_OUTPUT_SUBDIR",
     "DEMO_TIME_SCALE",
     "DEMO_TIME_SCALE_ENV",
+    "EngineBusyError",
+    "EngineLock",
     "KEY_ENV",
     "Mode",
     "Runtime",

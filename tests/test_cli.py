@@ -145,3 +145,95 @@ def test_cli_path_never_imports_qt(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
+
+
+# ------------------------------------------------------------------------- end to end
+
+
+def _simulator_pids(log_file: Path) -> list[int]:
+    pids = []
+    for line in log_file.read_text(encoding="utf-8").splitlines():
+        if "demo simulator started: pid=" in line:
+            pids.append(int(line.split("pid=")[1].split()[0]))
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purposes (its parent, the CLI, has exited; init reaps it).
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.timeout(60)
+def test_demo_submit_wait_makes_a_playable_mp4_and_sidecar(tmp_path: Path, clip: Path) -> None:
+    home = tmp_path / "home"
+    started = time.monotonic()
+    result = run_cli(
+        "submit", "--demo", "--wait", "--json", "--video", str(clip),
+        "--prompt", "[Video 1] as a watercolour", "--duration", "4", "--resolution", "480p",
+        home=home, env={"SEEDANCE_DEMO_TIME_SCALE": "60", "DISPLAY": "", "WAYLAND_DISPLAY": ""},
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    job = json.loads(result.stdout)
+    assert job["state"] == "done"
+    video = Path(job["video_path"])
+    assert video.is_file() and video.suffix == ".mp4"
+    assert video.is_relative_to(home)  # --home keeps outputs away from the real Videos folder
+    sidecar = video.with_suffix(".json")
+    recipe = json.loads(sidecar.read_text(encoding="utf-8"))
+    assert recipe["model"] == "bytedance/seedance-2.0-fast-v2v"
+    assert recipe["request"]["duration"] == 4 and recipe["request"]["resolution"] == "480p"
+    assert recipe["task_id"] == job["task_id"]
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        duration = float(container.duration / av.time_base) if container.duration else frames / float(stream.average_rate)
+    assert frames > 0
+    assert abs(duration - 4.0) < 0.6
+    # Progress went to stderr, the result alone to stdout.
+    assert "Done" in result.stderr or "done" in result.stderr
+    pids = _simulator_pids(AppPaths.from_env(home).log_file)
+    assert len(pids) == 1
+    deadline = time.monotonic() + 5
+    while _alive(pids[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pids[0]), "the demo simulator child outlived the CLI"
+    assert elapsed < 20, f"demo flow took {elapsed:.1f} s"
+
+    # The demo job is in the demo store only, and list/show read it.
+    listed = run_cli("--demo", "list", "--json", home=home)
+    assert [j["id"] for j in json.loads(listed.stdout)] == [job["id"]]
+    assert json.loads(run_cli("list", "--json", home=home).stdout) == []
+
+
+@pytest.mark.timeout(60)
+def test_live_submit_then_wait_against_the_simulator(tmp_path: Path, clip: Path, simulator, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Live mode (key from the environment, --base-url): submit returns once accepted; a later
+    'wait' resumes the job from the store and downloads it."""
+    monkeypatch.setenv("MODELLIX_API_KEY", simulator.api_key)
+    home = tmp_path / "home"
+    common = ["--home", str(home), "--base-url", simulator.base_url, "--output-dir", str(tmp_path / "out")]
+    code = cli.main([*common, "submit", "--video", str(clip), "--prompt", "[Video 1] at night",
+                     "--duration", "4", "--resolution", "480p", "--seed", "7"])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK, captured.err
+    job_id = captured.out.strip()
+    assert len(job_id) >= 12
+    assert len(simulator.simulator.tasks()) == 1
+
+    code = cli.main([*common, "wait", job_id[:10], "--json"])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK, captured.err
+    (job,) = json.loads(captured.out)
+    assert job["state"] == "done" and Path(job["video_path"]).is_file()
+    assert Path(job["video_path"]).parent == tmp_path / "out"
+    assert simulator.simulator.request_counts()["submit"] == 1
+    assert simulator.api_key not in captured.out + captured.err

@@ -111,3 +111,21 @@ def test_orphaned_demo_jobs_are_retired(paths: AppPaths) -> None:
         assert kept.inputs[0].uploaded_url is None  # the old simulator's upload is gone
     finally:
         store.close()
+
+
+def test_only_one_engine_per_job_database(tmp_path: Path) -> None:
+    from seedance_desktop.api.errors import ConfigurationError
+    from seedance_desktop.composition import EngineBusyError, EngineLock
+
+    first = EngineLock(tmp_path / "data" / "engine.lock").acquire()
+    try:
+        with pytest.raises(EngineBusyError) as info:
+            EngineLock(tmp_path / "data" / "engine.lock").acquire()
+        assert isinstance(info.value, ConfigurationError)
+        assert "already running" in info.value.user_message
+    finally:
+        first.release()
+    again = EngineLock(tmp_path / "data" / "engine.lock").acquire()
+    assert again.held
+    again.release()
+    assert not again.held
