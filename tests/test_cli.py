@@ -172,6 +172,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.timeout(60)
 def test_demo_submit_wait_makes_a_playable_mp4_and_sidecar(tmp_path: Path, clip: Path) -> None:
+    pytest.importorskip("seedance_desktop.core.scheduler")
     home = tmp_path / "home"
     started = time.monotonic()
     result = run_cli(
@@ -218,6 +219,7 @@ def test_live_submit_then_wait_against_the_simulator(tmp_path: Path, clip: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Live mode (key from the environment, --base-url): submit returns once accepted; a later
     'wait' resumes the job from the store and downloads it."""
+    pytest.importorskip("seedance_desktop.core.scheduler")
     monkeypatch.setenv("MODELLIX_API_KEY", simulator.api_key)
     home = tmp_path / "home"
     common = ["--home", str(home), "--base-url", simulator.base_url, "--output-dir", str(tmp_path / "out")]
