@@ -70,6 +70,19 @@ class SimulatorConfig:
     clock: Callable[[], float] = time.time
     fetch_timeout: float = 30.0
 
+    def __post_init__(self) -> None:
+        lo, hi = self.processing_seconds
+        problems = [
+            "time_scale must be positive" if self.time_scale <= 0 else "",
+            "pending_seconds must not be negative" if self.pending_seconds < 0 else "",
+            "processing_seconds must be (min, max) with 0 <= min <= max" if not 0 <= lo <= hi else "",
+            "render_workers must be at least 1" if self.render_workers < 1 else "",
+            "api_key must not be empty" if not self.api_key.strip() else "",
+        ]
+        problems = [p for p in problems if p]
+        if problems:
+            raise ValueError("; ".join(problems))
+
 
 class Simulator:
     """State and behaviour of one simulated Modellix service; ``app`` is its aiohttp app."""

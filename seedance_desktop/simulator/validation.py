@@ -65,9 +65,7 @@ class BodyError(Exception):
 
 
 def _is_url(value: object) -> bool:
-    return isinstance(value, str) and value.strip() != "" and (
-        value.startswith("http://") or value.startswith("https://")
-    )
+    return isinstance(value, str) and value.strip() != "" and value[:8].lower().startswith(("http://", "https://"))
 
 
 def _is_image_ref(value: object) -> bool:
