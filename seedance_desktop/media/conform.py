@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 
 from seedance_desktop.api.spec import MediaKind
 from seedance_desktop.media.errors import ConformCancelled, MediaError
@@ -114,7 +115,10 @@ def conform_video(
     if info.kind is not MediaKind.VIDEO or not info.width or not info.height:
         raise MediaError(f"{src} is not a video", user_message=f"{src.name} is not a video that can be converted.")
     duration = min(info.duration or max_seconds, max_seconds)
-    width, height = target_size(info.width, info.height)
+    # Phone clips store a landscape picture plus a rotation flag; we write upright pixels
+    # (the service may ignore the flag), so the output takes the displayed size.
+    shown_w, shown_h = info.display_size or (info.width, info.height)
+    width, height = target_size(shown_w, shown_h)
     rate = target_fps(info.fps)
     audio_bits = AUDIO_BITRATE if info.has_audio else 0
     budget = int(max_bytes * 8 * _CONTAINER_MARGIN / max(duration, 0.5))
@@ -123,7 +127,7 @@ def conform_video(
     part = dst.with_name(dst.name + ".part")
     try:
         for attempt in range(4):
-            _encode(src, part, width, height, rate, duration, video_bits, info.has_audio, progress, cancel, attempt)
+            _encode(src, part, width, height, rate, duration, video_bits, info.has_audio, info.rotation, progress, cancel)
             size = part.stat().st_size
             if size <= max_bytes:
                 os.replace(part, dst)
@@ -150,9 +154,9 @@ def _encode(
     duration: float,
     video_bits: int,
     with_audio: bool,
+    rotation: int,
     progress: Progress | None,
     cancel: threading.Event | None,
-    attempt: int,
 ) -> None:
     reported = -1
 
@@ -230,7 +234,7 @@ def _encode(
                     while held is not None and next_out < total_out and next_out / rate < t - 1e-6:
                         _emit(sink, vout, held, next_out)
                         next_out += 1
-                    held = frame.reformat(width=width, height=height, format="yuv420p")
+                    held = _upright(frame, rotation, width, height)
                     report(t)
                     if t >= duration:
                         video_done = True
@@ -247,6 +251,18 @@ def _encode(
                 raise MediaError(f"{src} has no decodable frames", user_message=f"{src.name} contains no readable pictures.")
     except av.FFmpegError as exc:
         raise MediaError(f"conform {src}: {exc}", user_message=f"{src.name} could not be converted ({exc}).") from exc
+
+
+def _upright(frame: av.VideoFrame, rotation: int, width: int, height: int) -> av.VideoFrame:
+    """Scale to (width, height) and convert to yuv420p, turning the pixels upright first when
+    the clip carries a display rotation (counter-clockwise degrees, as numpy's rot90)."""
+    if rotation % 360 == 0:
+        return frame.reformat(width=width, height=height, format="yuv420p")
+    # Scale first in the stored orientation (cheaper), then rotate the RGB pixels.
+    stored_w, stored_h = (height, width) if rotation % 180 == 90 else (width, height)
+    rgb = frame.to_ndarray(width=stored_w, height=stored_h, format="rgb24")
+    turned = np.ascontiguousarray(np.rot90(rgb, k=(rotation // 90) % 4))
+    return av.VideoFrame.from_ndarray(turned, format="rgb24").reformat(format="yuv420p")
 
 
 def _emit(sink: av.container.OutputContainer, stream: av.video.stream.VideoStream, frame: av.VideoFrame, index: int) -> None:

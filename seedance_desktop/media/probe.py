@@ -53,6 +53,9 @@ class MediaInfo:
     has_audio: bool = False
     audio_codec: str | None = None
     container: str = ""               # FFmpeg format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    #: Counter-clockwise display rotation in degrees (phone clips filmed upright: 90 or -90).
+    #: width/height are the stored (coded) size; see display_size.
+    rotation: int = 0
 
     @property
     def pixels(self) -> int | None:
@@ -61,6 +64,12 @@ class MediaInfo:
     @property
     def aspect(self) -> float | None:
         return self.width / self.height if self.width and self.height else None
+
+    @property
+    def display_size(self) -> tuple[int, int] | None:
+        if not self.width or not self.height:
+            return None
+        return (self.height, self.width) if self.rotation % 180 == 90 else (self.width, self.height)
 
     @property
     def name(self) -> str:
@@ -90,6 +99,7 @@ def probe(path: str | Path) -> MediaInfo:
                 rate = video.average_rate or video.guessed_rate
                 if duration is None and video.duration and video.time_base:
                     duration = float(video.duration * video.time_base)
+                rotation = _first_frame_rotation(container, video) if kind is MediaKind.VIDEO else 0
                 return MediaInfo(
                     path=path,
                     kind=kind,
@@ -102,6 +112,7 @@ def probe(path: str | Path) -> MediaInfo:
                     has_audio=audio is not None,
                     audio_codec=audio.codec_context.name if audio is not None else None,
                     container=container.format.name,
+                    rotation=rotation,
                 )
             if audio is not None:
                 if duration is None and audio.duration and audio.time_base:
@@ -121,6 +132,18 @@ def probe(path: str | Path) -> MediaInfo:
             user_message=f"{path.name} is not a video, image or audio file this app can read.",
         ) from exc
     raise MediaError(f"{path} has no audio or video stream", user_message=f"{path.name} contains no picture or sound.")
+
+
+def _first_frame_rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
+    """The display rotation travels as frame side data: decode one frame to read it (cheap:
+    one frame, and only for videos). Normalised to -90, 0, 90 or 180."""
+    try:
+        for frame in container.decode(stream):
+            angle = int(round(frame.rotation or 0)) % 360
+            return {0: 0, 90: 90, 180: 180, 270: -90}.get(angle, 0)
+    except (av.FFmpegError, ValueError):
+        return 0
+    return 0
 
 
 def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:

@@ -8,16 +8,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
+import numpy as np
 
 from seedance_desktop.media.errors import MediaError
 
 
 def _scaled(frame: av.VideoFrame, max_side: int | None) -> av.VideoFrame:
+    """Scaled to fit ``max_side`` (never up) and turned upright for phone clips that carry a
+    display rotation (counter-clockwise degrees)."""
     width, height = frame.width, frame.height
     if max_side is not None and max(width, height) > max_side:
         scale = max_side / max(width, height)
         width, height = max(1, round(width * scale)), max(1, round(height * scale))
-    return frame.reformat(width=width, height=height, format="rgb24")
+    try:
+        turns = (int(round(frame.rotation or 0)) // 90) % 4
+    except (AttributeError, ValueError):
+        turns = 0
+    if turns == 0:
+        return frame.reformat(width=width, height=height, format="rgb24")
+    rgb = np.ascontiguousarray(np.rot90(frame.to_ndarray(width=width, height=height, format="rgb24"), k=turns))
+    return av.VideoFrame.from_ndarray(rgb, format="rgb24")
 
 
 def _png_bytes(frame: av.VideoFrame) -> bytes:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from seedance_desktop.media.conform import conform_video, needs_conform, target_fps, target_size
@@ -107,3 +109,17 @@ def test_conform_rejects_non_video(tmp_path: Path) -> None:
         conform_video(make_audio(tmp_path / "a.wav", duration=1.0), tmp_path / "o.mp4")
     assert "not a video" in info.value.user_message
     assert not (tmp_path / "o.mp4").exists()
+
+
+@pytest.mark.timeout(60)
+def test_rotated_phone_clip_comes_out_upright(rotated_clip: Callable[[Path, int], Path], tmp_path: Path) -> None:
+    info = probe(rotated_clip(tmp_path / "phone.mp4", 90))
+    assert info.rotation == 90 and (info.width, info.height) == (640, 360) and info.display_size == (360, 640)
+    assert needs_conform(info)  # 230,400 pixels: too small
+    out = conform_video(info.path, tmp_path / "upright.mp4")
+    assert out.rotation == 0 and (out.width, out.height) == target_size(360, 640)
+    with av.open(str(out.path)) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    h, w = frame.shape[:2]
+    # Rotating 90° counter-clockwise moves the stored top-left corner to the bottom-left.
+    assert frame[h - 20 :, :20].mean() > 200 and frame[:20, :20].mean() < 50

@@ -18,19 +18,21 @@ from seedance_desktop.media.probe import (
     check_video_set,
     probe,
 )
-from seedance_desktop.media.synth import make_audio, make_image
+from seedance_desktop.media.synth import make_audio, make_clip, make_image
 
 MB = 1_000_000
 
 
-@pytest.fixture
-def video_info(clip: Path) -> MediaInfo:
-    return probe(clip)
+@pytest.fixture(scope="module")
+def video_info(tmp_path_factory: pytest.TempPathFactory) -> MediaInfo:
+    """One probed 4 s 480p clip shared by the module (limit checks only vary its fields)."""
+    return probe(make_clip(tmp_path_factory.mktemp("probe") / "clip.mp4", duration=4.0))
 
 
-def test_probe_video(video_info: MediaInfo, clip: Path) -> None:
+def test_probe_video(video_info: MediaInfo) -> None:
     info = video_info
-    assert info.kind is MediaKind.VIDEO and info.path == clip
+    clip = info.path
+    assert info.kind is MediaKind.VIDEO and clip.name == "clip.mp4"
     assert info.duration == pytest.approx(4.0, abs=0.1)
     assert (info.width, info.height, info.fps) == (854, 480, 24.0)
     assert info.video_codec == "h264" and info.has_audio and info.audio_codec == "aac"

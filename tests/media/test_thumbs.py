@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -51,3 +52,11 @@ def test_errors(tmp_path: Path) -> None:
     with pytest.raises(MediaError) as info:
         last_frame_png(tmp_path / "missing.mp4")
     assert "missing.mp4" in info.value.user_message
+
+
+
+def test_rotated_clip_thumbnail_is_upright(rotated_clip: Callable[[Path, int], Path], tmp_path: Path) -> None:
+    picture = _decode_png(thumbnail_png(rotated_clip(tmp_path / "phone.mp4", 90)))
+    assert picture.shape == (160, 90, 3)
+    h = picture.shape[0]
+    assert picture[h - 8 :, :8].mean() > 200 and picture[:8, :8].mean() < 50
