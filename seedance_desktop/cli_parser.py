@@ -67,6 +67,7 @@ examples:
       --prompt "Blend [Video 1] and [Video 2]" --duration 8 --ratio 16:9 --resolution 720p
   {PROG} submit --video clip.mp4 --first-frame start.png --prompt "[Video 1] from [Image 1]" --seed 42
   {PROG} submit --wait --json --video clip.mp4 --prompt "..." > result.json
+  {PROG} submit --wait --recipe Seedance/2026-08-20_watercolour_42_3f2a.json --seed 43
 
 {EXIT_CODES_HELP}"""
 
@@ -106,7 +107,10 @@ def _add_wait_option(parser: argparse.ArgumentParser) -> None:
 
 def _add_submit_options(parser: argparse.ArgumentParser) -> None:
     req = parser.add_argument_group("request")
-    req.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS), metavar="SLUG",
+    req.add_argument("--recipe", metavar="FILE",
+                     help="start from the recipe of an earlier result: its JSON sidecar (or the "
+                          "video next to it); options given here override the recipe's values")
+    req.add_argument("--model", default=None, choices=sorted(MODELS), metavar="SLUG",
                      help=f"model to use (default {DEFAULT_MODEL}; also: "
                           + ", ".join(s for s in sorted(MODELS) if s != DEFAULT_MODEL) + ")")
     req.add_argument("--prompt", "-p", metavar="TEXT",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seedance_desktop.api.spec import ModelSpec, get_model
+from seedance_desktop.api.spec import DEFAULT_MODEL, ModelSpec, get_model
 from seedance_desktop.api.validate import validate_request
 from seedance_desktop.core.job import InputFile
 
@@ -178,6 +178,28 @@ def check_media(
     return notes
 
 
+def apply_recipe(args: argparse.Namespace) -> None:
+    """Fill every option the person did not give from ``--recipe`` (a sidecar file)."""
+    from seedance_desktop.core.outputs import SidecarError, read_sidecar
+
+    try:
+        recipe = read_sidecar(args.recipe)
+    except SidecarError as exc:
+        raise InputProblem([f"--recipe: {exc.user_message}"]) from None
+    if args.model is None:
+        args.model = recipe.model
+    for name, attr in SCALAR_ARGS:
+        if getattr(args, attr, None) is None and name in recipe.request:
+            setattr(args, attr, recipe.request[name])
+    for name, attr, many in MEDIA_ARGS:
+        value = recipe.request.get(name)
+        if getattr(args, attr, None) is None and value:
+            if many:
+                setattr(args, attr, [str(v) for v in (value if isinstance(value, list) else [value]) if v])
+            else:
+                setattr(args, attr, str(value))
+
+
 def prepare_request(
     args: argparse.Namespace,
     conform_dir: Path,
@@ -187,7 +209,14 @@ def prepare_request(
 ) -> PreparedRequest:
     """Validate the options (all problems at once), then the local files. Raises
     :class:`InputProblem` on anything wrong."""
-    spec = get_model(args.model)
+    if getattr(args, "recipe", None):
+        apply_recipe(args)
+    if not getattr(args, "model", None):
+        args.model = DEFAULT_MODEL
+    try:
+        spec = get_model(args.model)
+    except KeyError as exc:
+        raise InputProblem([f"--model: {exc.args[0]}"]) from None
     values, inputs, problems = _gather(args, spec)
     problems += validate_options(spec, values)
     if problems:

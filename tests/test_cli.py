@@ -239,3 +239,20 @@ def test_live_submit_then_wait_against_the_simulator(tmp_path: Path, clip: Path,
     assert Path(job["video_path"]).parent == tmp_path / "out"
     assert simulator.simulator.request_counts()["submit"] == 1
     assert simulator.api_key not in captured.out + captured.err
+
+
+def test_recipe_fills_options_and_explicit_options_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from seedance_desktop.core.outputs import write_sidecar
+
+    job = Job(request={"prompt": "[Video 1] in snow", "video_urls": ["https://example.com/v.mp4?sig=abc"],
+                       "duration": 6, "resolution": "480p"})
+    sidecar = write_sidecar(tmp_path / "old.mp4", job)
+    code = cli.main(["--home", str(tmp_path), "submit", "--demo", "--recipe", str(sidecar), "--duration", "99"])
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert "--duration:" in err
+    assert "--prompt" not in err and "--video" not in err  # both came from the recipe
+
+    code = cli.main(["--home", str(tmp_path), "submit", "--demo", "--recipe", str(tmp_path / "nope.json")])
+    assert code == EXIT_BAD_INPUT
+    assert "--recipe:" in capsys.readouterr().err
