@@ -132,7 +132,7 @@ def test_full_job_both_submit_paths_and_verified_download(sim: SimulatorThread, 
     with av.open(str(result.path)) as container:
         stream = container.streams.video[0]
         assert (stream.codec_context.width, stream.codec_context.height) == (first.video.width, first.video.height)
-        assert stream.codec_context.width > stream.codec_context.height  # 16:9
+        assert (stream.codec_context.width, stream.codec_context.height) == (854, 480)  # 480p at 16:9
         assert float(container.duration / av.time_base) == pytest.approx(4.0, abs=0.1)
 
 

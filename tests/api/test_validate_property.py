@@ -126,7 +126,8 @@ def check_agreement(spec: ModelSpec, values: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("slug", sorted(MODELS))
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_validator_agrees_with_simulator_rules(slug: str, data: st.DataObject) -> None:
     spec = MODELS[slug]
@@ -141,7 +142,7 @@ def rich_sim() -> Iterator[SimulatorThread]:
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("slug", ["bytedance/seedance-2.0-fast-v2v", "bytedance/seedance-2.0-fast-i2v"])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_validator_agrees_with_simulator_over_http(rich_sim: SimulatorThread, slug: str, data: st.DataObject) -> None:
