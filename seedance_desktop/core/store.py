@@ -194,7 +194,8 @@ class JobStore:
             else:
                 extra[name] = value
         row["extra"] = extra
-        return {k: json.dumps(v) if k in JSON_COLUMNS else v for k, v in row.items()}
+        # default=str: a Path that slipped into a request is stored as its text, not a crash.
+        return {k: json.dumps(v, default=str) if k in JSON_COLUMNS else v for k, v in row.items()}
 
     def _from_row(self, row: sqlite3.Row) -> Job:
         data: dict[str, Any] = {}

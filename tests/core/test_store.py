@@ -271,3 +271,29 @@ def test_reopen_after_sigkill(tmp_path: Path) -> None:
         s.transition("job0", S.OUTCOME_UNKNOWN, "restarted while submitting")
     finally:
         s.close()
+
+
+def test_threads_share_one_store_safely(store: JobStore) -> None:
+    import threading
+
+    jobs = [store.add(_job(request={"prompt": "p", "file": Path("/x/y.mp4")})) for _ in range(8)]
+    assert store.get(jobs[0].id).request["file"] == "/x/y.mp4"  # a Path is stored as text
+    errors: list[BaseException] = []
+
+    def walk(job_id: str) -> None:
+        try:
+            for state in (S.UPLOADING, S.SUBMITTING, S.SUBMITTED, S.PROCESSING, S.DOWNLOADING, S.DONE):
+                store.transition(job_id, state, "step")
+                store.get(job_id)
+                store.list(limit=3)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=walk, args=(j.id,)) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert errors == []
+    assert store.count_by_state() == {S.DONE: 8}
+    assert all(len(store.get(j.id).history) == 7 for j in jobs)
