@@ -114,29 +114,30 @@ class SettingsDialog(QDialog):
         check_row = QHBoxLayout()
         check_row.addWidget(self.check_button)
         check_row.addWidget(self.check_status, 1)
+        check_row.addStretch(0)
         account = QGroupBox("Modellix account", self)
         account_form = QFormLayout(account)
-        key_label = QLabel("API &key:", account)
-        key_label.setBuddy(self.key_edit)
-        account_form.addRow(key_label, key_row)
-        account_form.addRow("", check_row)
+        key_box = QVBoxLayout()
+        key_box.addLayout(key_row)
+        key_box.addLayout(check_row)
         if self._secure:
-            account_form.addRow("", hint_label("A new key is saved in the system keyring.", account))
+            key_box.addWidget(hint_label("A new key is saved in the system keyring.", account))
             for w in (self.session_radio, self.file_radio, self.file_consent):
                 w.hide()
         else:
             self.storage_warning.set_message(
                 "No secure credential store (keyring) is available on this system. Keep the key "
                 "for this session only, or save it to a private file that is NOT encrypted.", "warning")
-            account_form.addRow("", self.storage_warning)
-            account_form.addRow("", self.session_radio)
-            account_form.addRow("", self.file_radio)
-            account_form.addRow("", self.file_consent)
+            for w in (self.storage_warning, self.session_radio, self.file_radio, self.file_consent):
+                key_box.addWidget(w)
             self.file_radio.setChecked(key_storage == "file")
             self.session_radio.setChecked(key_storage != "file")
             self.file_consent.setChecked(key_storage == "file" or settings.allow_plaintext_key_file)
         self.key_message = MessageLabel(account)
-        account_form.addRow("", self.key_message)
+        key_box.addWidget(self.key_message)
+        key_label = QLabel("API &key:", account)
+        key_label.setBuddy(self.key_edit)
+        account_form.addRow(key_label, key_box)
 
         # --- connection and output ------------------------------------------------------------
         self.base_url = QLineEdit(settings.base_url, self)
@@ -182,7 +183,10 @@ class SettingsDialog(QDialog):
         template_box.addWidget(hint_label("Placeholders: " + " ".join("{" + p + "}" for p in PLACEHOLDERS), general))
         template_box.addWidget(self.template_message)
         self._row(form, "File na&mes:", self.template, template_box)
-        self._row(form, "&Tasks in flight:", self.in_flight, self.in_flight)
+        spin_row = QHBoxLayout()
+        spin_row.addWidget(self.in_flight)
+        spin_row.addWidget(hint_label("jobs processed by Modellix at the same time", general), 1)
+        self._row(form, "&Tasks in flight:", self.in_flight, spin_row)
         self._row(form, "&Demo mode:", self.demo_mode, self.demo_mode)
         form.addRow("", self.notify)
 
