@@ -180,19 +180,19 @@ class ModellixClient:
         self._note_rate_limit(error)
         raise error
 
-    async def _get_once(self, url: str) -> dict[str, Any]:
+    async def _get_once(self, url: str, method: str = "GET") -> dict[str, Any]:
         try:
-            response = await self._http.get(url, headers=self._headers())
+            response = await self._http.request(method, url, headers=self._headers())
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise ConnectError(f"could not connect: {type(exc).__name__}") from exc
         except httpx.TransportError as exc:
-            raise NetworkError(f"GET {redact_url(url)} failed: {type(exc).__name__}") from exc
-        log.debug("GET %s -> %s", redact_url(url), response.status_code)
+            raise NetworkError(f"{method} {redact_url(url)} failed: {type(exc).__name__}") from exc
+        log.debug("%s %s -> %s", method, redact_url(url), response.status_code)
         if response.status_code >= 400:
             self._raise_for(response)
         envelope = parse_envelope(response.content)
         if envelope is None:
-            raise ProtocolError(f"GET {redact_url(url)}: HTTP {response.status_code} body is not a JSON object")
+            raise ProtocolError(f"{method} {redact_url(url)}: HTTP {response.status_code} body is not a JSON object")
         code = envelope.get("code", 0)
         if isinstance(code, int) and not isinstance(code, bool) and code != 0:
             status = code if 400 <= code <= 599 else 500
@@ -201,18 +201,19 @@ class ModellixClient:
             raise error
         return envelope
 
-    async def _get(self, url: str) -> dict[str, Any]:
-        """GET with retries for transient failures (never for 400/401/402/404)."""
+    async def _get(self, url: str, method: str = "GET") -> dict[str, Any]:
+        """An idempotent request (GET, DELETE) with retries for transient failures (never for
+        400/401/402/404)."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._get_once(url)
+                return await self._get_once(url, method)
             except ModellixError as error:
                 delay = retry_delay(attempt, error, now=self._clock(), rng=self._rng)
                 if delay is None or attempt >= self._get_attempts:
                     raise
-                log.info("GET %s failed (%s); retry %d in %.2f s", redact_url(url), type(error).__name__, attempt, delay)
+                log.info("%s %s failed (%s); retry %d in %.2f s", method, redact_url(url), type(error).__name__, attempt, delay)
                 await self._sleep(delay)
 
     # -- endpoints --------------------------------------------------------------------------
@@ -300,6 +301,29 @@ class ModellixClient:
         if not isinstance(models, list):
             raise ProtocolError("model list answer has no models array")
         return [m for m in models if isinstance(m, dict)]
+
+    async def list_files(self) -> list[UploadedFile]:
+        """Files held by the File API (to free the upload quota). The path is not confirmed by
+        Modellix's docs (SPEC section 1); a 404 here means the endpoint does not exist."""
+        envelope = await self._get(self._url(UPLOAD_PATH))
+        data = envelope.get("data")
+        items = data.get("files") if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise ProtocolError("file list answer has no files array")
+        files: list[UploadedFile] = []
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("url"), str):
+                size = item.get("size")
+                files.append(UploadedFile(
+                    file_id=str(item.get("file_id") or ""), url=item["url"],
+                    size=size if isinstance(size, int) and not isinstance(size, bool) else 0,
+                    filename=str(item.get("filename") or ""),
+                ))
+        return files
+
+    async def delete_file(self, file_id: str) -> None:
+        """Delete one uploaded file (idempotent, so retried like a GET). Path unconfirmed, as above."""
+        await self._get(self._url(f"{UPLOAD_PATH}/{quote(file_id, safe='')}"), "DELETE")
 
     async def upload_file(
         self,

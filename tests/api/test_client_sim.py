@@ -420,3 +420,22 @@ def test_upload_over_16_mib_never_sent(sim: SimulatorThread, tmp_path: Path) -> 
         Harness(sim).run(lambda c: c.upload_file(path))
     assert "16 MiB" in caught.value.user_message
     assert sim.simulator is not None and "upload" not in sim.simulator.request_counts()
+
+
+def test_list_and_delete_uploaded_files(module_clip: Path, simulator_factory: Callable[..., SimulatorThread]) -> None:
+    server = simulator_factory(upload_quota=2)
+    h = Harness(server)
+
+    async def flow(client: ModellixClient) -> list[str]:
+        first = await client.upload_file(module_clip)
+        await client.upload_file(module_clip)
+        listed = await client.list_files()
+        await client.delete_file(first.file_id)
+        await client.upload_file(module_clip)  # the quota has room again
+        with pytest.raises(NotFoundError):
+            await client.delete_file(first.file_id)
+        return [f.file_id for f in listed]
+
+    listed = h.run(flow)
+    assert len(listed) == 2
+    assert h.counts()["files_delete"] == 2 and h.counts()["upload"] == 3
