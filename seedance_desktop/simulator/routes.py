@@ -252,7 +252,7 @@ class Routes:
                 while chunk := await part.read_chunk(256 * 1024):  # type: ignore[union-attr]
                     size += len(chunk)
                     if size > sim.config.upload_max_bytes:
-                        break
+                        continue  # keep reading (and discarding) so the client gets the 413, not a reset
                     digest.update(chunk)
                     handle.write(chunk)
             if size > sim.config.upload_max_bytes:

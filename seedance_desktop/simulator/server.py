@@ -199,6 +199,7 @@ class Simulator:
     def _produce(self, record: TaskRecord, model: SimModel) -> None:
         """Worker thread: fetch the first reference, render (cached), mark the render done."""
         body = record.body
+        field_name = "video_urls" if model.takes_video else "first_frame_image"
         try:
             if model.takes_video:
                 field_name, url = "video_urls", body["video_urls"][0]

@@ -192,3 +192,28 @@ def test_request_counts(simulator: SimulatorThread, api: httpx.Client, clip_url:
     api.get("/api/v1/team/balance")
     api.get("/api/v1/models")
     assert sim.request_counts() == {"balance": 1, "models": 1}
+
+
+def test_upload_over_16_mib_is_refused_with_413(api: httpx.Client) -> None:
+    payload = b"\0" * (16 * 1024 * 1024 + 1)
+    response = api.post("/api/v1/media/files", files={"file": ("big.mp4", payload, "video/mp4")})
+    assert response.status_code == 413
+    assert "16 MiB" in response.json()["message"]
+
+
+def test_reference_from_any_reachable_url_and_data_uri(simulator: SimulatorThread, api: httpx.Client,
+                                                       clip_url: str, tmp_path: Path) -> None:
+    import base64
+
+    first = wait_final(api, submit(api, v2v_body(clip_url, seed=1)))
+    # A URL that is not one of its uploads (here: another task's signed result) is fetched over HTTP.
+    second = wait_final(api, submit(api, v2v_body(video_url(first), seed=1)))
+    assert second["status"] == "success", second
+    sim = simulator.simulator
+    assert sim is not None and sim.render_count == 2  # different source bytes: a new render
+    png = make_image(tmp_path / "small.png", width=320, height=320).read_bytes()
+    body = {"prompt": "animate", "reference_images": ["data:image/png;base64," + base64.b64encode(png).decode()],
+            "resolution": "480p", "duration": 4, "generate_audio": False}
+    third = wait_final(api, submit(api, body, "/api/v1/bytedance/seedance-2.0-fast-i2v/async"))
+    assert third["status"] == "success", third
+    assert (third["result"]["resources"][0]["width"], third["result"]["resources"][0]["height"]) == (480, 480)
