@@ -57,17 +57,24 @@ def _is_secure(backend: Any) -> bool:
 class SecretStore:
     def __init__(
         self,
-        service: str = "seedance-desktop",
+        service: str | AppPaths = "seedance-desktop",
         file_path: str | Path | None = None,
         *,
         username: str = "api-key",
         environ: Mapping[str, str] | None = None,
     ) -> None:
+        if isinstance(service, AppPaths):  # SecretStore(paths): the key file under those paths
+            file_path = service.key_file if file_path is None else file_path
+            service = "seedance-desktop"
         self.service = service
         self.username = username
         self.file_path = Path(file_path) if file_path is not None else AppPaths.from_env().key_file
         self._environ = environ if environ is not None else os.environ
         self._session: str | None = None
+
+    @classmethod
+    def from_paths(cls, paths: AppPaths, **kwargs: Any) -> SecretStore:
+        return cls(file_path=paths.key_file, **kwargs)
 
     def __repr__(self) -> str:  # never show the key
         return f"SecretStore(service={self.service!r}, storage_kind={self.storage_kind!r})"

@@ -161,3 +161,13 @@ def test_keyring_is_imported_lazily() -> None:
     code = "import sys, seedance_desktop.core.secrets; print('keyring' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_built_from_app_paths(tmp_path: Path) -> None:
+    from seedance_desktop.core.paths import AppPaths
+
+    paths = AppPaths.from_env(tmp_path / "home")
+    for store in (SecretStore(paths, environ={}), SecretStore.from_paths(paths, environ={})):
+        assert store.file_path == paths.key_file and store.service == "seedance-desktop"
+    SecretStore(paths, environ={}).set_key(KEY, storage="file", consent=True)
+    assert SecretStore.from_paths(paths, environ={}).get_key() == KEY
