@@ -23,12 +23,15 @@ def local_marker(path: str) -> str:
 
 
 def display_request(spec: ModelSpec, request: dict[str, Any], inputs: list[InputFile]) -> dict[str, Any]:
-    """The request with every local input put back in place (by field and index) as a marker."""
+    """The request with every local input put in its slot (by field and index) as a marker."""
     shown: dict[str, Any] = {k: (list(v) if isinstance(v, list) else v) for k, v in request.items()}
-    for item in sorted(inputs, key=lambda i: (i.field, i.index)):
+    for item in inputs:
         marker = local_marker(item.local_path)
         if spec.has_field(item.field) and spec.field(item.field).kind is FieldKind.MEDIA_LIST:
-            shown.setdefault(item.field, []).insert(item.index, marker)
+            values = shown.setdefault(item.field, [])
+            while len(values) <= item.index:
+                values.append(None)
+            values[item.index] = marker
         else:
             shown[item.field] = marker
     return shown

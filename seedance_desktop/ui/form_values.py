@@ -1,9 +1,11 @@
 """Pure conversions between what the form shows and a job recipe (no widgets here).
 
 A media field in the form is an ordered list of sources: URLs (sent as they are) and absolute
-local paths (uploaded at submit). A recipe keeps only URLs in ``request`` and names each local
-file in ``inputs`` by field and 0-based position in the full list, so the engine can put the
-uploaded URL back at exactly that position.
+local paths (uploaded at submit). A recipe keeps only URLs in ``request``: a list field keeps
+its full length with ``None`` in each local file's slot, and ``inputs`` names each local file by
+field and 0-based position, so the engine (``core.transfers.request_with_urls``) puts the
+uploaded URL into exactly that slot. A single-valued field with a local file is left out of
+``request``.
 """
 
 from __future__ import annotations
@@ -37,15 +39,17 @@ def split_media(
             continue
         is_list = spec.field(name).kind is FieldKind.MEDIA_LIST
         remote = [s for s in entries if is_remote(s)]
-        stand_ins = []
+        stand_ins: list[str] = []
         for index, source in enumerate(entries):
             if is_remote(source):
                 stand_ins.append(source)
             else:
                 inputs.append(InputFile(field=name, index=index, local_path=source))
                 stand_ins.append(LOCAL_PLACEHOLDER.format(field=name, index=index))
-        if remote:
-            request[name] = remote if is_list else remote[0]
+        if is_list:
+            request[name] = [s if is_remote(s) else None for s in entries]
+        elif remote:
+            request[name] = remote[0]
         checked[name] = stand_ins if is_list or len(stand_ins) > 1 else stand_ins[0]
     return request, inputs, checked
 
@@ -57,16 +61,23 @@ def merge_recipe(
     their positions (media fields become lists of sources)."""
     raw: dict[str, Any] = spec.defaults()
     raw.update({k: (list(v) if isinstance(v, list) else v) for k, v in request.items()})
+    media = [f.name for f in spec.fields if f.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST)]
+    for name in media:
+        value = raw.get(name)
+        raw[name] = list(value) if isinstance(value, list) else ([value] if value else [])
     for f in spec.fields:
-        if f.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):
-            value = raw.get(f.name)
-            raw[f.name] = list(value) if isinstance(value, list) else ([value] if value else [])
-        elif f.kind is FieldKind.TEXT:
+        if f.kind is FieldKind.TEXT:
             raw.setdefault(f.name, "")
-    for item in sorted(inputs, key=lambda i: (i.field, i.index)):
-        if isinstance(raw.get(item.field), list):
-            path = item.local_path
-            if not os.path.exists(path) and item.uploaded_url:
-                path = item.uploaded_url  # the local copy is gone; the hosted one may still work
-            raw[item.field].insert(item.index, path)
+    for item in inputs:
+        values = raw.get(item.field)
+        if not isinstance(values, list) or item.index < 0:
+            continue
+        path = item.local_path
+        if not os.path.exists(path) and item.uploaded_url:
+            path = item.uploaded_url  # the local copy is gone; the hosted one may still work
+        while len(values) <= item.index:
+            values.append(None)
+        values[item.index] = path
+    for name in media:  # slots nobody filled (a damaged recipe) are dropped, not sent as null
+        raw[name] = [v for v in raw[name] if v]
     return raw

@@ -12,7 +12,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
 from seedance_desktop.api.spec import MAX_SEED
-from seedance_desktop.core.job import InputFile
+from seedance_desktop.core.job import InputFile, Job
+from seedance_desktop.core.transfers import request_with_urls
 from seedance_desktop.ui.request_form import RequestForm
 
 V2V = "bytedance/seedance-2.0-fast-v2v"
@@ -229,10 +230,24 @@ def test_submit_payload_keeps_urls_and_names_local_files(qtbot, form, media_file
         QTest.keyClick(form.prompt.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     model, request, inputs = blocker.args
     assert model == V2V
-    assert request["video_urls"] == [URL]
+    assert request["video_urls"] == [URL, None]  # the local file's slot, filled after upload
     assert request["duration"] == 5 and request["seed"] == -1
     assert inputs == [InputFile("video_urls", 1, str(media_files["video"]))]
     assert str(media_files["video"]) not in repr(request)
+    # The engine's contract: the uploaded URL lands in exactly that slot.
+    uploaded = [InputFile(i.field, i.index, i.local_path, "https://files.example/up.mp4") for i in inputs]
+    sent = request_with_urls(Job(model=model, request=request, inputs=uploaded))
+    assert sent["video_urls"] == [URL, "https://files.example/up.mp4"]
+
+
+def test_local_file_first_keeps_its_position(qtbot, form, media_files) -> None:
+    form.media["video_urls"].add_sources([str(media_files["video"]), URL])
+    _, request, inputs = form.recipe()
+    assert request["video_urls"] == [None, URL]
+    assert inputs == [InputFile("video_urls", 0, str(media_files["video"]))]
+    uploaded = [InputFile(i.field, i.index, i.local_path, "https://files.example/up.mp4") for i in inputs]
+    sent = request_with_urls(Job(model=V2V, request=request, inputs=uploaded))
+    assert sent["video_urls"] == ["https://files.example/up.mp4", URL]
 
 
 def test_validity_signal(qtbot, form, media_files) -> None:
@@ -245,10 +260,11 @@ def test_validity_signal(qtbot, form, media_files) -> None:
 
 
 def test_set_recipe_round_trip(qtbot, form, media_files) -> None:
-    request = {"prompt": "[Video 1] [Video 2] [Image 1]", "video_urls": [URL], "resolution": "480p",
+    request = {"prompt": "[Video 1] [Video 2] [Image 1]", "video_urls": [URL, None],
+               "reference_images": [None], "resolution": "480p",
                "ratio": "16:9", "duration": 7, "seed": 1234, "camera_fixed": True, "generate_audio": False,
                "return_last_frame": True, "execution_expires_after": 7200}
-    inputs = [InputFile("video_urls", 0, str(media_files["video"])),
+    inputs = [InputFile("video_urls", 1, str(media_files["video"])),
               InputFile("reference_images", 0, str(media_files["image"]))]
     form.set_recipe(V2V, request, inputs)
     assert form.choice.mode() == 1
