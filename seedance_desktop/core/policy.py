@@ -1,0 +1,333 @@
+"""Pure scheduling policy: when to poll, how long to back off, what an answer means for a job.
+
+Nothing here does I/O, reads a clock or holds state: every function takes the time, the answer
+and a ``random.Random`` as arguments, so the whole policy is table-tested (``tests/core/
+test_policy.py``) and the engine (``core.scheduler``) only carries the decisions out.
+
+All durations are in *service* seconds (what the real Modellix would take). The engine divides
+them by its ``time_scale`` when it runs against a time-compressed simulator.
+
+Why the poll schedule looks the way it does
+-------------------------------------------
+Seedance jobs typically take 30-120 s (SPEC 6). A poll costs one request from a small budget
+(100 requests/minute on the lowest tier) and each extra second between "the task succeeded" and
+"we noticed" delays the download. For finish times spread evenly over a window, polling at an
+interval ``d`` around time ``t`` costs ``S(t)/d`` requests per second (``S``: share of jobs still
+running) and detects the ``f(t)`` jobs finishing there within 2 s with probability ``2/d``. The
+cost per detected job is therefore ``S(t)/f(t)``, the inverse of the hazard rate, which *falls*
+towards the end of the window: a job still running late is about to finish. So the schedule is
+
+* a first poll soon after submitting (catches instant failures and confirms the task exists);
+* sparse polls that back off with jitter (6 s, 18 s, then ~20 s) while a finish is unlikely;
+* dense polls (every 1.5 s) in the last 45 % of the likely-finish window;
+* past the window, a slow back-off (2 s growing to 30 s) that never ends: a task may run until
+  its ``execution_expires_after``, so **no client-side deadline ever fails a job**.
+
+The window comes from the request: longer outputs and higher resolutions take longer.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from seedance_desktop.api.errors import (
+    ApiError,
+    AuthenticationError,
+    ConnectError,
+    DownloadCancelled,
+    DownloadError,
+    InsufficientBalanceError,
+    ModellixError,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    ResultGoneError,
+    ServerError,
+    SubmitOutcomeUnknownError,
+    UploadCancelled,
+    ValidationError,
+)
+from seedance_desktop.api.tasks import TaskInfo, TaskStatus
+from seedance_desktop.core.job import JobState
+
+# --------------------------------------------------------------------------- poll schedule
+
+#: Typical run time of a 5 s, 720p Seedance job (SPEC 6), in seconds after submit.
+TYPICAL_WINDOW = (30.0, 120.0)
+FIRST_POLL = 2.0          # the first poll, seconds after submit
+SPARSE_GROWTH = 3.0       # sparse gaps grow 6 s, 18 s, ... (after the first poll)
+SPARSE_MAX = 20.0         # longest gap while a finish is unlikely
+DENSE_INTERVAL = 1.5      # gap inside the likely-finish window
+DENSE_FROM = 0.55         # the dense part starts this far into the window (0..1)
+OVERDUE_GROWTH = 0.1      # past the window the gap grows by this many seconds per second late
+OVERDUE_MAX = 30.0        # ...up to this gap, forever
+JITTER = 0.15             # +-15 % on sparse gaps so many jobs do not poll in lock-step
+_RESOLUTION_FACTOR = {"480p": 1.0, "720p": 1.0, "1080p": 1.5}
+
+
+def expected_window(request: Mapping[str, Any]) -> tuple[float, float]:
+    """The likely finish window (seconds after submit) for a request.
+
+    A guess from public figures, not a deadline: 30-120 s for up to 5 s of 720p output,
+    scaled up for longer outputs (linearly past 5 s) and for 1080p.
+    """
+    duration = request.get("duration")
+    seconds = float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else 5.0
+    factor = max(1.0, seconds / 5.0) * _RESOLUTION_FACTOR.get(str(request.get("resolution", "720p")), 1.0)
+    lo, hi = TYPICAL_WINDOW
+    return lo * factor, hi * factor
+
+
+def poll_interval(age: float, polls: int, window: tuple[float, float], rng: random.Random) -> float:
+    """Seconds from now to the next poll of a task submitted ``age`` seconds ago, after
+    ``polls`` polls so far (in this run of the engine: a resumed job polls at once)."""
+    lo, hi = window
+    if polls == 0:
+        return max(0.0, FIRST_POLL - age)
+    dense_start = lo + DENSE_FROM * (hi - lo)
+    if age < dense_start:
+        backoff = min(SPARSE_MAX, FIRST_POLL * SPARSE_GROWTH ** polls)
+        gap = backoff * (1.0 + rng.uniform(-JITTER, JITTER))
+        remaining = dense_start - age
+        if gap >= remaining:
+            return max(0.05, remaining)
+        # Spread the remaining sparse polls evenly so the last one lands on the dense start
+        # (no wasted short gap just before it).
+        return remaining / math.ceil(remaining / gap)
+    if age < hi:
+        return DENSE_INTERVAL
+    late = age - hi
+    gap = min(OVERDUE_MAX, DENSE_INTERVAL + OVERDUE_GROWTH * late)
+    return gap * (1.0 + rng.uniform(0.0, JITTER))
+
+
+def next_poll_at(
+    *,
+    now: float,
+    submitted_at: float,
+    polls: int,
+    window: tuple[float, float],
+    rng: random.Random,
+    not_before: float | None = None,
+    time_scale: float = 1.0,
+) -> float:
+    """Absolute (wall clock) time of the next poll.
+
+    ``submitted_at``/``now`` are wall-clock times; ``time_scale`` > 1 compresses service time
+    (a simulator running faster). ``not_before`` is a server hint (``Retry-After`` /
+    ``X-RateLimit-Reset`` as an absolute time) and is always honoured.
+    """
+    age = max(0.0, (now - submitted_at) * time_scale)
+    at = now + poll_interval(age, polls, window, rng) / time_scale
+    if not_before is not None and not_before > at:
+        at = not_before
+    return at
+
+
+# --------------------------------------------------------------------------- retry back-off
+
+RETRY_BASE = 0.5
+RETRY_CAP = 20.0
+
+
+def backoff_delay(failures: int, rng: random.Random, *, base: float = RETRY_BASE, cap: float = RETRY_CAP) -> float:
+    """Exponential back-off with "equal jitter" after ``failures`` consecutive failures (>= 1)."""
+    step = min(cap, base * 2.0 ** max(0, failures - 1))
+    return step / 2.0 + rng.uniform(0.0, step / 2.0)
+
+
+def retry_at(error: BaseException, *, now: float, failures: int, rng: random.Random, time_scale: float = 1.0) -> float:
+    """When to try again after a retryable error: the server's hint if it gave one (never
+    shortened), else an exponential back-off (scaled like poll gaps)."""
+    wait = backoff_delay(failures, rng) / time_scale
+    hint = getattr(error, "retry_at", None)
+    if isinstance(hint, (int, float)) and hint > now:
+        return max(float(hint), now + min(wait, 0.5 / time_scale))
+    return now + wait
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+class Pause(enum.Enum):
+    """What an error pauses, beyond the job itself."""
+
+    NONE = "none"
+    SUBMITTING = "submitting"  # 402: no new submits until the person resumes
+    EVERYTHING = "everything"  # 401: nothing talks to the server until there is a new key
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with a job after an answer or an error.
+
+    ``state`` is the job's next state (``None``: keep it and try again at ``retry_at``);
+    ``reason`` goes into the job's history (and ``error`` when it fails); ``pause`` says
+    whether the whole queue stops; ``rate_limited`` asks the shared request budget to slow down.
+    """
+
+    state: JobState | None
+    reason: str = ""
+    pause: Pause = Pause.NONE
+    retry_at: float | None = None
+    rate_limited: bool = False
+    refetch: bool = False
+
+
+def describe_validation(error: ValidationError) -> str:
+    """"field: problem; field: problem" -- what the person must fix, field by field."""
+    if error.field_errors:
+        detail = "; ".join(f"{e.field}: {e.message}" for e in error.field_errors)
+        return f"Invalid request ({detail})"
+    return error.user_message
+
+
+def on_submit_error(error: BaseException, *, now: float, failures: int, rng: random.Random, time_scale: float = 1.0) -> Decision:
+    """What a failed submit means. Only a POST that provably never arrived (connect error) or
+    was explicitly refused (429/402/401/4xx) may go back to the queue; anything else is
+    OUTCOME_UNKNOWN, and the engine never POSTs it again by itself."""
+    if isinstance(error, ConnectError):
+        return Decision(JobState.QUEUED, "Not sent: could not connect to Modellix; will try again.",
+                        retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
+    if isinstance(error, RateLimitedError):
+        return Decision(JobState.QUEUED, "Not accepted yet: Modellix is rate limiting; will try again.",
+                        retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale),
+                        rate_limited=True)
+    if isinstance(error, InsufficientBalanceError):
+        return Decision(JobState.QUEUED, error.user_message, pause=Pause.SUBMITTING)
+    if isinstance(error, AuthenticationError):
+        return Decision(JobState.QUEUED, error.user_message, pause=Pause.EVERYTHING)
+    if isinstance(error, ValidationError):
+        return Decision(JobState.FAILED, describe_validation(error))
+    if isinstance(error, SubmitOutcomeUnknownError):
+        return Decision(JobState.OUTCOME_UNKNOWN, error.user_message)
+    if isinstance(error, ApiError) and error.status is not None and 400 <= error.status < 500:
+        return Decision(JobState.FAILED, error.user_message)  # explicit refusal (403, 404, ...)
+    # Anything else (a bug, an unexpected exception) might have happened after sending.
+    return Decision(JobState.OUTCOME_UNKNOWN, SubmitOutcomeUnknownError.user_message + f" ({type(error).__name__})")
+
+
+def on_upload_error(error: BaseException, *, now: float, failures: int, rng: random.Random, time_scale: float = 1.0) -> Decision:
+    """Uploads cost nothing but quota: transient failures go back to the queue with back-off."""
+    if isinstance(error, AuthenticationError):
+        return Decision(JobState.QUEUED, error.user_message, pause=Pause.EVERYTHING)
+    if isinstance(error, ValidationError):
+        return Decision(JobState.FAILED, describe_validation(error))
+    if isinstance(error, UploadCancelled):
+        return Decision(JobState.QUEUED, "Upload interrupted; it will start again.")
+    if isinstance(error, (RateLimitedError, ServerError, NetworkError, ProtocolError, ApiError)) or isinstance(error, OSError):
+        if isinstance(error, ApiError) and not error.retryable and not isinstance(error, RateLimitedError):
+            return Decision(JobState.FAILED, f"Upload refused: {error.user_message}")
+        message = getattr(error, "user_message", str(error))
+        return Decision(JobState.QUEUED, f"Upload failed ({message}); will try again.",
+                        retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale),
+                        rate_limited=isinstance(error, RateLimitedError))
+    return Decision(JobState.FAILED, f"Upload failed: {error}")
+
+
+#: A task the server says it does not know is only given up after this many 404s in a row.
+NOT_FOUND_LIMIT = 5
+
+
+def on_poll_error(error: BaseException, *, now: float, failures: int, rng: random.Random, time_scale: float = 1.0) -> Decision:
+    """A poll failed (after the client's own GET retries). Keep polling with back-off: a
+    running task is never failed by the client, except when the server keeps saying it does
+    not exist, or an unexpected refusal."""
+    if isinstance(error, AuthenticationError):
+        return Decision(None, error.user_message, pause=Pause.EVERYTHING,
+                        retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
+    if isinstance(error, NotFoundError):
+        if failures >= NOT_FOUND_LIMIT:
+            return Decision(JobState.FAILED, "Modellix no longer knows this task (404).")
+    elif isinstance(error, ApiError) and not error.retryable and error.status not in (None, 408):
+        if error.status is not None and 400 <= error.status < 500 and failures >= NOT_FOUND_LIMIT:
+            return Decision(JobState.FAILED, f"Modellix refused to report on this task: {error.user_message}")
+    return Decision(None, getattr(error, "user_message", str(error)),
+                    retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale),
+                    rate_limited=isinstance(error, RateLimitedError))
+
+
+def on_task(info: TaskInfo, current: JobState) -> Decision:
+    """What a task answer means for a job in ``current`` (SUBMITTING/SUBMITTED/PROCESSING)."""
+    if info.status is TaskStatus.SUCCESS:
+        if info.video is None:
+            return Decision(JobState.FAILED, "Modellix reported success but returned no video.")
+        return Decision(JobState.DOWNLOADING, "Finished on the server; downloading.")
+    if info.status is TaskStatus.FAILED:
+        reason = info.error_message or f"the task ended as '{info.raw_status or 'failed'}'"
+        return Decision(JobState.FAILED, f"Modellix failed the task: {reason}")
+    if info.status is TaskStatus.PROCESSING and current is not JobState.PROCESSING:
+        return Decision(JobState.PROCESSING, "Processing on the server.")
+    if info.status is TaskStatus.PENDING and current is JobState.SUBMITTING:
+        return Decision(JobState.SUBMITTED, "Queued on the server.")
+    return Decision(None)
+
+
+#: How often a gone result URL is replaced by refetching the task before the job is EXPIRED.
+REFETCH_LIMIT = 3
+
+
+def on_download_error(error: BaseException, *, now: float, failures: int, refetches: int,
+                      rng: random.Random, time_scale: float = 1.0) -> Decision:
+    """A download failed. A gone URL (403/404/410) is replaced by refetching the task, up to
+    ``REFETCH_LIMIT`` times, then the job is EXPIRED. Network trouble is retried (the ``.part``
+    resumes) without limit; a local disk problem fails the job (retry resumes it)."""
+    if isinstance(error, ResultGoneError):
+        if refetches >= REFETCH_LIMIT:
+            return Decision(JobState.EXPIRED, "The result is no longer available: every link Modellix gave has expired.")
+        return Decision(None, error.user_message, refetch=True)
+    if isinstance(error, DownloadCancelled):
+        return Decision(None, error.user_message)
+    if isinstance(error, (DownloadError, NetworkError, ServerError, RateLimitedError, ProtocolError)):
+        return Decision(None, getattr(error, "user_message", str(error)),
+                        retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
+    if isinstance(error, OSError):
+        return Decision(JobState.FAILED, f"Could not save the result ({error.strerror or error}). Free space or fix the "
+                                         "output folder, then retry to resume the download.")
+    if isinstance(error, ModellixError):
+        return Decision(None, error.user_message,
+                        retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
+    return Decision(JobState.FAILED, f"Download failed: {error}")
+
+
+def resume_state(state: JobState) -> JobState | None:
+    """What an unfinished job found at start-up becomes before the engine resumes it.
+
+    SUBMITTING means the POST may or may not have been sent: OUTCOME_UNKNOWN, never a
+    re-POST. UPLOADING goes back to the queue (uploaded URLs are kept on the job). Others
+    resume where they are (``None``)."""
+    if state is JobState.SUBMITTING:
+        return JobState.OUTCOME_UNKNOWN
+    if state is JobState.UPLOADING:
+        return JobState.QUEUED
+    return None
+
+
+__all__ = [
+    "DENSE_INTERVAL",
+    "Decision",
+    "FIRST_POLL",
+    "NOT_FOUND_LIMIT",
+    "OVERDUE_MAX",
+    "Pause",
+    "REFETCH_LIMIT",
+    "TYPICAL_WINDOW",
+    "backoff_delay",
+    "describe_validation",
+    "expected_window",
+    "next_poll_at",
+    "on_download_error",
+    "on_poll_error",
+    "on_submit_error",
+    "on_task",
+    "on_upload_error",
+    "poll_interval",
+    "resume_state",
+    "retry_at",
+]
