@@ -37,9 +37,15 @@ from .errors import (
     NetworkError,
     ProtocolError,
     RateLimitedError,
-    SubmitOutcomeUnknownError,
 )
-from .http_errors import error_from_response, parse_envelope, parse_retry_at, retry_delay
+from .http_errors import (
+    envelope_code,
+    error_from_response,
+    parse_envelope,
+    parse_retry_at,
+    retry_delay,
+    submit_unknown,
+)
 from .redact import redact_url
 from .spec import ModelSpec
 from .tasks import SubmitResult, TaskInfo, normalise_status, parse_task
@@ -193,8 +199,8 @@ class ModellixClient:
         envelope = parse_envelope(response.content)
         if envelope is None:
             raise ProtocolError(f"{method} {redact_url(url)}: HTTP {response.status_code} body is not a JSON object")
-        code = envelope.get("code", 0)
-        if isinstance(code, int) and not isinstance(code, bool) and code != 0:
+        code = envelope_code(envelope)
+        if code is not None:
             status = code if 400 <= code <= 599 else 500
             error = error_from_response(status, response.headers, response.content, now=self._clock())
             self._note_rate_limit(error)
@@ -227,27 +233,28 @@ class ModellixClient:
             # No connection was ever made for this request: nothing reached the server.
             raise ConnectError(f"submit not sent: {type(exc).__name__}") from exc
         except httpx.TransportError as exc:
-            raise SubmitOutcomeUnknownError(f"submit to {redact_url(url)} failed after sending: {type(exc).__name__}") from exc
+            raise submit_unknown(f"submit to {redact_url(url)} failed after sending: {type(exc).__name__}",
+                           "The connection failed after the submission was sent") from exc
         status = response.status_code
         log.debug("POST %s -> %s", redact_url(url), status)
         if 400 <= status < 500:
             self._raise_for(response)  # an explicit refusal: nothing was created
-        if status >= 500:
-            raise SubmitOutcomeUnknownError(f"submit answered HTTP {status}; the task may exist")
         if not 200 <= status < 300:
-            raise SubmitOutcomeUnknownError(f"submit answered HTTP {status}")
+            raise submit_unknown(f"submit answered HTTP {status}", f"Modellix answered the submission with HTTP {status}")
         envelope = parse_envelope(response.content)
         if envelope is None:
-            raise SubmitOutcomeUnknownError(f"submit answered HTTP {status} with a body that is not JSON")
-        code = envelope.get("code", 0)
-        if isinstance(code, int) and not isinstance(code, bool) and 400 <= code < 500:
+            raise submit_unknown(f"submit answered HTTP {status} with a body that is not JSON",
+                           "Modellix's answer to the submission could not be read")
+        code = envelope_code(envelope)
+        if code is not None and 400 <= code < 500:
             error = error_from_response(code, response.headers, response.content, now=self._clock())
             self._note_rate_limit(error)
             raise error
         data = envelope.get("data")
         task_id = data.get("task_id") if isinstance(data, dict) else None
         if not isinstance(task_id, str) or not task_id.strip():
-            raise SubmitOutcomeUnknownError(f"submit answered HTTP {status} without a task id")
+            raise submit_unknown(f"submit answered HTTP {status} without a task id",
+                           "Modellix accepted the submission but sent no task id")
         get_result = data.get("get_result") if isinstance(data, dict) else None
         result_url = get_result.get("url") if isinstance(get_result, dict) else None
         return SubmitResult(

@@ -25,6 +25,7 @@ from .errors import (
     ProtocolError,
     RateLimitedError,
     ServerError,
+    SubmitOutcomeUnknownError,
     ValidationError,
 )
 
@@ -200,6 +201,29 @@ def retry_delay(
     return jittered
 
 
+def envelope_code(envelope: dict[str, Any]) -> int | None:
+    """The envelope's error code, or None for success (0; also 200 and a missing code, to be
+    tolerant of a server that echoes the HTTP status)."""
+    code = envelope.get("code", 0)
+    if isinstance(code, str) and code.strip().lstrip("-").isdigit():
+        code = int(code)
+    if not isinstance(code, int) or isinstance(code, bool) or code in (0, 200):
+        return None
+    return code
+
+
+def submit_unknown(message: str, what: str) -> SubmitOutcomeUnknownError:
+    """A submit that may have been accepted; ``what`` says why we cannot tell."""
+    return SubmitOutcomeUnknownError(
+        message,
+        user_message=(
+            f"{what}, so the job may or may not have been accepted. It was not re-sent "
+            "automatically, to avoid paying twice. Check your Modellix dashboard, then choose "
+            "'Submit again' if it is not there."
+        ),
+    )
+
+
 def is_retryable_for_get(error: ModellixError) -> bool:
     """Whether an idempotent GET may be retried after ``error`` at all."""
     return isinstance(error, (RateLimitedError, ServerError, NetworkError, ProtocolError))
@@ -209,6 +233,7 @@ __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_CAP",
     "MAX_HONOURED_WAIT",
+    "envelope_code",
     "error_from_response",
     "field_errors_from",
     "is_retryable_for_get",
@@ -216,4 +241,5 @@ __all__ = [
     "parse_retry_at",
     "retry_delay",
     "split_message",
+    "submit_unknown",
 ]

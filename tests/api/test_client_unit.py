@@ -342,3 +342,23 @@ def test_upload_cancel(tmp_path: Path) -> None:
     cancel.set()
     with pytest.raises(UploadCancelled):
         _run_upload(tmp_path, _upload_handler([]), cancel=cancel)
+
+
+@pytest.mark.parametrize("code", [0, 200, "0", None])
+def test_success_envelope_codes_tolerated(code: object) -> None:
+    body = {**OK_SUBMIT, "code": code} if code is not None else {k: v for k, v in OK_SUBMIT.items() if k != "code"}
+    assert run(submit, lambda r: httpx.Response(200, json=body))[0].task_id == "task-1"
+
+
+def test_unknown_outcome_message_says_why_and_what_to_do() -> None:
+    with pytest.raises(SubmitOutcomeUnknownError) as caught:
+        run(submit, lambda r: httpx.Response(502, text="<html>bad gateway</html>"))
+    assert "HTTP 502" in caught.value.user_message and "Submit again" in caught.value.user_message
+    with pytest.raises(SubmitOutcomeUnknownError) as caught:
+        run(submit, raising(httpx.ReadTimeout("slow")))
+    assert "after the submission was sent" in caught.value.user_message
+
+
+def test_get_with_error_envelope_in_200_is_mapped() -> None:
+    with pytest.raises(NotFoundError):
+        run(lambda c: c.get_task("t"), lambda r: httpx.Response(200, json={"code": 404, "message": "Not found: task"}))
