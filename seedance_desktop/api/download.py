@@ -81,6 +81,10 @@ def _write_meta(dest: Path, etag: str | None, last_modified: str | None, total: 
     os.replace(tmp, path)
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _validator(meta: dict[str, object]) -> str | None:
     etag = meta.get("etag")
     if isinstance(etag, str) and etag and not etag.startswith("W/"):
@@ -216,7 +220,11 @@ def _attempt(
                 total = int(length) if length and length.isdigit() else None
                 offset, mode = 0, "wb"  # the server ignored Range, or the file changed
             resumed_from = offset
-            _write_meta(dest, response.headers.get("ETag"), response.headers.get("Last-Modified"), total)
+            etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+            if status == 206 and not (etag or modified):
+                # Some CDNs omit validators on partial answers: keep the ones that got us here.
+                etag, modified = _text(meta.get("etag")), _text(meta.get("last_modified"))
+            _write_meta(dest, etag, modified, total)
             done = offset
             throttle(done, total, force=True)
             with part.open(mode) as handle:

@@ -193,3 +193,36 @@ def test_download_with_retries_stops_on_gone(tmp_path: Path) -> None:
     with client_for(server) as http, pytest.raises(ResultGoneError):
         download_with_retries(URL, tmp_path / "o.mp4", client=http, sleep=lambda s: None)
     assert len(server.requests) == 1
+
+
+def test_resume_with_last_modified_only(tmp_path: Path) -> None:
+    stamp = "Wed, 21 Oct 2026 07:28:00 GMT"
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.headers.get("If-Range") == stamp and request.headers.get("Range"):
+            start = int(request.headers["Range"].split("=")[1].rstrip("-"))
+            # A partial answer without validators (some CDNs do this).
+            return httpx.Response(206, headers={"Content-Range": f"bytes {start}-{len(DATA) - 1}/{len(DATA)}",
+                                                "Content-Length": str(len(DATA) - start)}, stream=_Stream(DATA[start:]))
+        return httpx.Response(200, headers={"Last-Modified": stamp, "Content-Length": str(len(DATA))},
+                              stream=_Stream(DATA, cut=200_000 if len(seen) == 1 else None))
+
+    dest = tmp_path / "out.mp4"
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(DownloadError):
+            download_file(URL, dest, client=http)
+        result = download_file(URL, dest, client=http)
+    assert seen[1].headers["If-Range"] == stamp and result.resumed_from == 200_000
+    assert dest.read_bytes() == DATA
+
+
+def test_part_without_meta_restarts_from_zero(tmp_path: Path) -> None:
+    server = FileServer()
+    dest = tmp_path / "out.mp4"
+    part_path(dest).write_bytes(b"garbage" * 1000)  # no .meta: nothing proves it is the same file
+    with client_for(server) as http:
+        result = download_file(URL, dest, client=http)
+    assert "Range" not in server.requests[0].headers
+    assert result.resumed_from == 0 and dest.read_bytes() == DATA
