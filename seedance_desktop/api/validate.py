@@ -23,9 +23,11 @@ MAX_REFERENCE_FILES = 12
 
 _DATA_URI = re.compile(r"^data:image/[A-Za-z0-9.+-]+;base64,[A-Za-z0-9+/\s]+={0,2}\s*$")
 
+_PLURAL_VERB = {"is": "are", "has": "have", "contains": "contain"}
+
 _MEDIA_NOUN = {
     MediaKind.VIDEO: ("reference video", "reference videos"),
-    MediaKind.IMAGE: ("image", "images"),
+    MediaKind.IMAGE: ("reference image", "reference images"),
     MediaKind.AUDIO: ("audio file", "audio files"),
 }
 
@@ -123,10 +125,21 @@ def _check_media_list(spec: FieldSpec, value: Any) -> list[str]:
         problems.append(f"Add at least {spec.min_items} {singular if spec.min_items == 1 else plural} (up to {spec.max_items})")
     if spec.max_items and len(value) > spec.max_items:
         problems.append(f"Use at most {spec.max_items} {plural}; there are {len(value)}")
+    # Group items by problem, so ten bad links give one line, not ten.
+    by_problem: dict[str, list[int]] = {}
     for index, item in enumerate(value, start=1):
         problem = _url_problem(item, allow_base64=spec.allow_base64)
         if problem is not None:
-            problems.append(f"{singular.capitalize()} {index} {problem}")
+            by_problem.setdefault(problem, []).append(index)
+    for problem, indices in by_problem.items():
+        if len(indices) == 1:
+            problems.append(f"{singular.capitalize()} {indices[0]} {problem}")
+        else:
+            listed = ", ".join(str(i) for i in indices[:-1]) + f" and {indices[-1]}"
+            plural_problem = re.sub(r"^(is|has|contains)\b", lambda m: _PLURAL_VERB[m.group(1)], problem)
+            plural_problem = plural_problem.replace("an http(s) link", "http(s) links").replace(
+                "a data:image/...;base64 image", "data:image/...;base64 images")
+            problems.append(f"{plural.capitalize()} {listed} {plural_problem}")
     return problems
 
 

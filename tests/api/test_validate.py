@@ -174,3 +174,11 @@ def test_placeholder_report(prompt: str, counts: dict, missing: list, unreferenc
     assert report.missing == missing
     assert report.unreferenced == unreferenced
     assert report.ok is (not missing)
+
+
+def test_item_problems_are_grouped_into_one_line() -> None:
+    errors = validate_request(V2V_FAST, {"prompt": "p", "video_urls": [VIDEO, "", ""], "reference_images": ["x"] * 3})
+    assert [e.message for e in errors] == [
+        "Reference videos 2 and 3 are empty",
+        "Reference images 1, 2 and 3 must be http(s) links or data:image/...;base64 images",
+    ]
