@@ -30,7 +30,7 @@ from seedance_desktop.ui.form_values import is_remote, merge_recipe, split_media
 from seedance_desktop.ui.media_inspector import MediaInspector, media_kind_of
 from seedance_desktop.ui.media_list import MediaList, urls_to_sources
 from seedance_desktop.ui.prompt_editor import PromptEditor
-from seedance_desktop.ui.style import CollapsibleSection, MessageLabel
+from seedance_desktop.ui.style import CollapsibleSection, MessageLabel, chain_tab_order, layout_focus_order
 
 VALIDATE_DELAY_MS = 150
 _RESERVED_MNEMONICS = {"m", "s", "j", "u", "a", "x"}  # Model, Submit, JSON, curl, Advanced, Fixed
@@ -69,6 +69,7 @@ class RequestForm(QWidget):
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its fields take focus, not the frame
 
         self.status = MessageLabel(self)
         self.cost_label = QLabel(self)
@@ -82,11 +83,9 @@ class RequestForm(QWidget):
         self.submit_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.addAction(self.submit_action)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.cost_label)
-        bottom.addStretch(1)
-        bottom.addWidget(self.copy_json_button)
-        bottom.addWidget(self.copy_curl_button)
-        bottom.addWidget(self.submit_button)
+        bottom.addWidget(self.cost_label, 1)
+        for button in (self.copy_json_button, self.copy_curl_button, self.submit_button):
+            bottom.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.scroll, 1)
@@ -103,7 +102,6 @@ class RequestForm(QWidget):
         self.copy_json_button.clicked.connect(self.copy_json)
         self.copy_curl_button.clicked.connect(self.copy_curl)
         self._build(self.spec)
-        self.model_combo.setCurrentIndex(self.model_combo.findData(self.spec.slug))
         self.validate_now()
 
     # ----- building -------------------------------------------------------------------------
@@ -177,6 +175,9 @@ class RequestForm(QWidget):
             self.advanced.hide()
         column.addStretch(1)
         self.scroll.setWidget(content)
+        self.model_combo.blockSignals(True)  # a rebuild is not a user's model choice
+        self.model_combo.setCurrentIndex(self.model_combo.findData(spec.slug))
+        self.model_combo.blockSignals(False)
         self._update_counts()
 
     def _add_exclusive(self, spec: ModelSpec, parent: QWidget, form: QFormLayout, used: set[str]) -> None:
@@ -199,9 +200,6 @@ class RequestForm(QWidget):
         raw = self._raw_values()
         mode = self.choice.mode() if self.choice is not None else 0
         self._build(get_model(slug))
-        self.model_combo.blockSignals(True)
-        self.model_combo.setCurrentIndex(self.model_combo.findData(slug))
-        self.model_combo.blockSignals(False)
         self._apply_raw(raw)
         if self.choice is not None:
             self.choice.set_mode(mode)
@@ -248,9 +246,6 @@ class RequestForm(QWidget):
         """Load a job's recipe (duplicate into the form): locals go back to their positions."""
         if model != self.spec.slug:
             self._build(get_model(model))
-            self.model_combo.blockSignals(True)
-            self.model_combo.setCurrentIndex(self.model_combo.findData(model))
-            self.model_combo.blockSignals(False)
         raw = merge_recipe(self.spec, request, inputs)
         self._apply_raw(raw)
         if self.choice is not None:
@@ -298,13 +293,18 @@ class RequestForm(QWidget):
         self._update_counts()
         self.schedule_validation()
 
+    def _fix_tab_order(self) -> None:
+        content = self.scroll.widget()
+        inner = layout_focus_order(content) if content is not None else []
+        chain_tab_order([self.model_combo, *inner, self.copy_json_button, self.copy_curl_button, self.submit_button])
+
     def _update_counts(self) -> None:
-        if self.prompt is None:
-            return
-        counts: dict[MediaKind, int] = {}
-        for lst in self._active_media().values():
-            counts[lst.kind] = counts.get(lst.kind, 0) + len(lst.entries())
-        self.prompt.set_counts(counts)
+        if self.prompt is not None:
+            counts: dict[MediaKind, int] = {}
+            for lst in self._active_media().values():
+                counts[lst.kind] = counts.get(lst.kind, 0) + len(lst.entries())
+            self.prompt.set_counts(counts)
+        self._fix_tab_order()  # chips may have been rebuilt
 
     def validate_now(self) -> bool:
         self._timer.stop()

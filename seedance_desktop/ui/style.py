@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QLayout, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 ERROR_COLOR = "#c62828"
 WARNING_COLOR = "#b26a00"
@@ -96,3 +96,34 @@ class CollapsibleSection(QWidget):
         self.toggle.setChecked(shown)
         self.body.setVisible(shown)
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+
+def layout_focus_order(root: QWidget) -> list[QWidget]:
+    """Tab-focusable widgets under ``root`` in the order their layouts show them.
+
+    Qt's default tab order is creation order, which breaks when parts of a form are rebuilt
+    (the new widgets land at the end of the window's chain); layout order is the visual order.
+    """
+    found: list[QWidget] = []
+
+    def visit_layout(layout: QLayout) -> None:
+        for i in range(layout.count()):
+            item = layout.itemAt(i)
+            if item.widget() is not None:
+                visit_widget(item.widget())
+            elif item.layout() is not None:
+                visit_layout(item.layout())
+
+    def visit_widget(widget: QWidget) -> None:
+        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and not isinstance(widget, QLabel):
+            found.append(widget)
+        if widget.layout() is not None:
+            visit_layout(widget.layout())
+
+    visit_widget(root)
+    return found
+
+
+def chain_tab_order(widgets: list[QWidget]) -> None:
+    for first, second in zip(widgets, widgets[1:]):
+        QWidget.setTabOrder(first, second)

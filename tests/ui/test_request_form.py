@@ -334,3 +334,23 @@ def test_keyboard_access(qtbot, form) -> None:
     for widget in form.findChildren(QLineEdit) + form.findChildren(QPlainTextEdit):
         if widget.isVisibleTo(form) and widget.parent() is not None and not isinstance(widget.parent(), QLineEdit):
             assert widget.accessibleName() or widget.objectName().startswith("qt_"), widget
+
+
+def test_tab_order_follows_the_layout(qtbot, form, media_files) -> None:
+    form.add_media_paths([str(media_files["video"])])  # rebuilds the prompt chips
+    form.set_model(I2V)  # and a rebuild of every field
+    form.set_model(V2V)
+    form.add_media_paths([str(media_files["video"])])
+    order = []
+    widget = form.model_combo
+    for _ in range(200):
+        order.append(widget)
+        widget = widget.nextInFocusChain()
+        if widget is form.model_combo:
+            break
+    focusable = [w for w in order if w.focusPolicy() & Qt.FocusPolicy.TabFocus and not isinstance(w, QLabel)
+                 and w.isVisibleTo(form)]
+    assert focusable[1] is form.prompt.edit
+    assert focusable[2].text() == "[Video 1]"
+    assert focusable[-3:] == [form.copy_json_button, form.copy_curl_button, form.submit_button]
+    assert focusable.index(form.media["video_urls"].list) < focusable.index(form.editors["duration"].spin)
