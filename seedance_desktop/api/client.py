@@ -147,6 +147,15 @@ class ModellixClient:
         self._rng = rng or random.Random()
         self._upload_client_factory = upload_client_factory
 
+    @property
+    def on_rate_limited(self) -> Callable[[float], None] | None:
+        """Called with a Unix time whenever any answer is a 429 (the shared request budget)."""
+        return self._on_rate_limited
+
+    @on_rate_limited.setter
+    def on_rate_limited(self, hook: Callable[[float], None] | None) -> None:
+        self._on_rate_limited = hook
+
     # -- plumbing ---------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
