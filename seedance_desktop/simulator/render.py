@@ -154,13 +154,29 @@ def _source_frames(source: Path, width: int, height: int, is_image: bool) -> Ite
 
 # --- encoding -------------------------------------------------------------------------------
 
-def render(source: Path, params: RenderParams, dest: Path, last_frame_dest: Path | None = None) -> RenderResult:
-    """Render synchronously (call from a worker thread). Writes ``dest`` (and the PNG) atomically."""
+class RenderCancelled(Exception):
+    """The simulator is shutting down; the partial output was removed."""
+
+
+def render(source: Path, params: RenderParams, dest: Path, last_frame_dest: Path | None = None,
+           cancel: threading.Event | None = None) -> RenderResult:
+    """Render synchronously (call from a worker thread). Writes ``dest`` (and the PNG) atomically.
+
+    ``cancel`` is checked between frames so shutting down never waits for a long 1080p render.
+    """
+    tmp = dest.with_name(dest.name + ".tmp")
+    try:
+        return _render(source, params, dest, tmp, last_frame_dest, cancel)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _render(source: Path, params: RenderParams, dest: Path, tmp: Path, last_frame_dest: Path | None,
+            cancel: threading.Event | None) -> RenderResult:
     width, height = output_size(params.ratio, params.resolution)
     look = Look.from_seed(params.seed)
     band = _band(width, height)
     frames_total = params.duration * FPS
-    tmp = dest.with_name(dest.name + ".tmp")
     last = None
     with av.open(str(tmp), mode="w", format="mp4") as container:
         video = container.add_stream("libx264", rate=FPS)
@@ -173,6 +189,8 @@ def render(source: Path, params: RenderParams, dest: Path, last_frame_dest: Path
             audio.layout = "mono"
         frames = _source_frames(source, width, height, params.source_is_image)
         for index in range(frames_total):
+            if cancel is not None and cancel.is_set():
+                raise RenderCancelled()
             rgb = look.apply(next(frames))
             rgb[height - band.shape[0] :] = band
             # A progress tick on the band makes the time base visible when scrubbing.
@@ -248,6 +266,8 @@ class RenderCache:
         self._key_locks: dict[str, threading.Lock] = {}
         self._done: dict[str, RenderResult] = {}
         self.render_count = 0
+        #: Set by the simulator on shutdown: renders in progress stop at the next frame.
+        self.cancel = threading.Event()
 
     def get(self, source: Path, source_sha256: str, params: RenderParams) -> RenderResult:
         key = params.cache_key(source_sha256)
@@ -259,7 +279,8 @@ class RenderCache:
             with self._lock:
                 if key in self._done:
                     return self._done[key]
-            result = self._renderer(source, params, self._dir / f"{key}.mp4", self._dir / f"{key}.png")
+            result = self._renderer(source, params, self._dir / f"{key}.mp4", self._dir / f"{key}.png",
+                                    cancel=self.cancel)
             with self._lock:
                 self._done[key] = result
                 self.render_count += 1

@@ -157,6 +157,7 @@ class Simulator:
         if self._closed:
             return
         self._closed = True
+        self.cache.cancel.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
         if self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
