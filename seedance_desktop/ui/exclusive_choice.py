@@ -60,8 +60,9 @@ class ExclusiveChoice(QWidget):
             page = QWidget(self.stack)
             form = QFormLayout(page)
             form.setContentsMargins(0, 0, 0, 0)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # label above: room for the list
             for spec in group:
-                label = QLabel(with_mnemonic(spec.label, used_mnemonics), page)
+                label = QLabel(with_mnemonic(spec.label, used_mnemonics) + ":", page)
                 label.setBuddy(lists[spec.name].list)
                 form.addRow(label, lists[spec.name])
             self.stack.addWidget(page)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QStyle,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -66,7 +67,8 @@ class _EntryList(QListWidget):
         self.setAcceptDrops(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setIconSize(QSize(ROW_HEIGHT - 8, ROW_HEIGHT - 8))
-        self.setWordWrap(True)
+        self.setWordWrap(False)  # long warnings are elided; the full text is in the tooltip
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
 
     def _is_external(self, event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> bool:
@@ -135,11 +137,12 @@ class MediaList(QWidget):
         self.url_edit.setClearButtonEnabled(True)
         self.url_button = QPushButton("Add URL", self)
         self.url_button.setEnabled(False)
-        style = self.style()
-        self.up_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_ArrowUp), "", self)
+        self.up_button = QToolButton(self)
+        self.up_button.setArrowType(Qt.ArrowType.UpArrow)
         self.up_button.setAccessibleName("Move up")
         self.up_button.setToolTip("Move the selected entry up")
-        self.down_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_ArrowDown), "", self)
+        self.down_button = QToolButton(self)
+        self.down_button.setArrowType(Qt.ArrowType.DownArrow)
         self.down_button.setAccessibleName("Move down")
         self.down_button.setToolTip("Move the selected entry down")
         self.remove_button = QPushButton("Remove", self)
@@ -356,7 +359,7 @@ class MediaList(QWidget):
         if result.conform_note:
             lines.append(f"↻ {result.conform_note}")
         item.setText("\n".join(lines))
-        item.setSizeHint(QSize(0, max(ROW_HEIGHT, 18 * len(lines) + 6)))
+        item.setSizeHint(QSize(0, max(ROW_HEIGHT, self.fontMetrics().lineSpacing() * len(lines) + 10)))
         item.setForeground(QColor(ERROR_COLOR) if result.blocking else self.palette().color(self.palette().ColorRole.Text))
         item.setToolTip("\n".join([source, *result.warnings, result.error, result.conform_note]).strip())
         if result.thumbnail is not None and not result.thumbnail.isNull():

@@ -24,8 +24,8 @@ class PromptEditor(QWidget):
         self.edit.setAccessibleDescription(spec.help)
         self.edit.setPlaceholderText(spec.help)
         self.edit.setTabChangesFocus(True)  # Tab moves on, as in every other form field
-        self.edit.setMinimumHeight(90)
-        self.edit.setMaximumHeight(160)
+        self.edit.setMinimumHeight(72)
+        self.edit.setMaximumHeight(120)
         self.counter = QLabel(self)
         self.counter.setAccessibleName("Prompt length")
         self.chips_label = QLabel("Insert:", self)

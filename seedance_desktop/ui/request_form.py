@@ -125,6 +125,7 @@ class RequestForm(QWidget):
 
         inputs_box = QGroupBox("Inputs", content)
         inputs_form = QFormLayout(inputs_box)
+        inputs_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow panels
         output_box = QGroupBox("Output", content)
         output_form = QFormLayout(output_box)
         self.advanced = CollapsibleSection("&Advanced", content)
@@ -144,7 +145,7 @@ class RequestForm(QWidget):
                 lst = MediaList(f, self.inspector, inputs_box)
                 lst.changed.connect(self._on_media_changed)
                 self.media[f.name] = lst
-                label = QLabel(with_mnemonic(f.label, used), inputs_box)
+                label = QLabel(with_mnemonic(f.label, used) + ":", inputs_box)
                 label.setBuddy(lst.list)
                 inputs_form.addRow(label, lst)
             else:
