@@ -81,7 +81,7 @@ class Routes:
                     return error(401, "Unauthorized: missing or invalid API key")
             response = await handler(request)
             if fault is not None:
-                return await self._fault_after(request, fault, response)
+                return await self._fault_after(request, name, fault, response)
             return response
 
         return wrapped
@@ -101,12 +101,15 @@ class Routes:
             drop_connection(request)
             return web.Response(status=204)  # never reaches the peer
         if fault.kind is FaultKind.SLOW and name == "submit" and not fault.create_task:
+            # Stall and never act, as a gateway that times out upstream: nothing is created.
             await self._sleep(fault.delay)
+            return error(504, "Gateway timeout: the request was not processed")
         return None
 
-    async def _fault_after(self, request: web.Request, fault: Fault, response: web.StreamResponse) -> web.StreamResponse:
-        if fault.kind is FaultKind.SLOW and fault.create_task or fault.kind is FaultKind.SLOW and request.method == "GET":
-            await self._sleep(fault.delay)
+    async def _fault_after(self, request: web.Request, name: str, fault: Fault,
+                           response: web.StreamResponse) -> web.StreamResponse:
+        if fault.kind is FaultKind.SLOW and (name != "submit" or fault.create_task):
+            await self._sleep(fault.delay)  # acted already: the answer is what is late
         elif fault.kind is FaultKind.DROP:
             drop_connection(request)
         elif fault.kind is FaultKind.MALFORMED_JSON:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from simtest_helpers import V2V, submit, v2v_body, video_url, wait_final
+from simtest_helpers import V2V, submit, upload, v2v_body, video_url, wait_final
 
 from seedance_desktop.simulator.faults import Fault, FaultBook, FaultKind
 from seedance_desktop.simulator.launcher import SimulatorThread
@@ -181,3 +181,21 @@ def test_faults_from_config(simulator_factory, clip: Path) -> None:  # type: ign
     thread = simulator_factory(faults=(Fault.parse("models:status=500,times=2"),))
     with httpx.Client(base_url=thread.base_url, headers={"Authorization": f"Bearer {thread.api_key}"}) as client:
         assert [client.get("/api/v1/models").status_code for _ in range(3)] == [500, 500, 200]
+
+
+def test_slow_submit_without_creating_the_task(simulator: SimulatorThread, api: httpx.Client, clip_url: str) -> None:
+    _sim(simulator).inject(Fault.parse("submit:slow,delay=1,create_task=false"))
+    with pytest.raises(httpx.ReadTimeout):
+        api.post(V2V, json=v2v_body(clip_url), timeout=0.3)
+    _sim(simulator).inject(Fault.parse("submit:slow,delay=0.5,create_task=false"))
+    late = api.post(V2V, json=v2v_body(clip_url))
+    assert late.status_code == 504
+    time.sleep(0.8)  # the first request's delay is over too
+    assert _sim(simulator).tasks() == {}
+
+
+def test_slow_upload_answers_late(simulator: SimulatorThread, api: httpx.Client, clip: Path) -> None:
+    _sim(simulator).inject(Fault("upload", FaultKind.SLOW, delay=0.5, create_task=False))
+    started = time.monotonic()
+    upload(api, clip)
+    assert time.monotonic() - started >= 0.5
