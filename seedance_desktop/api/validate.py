@@ -154,8 +154,9 @@ def validate_request(spec: ModelSpec, values: Mapping[str, Any]) -> list[FieldEr
     """Return every problem with ``values`` for ``spec``; an empty list means it may be sent."""
     errors: list[FieldError] = []
     known = {f.name for f in spec.fields}
-    for name in values:
-        if name not in known:
+    for name, value in values.items():
+        # An unset leftover (e.g. None from another model's form) is harmless: it is not sent.
+        if name not in known and _is_given(value):
             errors.append(FieldError(str(name), f"'{name}' is not a setting of {spec.title}"))
 
     for fspec in spec.fields:

@@ -182,3 +182,9 @@ def test_item_problems_are_grouped_into_one_line() -> None:
         "Reference videos 2 and 3 are empty",
         "Reference images 1, 2 and 3 must be http(s) links or data:image/...;base64 images",
     ]
+
+
+def test_unset_unknown_fields_are_ignored_and_not_sent() -> None:
+    values = {"prompt": "p", "first_frame_image": IMAGE, "video_urls": None, "webhook": ""}
+    assert validate_request(I2V_FAST, values) == []
+    assert build_body(I2V_FAST, values) == {"prompt": "p", "first_frame_image": IMAGE}
