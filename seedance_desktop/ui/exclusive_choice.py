@@ -9,7 +9,7 @@ the UI itself instead of surfacing as an error after the user filled both.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QButtonGroup, QFormLayout, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from seedance_desktop.api.spec import FieldSpec, ModelSpec
 from seedance_desktop.ui.form_fields import with_mnemonic
@@ -91,12 +91,21 @@ class ExclusiveChoice(QWidget):
 
     def set_mode(self, mode: int) -> None:
         self.buttons.button(mode).setChecked(True)
-        self.stack.setCurrentIndex(mode)
+        self._show_page(mode)
         self._update_aside()
+
+    def _show_page(self, mode: int) -> None:
+        """A stacked widget is as tall as its tallest page; hidden pages are told to take no
+        room so the section is only as tall as what is shown."""
+        for index in range(self.stack.count()):
+            policy = QSizePolicy.Policy.Preferred if index == mode else QSizePolicy.Policy.Ignored
+            self.stack.widget(index).setSizePolicy(policy, policy)
+        self.stack.setCurrentIndex(mode)
+        self.stack.adjustSize()
 
     def _on_toggled(self, mode: int, checked: bool) -> None:
         if checked:
-            self.stack.setCurrentIndex(mode)
+            self._show_page(mode)
             for index, group in enumerate(self.groups):
                 for spec in group:
                     self.lists[spec.name].setEnabled(index == mode)
