@@ -1,0 +1,307 @@
+"""Table tests of the pure scheduling policy: poll schedule, back-off, and what answers and
+errors mean for a job."""
+
+from __future__ import annotations
+
+import random
+import statistics
+
+import pytest
+
+from seedance_desktop.api.errors import (
+    AuthenticationError,
+    ConnectError,
+    DownloadCancelled,
+    DownloadError,
+    FieldError,
+    InsufficientBalanceError,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    ResultGoneError,
+    ServerError,
+    SubmitOutcomeUnknownError,
+    UploadCancelled,
+    ValidationError,
+)
+from seedance_desktop.api.tasks import Resource, TaskInfo, TaskStatus
+from seedance_desktop.core import policy
+from seedance_desktop.core.budget import RequestBudget
+from seedance_desktop.core.job import JobState
+from seedance_desktop.core.policy import Pause
+
+S = JobState
+WINDOW = (30.0, 120.0)
+NOW = 1_000_000.0
+
+
+def rng() -> random.Random:
+    return random.Random(7)
+
+
+# ------------------------------------------------------------------ windows and schedule
+
+
+@pytest.mark.parametrize(
+    ("request_", "window"),
+    [
+        ({}, (30.0, 120.0)),
+        ({"duration": 5, "resolution": "720p"}, (30.0, 120.0)),
+        ({"duration": 4, "resolution": "480p"}, (30.0, 120.0)),
+        ({"duration": 10, "resolution": "720p"}, (60.0, 240.0)),
+        ({"duration": 5, "resolution": "1080p"}, (45.0, 180.0)),
+        ({"duration": "x"}, (30.0, 120.0)),
+    ],
+)
+def test_expected_window_scales_with_duration_and_resolution(request_: dict, window: tuple[float, float]) -> None:
+    assert policy.expected_window(request_) == window
+
+
+@pytest.mark.parametrize(
+    ("age", "polls", "low", "high"),
+    [
+        (0.0, 0, 2.0, 2.0),        # first poll soon after submit
+        (1.5, 0, 0.5, 0.5),
+        (300.0, 0, 0.0, 0.0),      # a resumed old job polls at once
+        (2.0, 1, 5.0, 6.9),        # then sparse, growing with jitter
+        (8.0, 2, 12.0, 20.0),
+        (40.0, 5, 5.0, 20.0),      # never past the dense start (79.5 s)
+        (79.0, 6, 0.05, 0.5),
+        (80.0, 7, 1.5, 1.5),       # dense in the likely-finish window
+        (119.0, 30, 1.5, 1.5),
+        (130.0, 40, 2.5, 2.9),     # overdue: slow back-off...
+        (1000.0, 90, 30.0, 34.5),  # ...capped, forever
+        (100000.0, 999, 30.0, 34.5),
+    ],
+)
+def test_poll_interval_table(age: float, polls: int, low: float, high: float) -> None:
+    for seed in range(20):
+        gap = policy.poll_interval(age, polls, WINDOW, random.Random(seed))
+        assert low - 1e-9 <= gap <= high + 1e-9, (age, polls, gap)
+
+
+def test_sparse_polls_land_exactly_on_the_dense_start() -> None:
+    r = rng()
+    age, polls = 0.0, 0
+    times = []
+    while age < 79.5:
+        age += policy.poll_interval(age, polls, WINDOW, r)
+        polls += 1
+        times.append(age)
+    assert times[-1] == pytest.approx(79.5)
+    assert len(times) <= 7  # 2 s, then few sparse polls
+
+
+def test_schedule_needs_a_third_of_a_fixed_poller_with_small_lag() -> None:
+    """The benchmark's claim, checked on the pure function: jobs finishing uniformly in
+    30-120 s need <= 1/3 of a 2-second poller's requests, median detection lag <= 2 s."""
+    r = random.Random(1)
+    requests, lags, fixed = [], [], []
+    for _ in range(3000):
+        finish = r.uniform(30.0, 120.0)
+        age, polls = 0.0, 0
+        while age < finish:
+            age += policy.poll_interval(age, polls, WINDOW, r)
+            polls += 1
+        requests.append(polls)
+        lags.append(age - finish)
+        fixed.append(int(finish // 2.0) + 1)
+    assert statistics.mean(requests) <= statistics.mean(fixed) / 3
+    assert statistics.median(lags) <= 2.0
+
+
+def test_no_client_side_deadline_ever() -> None:
+    """However old the task, the policy keeps polling (it never says "give up")."""
+    for age in (1e3, 1e5, 1e7):
+        gap = policy.poll_interval(age, 10_000, WINDOW, rng())
+        assert 0 < gap <= policy.OVERDUE_MAX * 1.15
+
+
+@pytest.mark.parametrize(
+    ("now", "submitted", "polls", "not_before", "scale", "expected"),
+    [
+        (NOW, NOW, 0, None, 1.0, NOW + 2.0),
+        (NOW, NOW, 0, None, 10.0, NOW + 0.2),            # compressed time
+        (NOW, NOW, 0, NOW + 9.0, 1.0, NOW + 9.0),        # Retry-After is always honoured
+        (NOW + 100, NOW, 7, None, 1.0, NOW + 101.5),     # dense
+        (NOW + 10, NOW, 7, None, 10.0, NOW + 10.15),     # age 100 s in service time
+    ],
+)
+def test_next_poll_at(now: float, submitted: float, polls: int, not_before: float | None, scale: float,
+                      expected: float) -> None:
+    at = policy.next_poll_at(now=now, submitted_at=submitted, polls=polls, window=WINDOW, rng=rng(),
+                             not_before=not_before, time_scale=scale)
+    assert at == pytest.approx(expected)
+
+
+# ------------------------------------------------------------------ back-off
+
+
+@pytest.mark.parametrize(("failures", "low", "high"), [(1, 0.25, 0.5), (2, 0.5, 1.0), (3, 1.0, 2.0), (10, 10.0, 20.0)])
+def test_backoff_delay_grows_with_equal_jitter(failures: int, low: float, high: float) -> None:
+    for seed in range(20):
+        assert low <= policy.backoff_delay(failures, random.Random(seed)) <= high
+
+
+def test_retry_at_honours_the_server_hint() -> None:
+    hinted = RateLimitedError(retry_at=NOW + 30)
+    assert policy.retry_at(hinted, now=NOW, failures=1, rng=rng()) == NOW + 30
+    assert NOW < policy.retry_at(ServerError(), now=NOW, failures=1, rng=rng()) <= NOW + 0.5
+    past = RateLimitedError(retry_at=NOW - 5)
+    assert policy.retry_at(past, now=NOW, failures=1, rng=rng()) <= NOW + 0.5
+
+
+# ------------------------------------------------------------------ decisions
+
+
+def _submit(error: BaseException) -> policy.Decision:
+    return policy.on_submit_error(error, now=NOW, failures=1, rng=rng())
+
+
+@pytest.mark.parametrize(
+    ("error", "state", "pause", "retry"),
+    [
+        (ConnectError("refused"), S.QUEUED, Pause.NONE, True),
+        (RateLimitedError(retry_at=NOW + 5), S.QUEUED, Pause.NONE, True),
+        (RateLimitedError(), S.QUEUED, Pause.NONE, True),
+        (InsufficientBalanceError(status=402), S.QUEUED, Pause.SUBMITTING, False),
+        (AuthenticationError(status=401), S.QUEUED, Pause.EVERYTHING, False),
+        (SubmitOutcomeUnknownError("read timeout"), S.OUTCOME_UNKNOWN, Pause.NONE, False),
+        (ValidationError(field_errors=[FieldError("prompt", "is required")]), S.FAILED, Pause.NONE, False),
+        (NotFoundError(status=404), S.FAILED, Pause.NONE, False),
+        (RuntimeError("a bug after sending"), S.OUTCOME_UNKNOWN, Pause.NONE, False),
+        (NetworkError("?"), S.OUTCOME_UNKNOWN, Pause.NONE, False),
+    ],
+)
+def test_submit_errors_table(error: BaseException, state: JobState, pause: Pause, retry: bool) -> None:
+    decision = _submit(error)
+    assert decision.state is state and decision.pause is pause
+    assert (decision.retry_at is not None) is retry
+    assert decision.reason
+
+
+def test_submit_decisions_explain_themselves() -> None:
+    assert _submit(RateLimitedError(retry_at=NOW + 5)).retry_at == NOW + 5
+    assert _submit(RateLimitedError()).rate_limited
+    assert "prompt: is required" in _submit(ValidationError(field_errors=[FieldError("prompt", "is required")])).reason
+    assert "Submit again" in _submit(SubmitOutcomeUnknownError()).reason
+    assert "balance" in _submit(InsufficientBalanceError()).reason
+
+
+@pytest.mark.parametrize(
+    ("error", "state", "pause"),
+    [
+        (ConnectError(), S.QUEUED, Pause.NONE),
+        (NetworkError(), S.QUEUED, Pause.NONE),
+        (ServerError(status=503), S.QUEUED, Pause.NONE),
+        (RateLimitedError(), S.QUEUED, Pause.NONE),
+        (UploadCancelled(), S.QUEUED, Pause.NONE),
+        (AuthenticationError(), S.QUEUED, Pause.EVERYTHING),
+        (ValidationError("too big", field_errors=[FieldError("file", "clip.mp4 is 20 MiB")]), S.FAILED, Pause.NONE),
+        (OSError(2, "No such file"), S.QUEUED, Pause.NONE),
+    ],
+)
+def test_upload_errors_table(error: BaseException, state: JobState, pause: Pause) -> None:
+    decision = policy.on_upload_error(error, now=NOW, failures=1, rng=rng())
+    assert decision.state is state and decision.pause is pause
+
+
+@pytest.mark.parametrize(
+    ("error", "failures", "state", "pause"),
+    [
+        (ServerError(status=502), 1, None, Pause.NONE),
+        (NetworkError(), 9, None, Pause.NONE),
+        (ProtocolError(), 3, None, Pause.NONE),
+        (RateLimitedError(retry_at=NOW + 3), 1, None, Pause.NONE),
+        (AuthenticationError(status=401), 1, None, Pause.EVERYTHING),
+        (NotFoundError(status=404), 1, None, Pause.NONE),
+        (NotFoundError(status=404), policy.NOT_FOUND_LIMIT, S.FAILED, Pause.NONE),
+    ],
+)
+def test_poll_errors_never_fail_a_running_task_lightly(error: BaseException, failures: int, state: JobState | None,
+                                                      pause: Pause) -> None:
+    decision = policy.on_poll_error(error, now=NOW, failures=failures, rng=rng())
+    assert decision.state is state and decision.pause is pause
+    if state is None:
+        assert decision.retry_at is not None and decision.retry_at > NOW
+
+
+def _info(status: TaskStatus, *, video: bool = True, error: str | None = None, raw: str = "") -> TaskInfo:
+    return TaskInfo(task_id="t", status=status, raw_status=raw or status.value,
+                    video=Resource("https://x/v.mp4", "video") if video else None, error_message=error)
+
+
+@pytest.mark.parametrize(
+    ("info", "current", "state"),
+    [
+        (_info(TaskStatus.PENDING), S.SUBMITTING, S.SUBMITTED),
+        (_info(TaskStatus.PENDING), S.SUBMITTED, None),
+        (_info(TaskStatus.PROCESSING), S.SUBMITTED, S.PROCESSING),
+        (_info(TaskStatus.PROCESSING), S.PROCESSING, None),
+        (_info(TaskStatus.SUCCESS), S.PROCESSING, S.DOWNLOADING),
+        (_info(TaskStatus.SUCCESS), S.SUBMITTED, S.DOWNLOADING),
+        (_info(TaskStatus.SUCCESS, video=False), S.PROCESSING, S.FAILED),
+        (_info(TaskStatus.FAILED, error="face detected"), S.PROCESSING, S.FAILED),
+    ],
+)
+def test_task_status_table(info: TaskInfo, current: JobState, state: JobState | None) -> None:
+    assert policy.on_task(info, current).state is state
+
+
+def test_failed_task_carries_its_reason() -> None:
+    assert "face detected" in policy.on_task(_info(TaskStatus.FAILED, error="face detected"), S.PROCESSING).reason
+    assert "cancelled" in policy.on_task(_info(TaskStatus.FAILED, raw="cancelled"), S.PROCESSING).reason
+
+
+@pytest.mark.parametrize(
+    ("error", "refetches", "state", "refetch"),
+    [
+        (ResultGoneError(status=410), 0, None, True),
+        (ResultGoneError(status=403), policy.REFETCH_LIMIT - 1, None, True),
+        (ResultGoneError(status=404), policy.REFETCH_LIMIT, S.EXPIRED, False),
+        (DownloadError("cut short"), 0, None, False),
+        (DownloadCancelled(), 0, None, False),
+        (OSError(28, "No space left on device"), 0, S.FAILED, False),
+    ],
+)
+def test_download_errors_table(error: BaseException, refetches: int, state: JobState | None, refetch: bool) -> None:
+    decision = policy.on_download_error(error, now=NOW, failures=1, refetches=refetches, rng=rng())
+    assert decision.state is state and decision.refetch is refetch
+
+
+@pytest.mark.parametrize(
+    ("state", "after"),
+    [
+        (S.SUBMITTING, S.OUTCOME_UNKNOWN),  # the POST may have left: never re-POST
+        (S.UPLOADING, S.QUEUED),
+        (S.QUEUED, None),
+        (S.SUBMITTED, None),
+        (S.PROCESSING, None),
+        (S.DOWNLOADING, None),
+    ],
+)
+def test_resume_state_table(state: JobState, after: JobState | None) -> None:
+    assert policy.resume_state(state) is after
+
+
+# ------------------------------------------------------------------ the shared budget
+
+
+def test_one_429_holds_back_every_request_then_spaces_them() -> None:
+    clock = [NOW]
+    budget = RequestBudget(clock=lambda: clock[0])
+    assert budget.wait_time() == 0
+    budget.note_rate_limited(NOW + 5)
+    waits = [budget.wait_time() for _ in range(4)]  # four different jobs asking at once
+    assert waits[0] == pytest.approx(5.0)
+    assert waits == sorted(waits) and waits[-1] >= 5.0 + 3 * 0.5  # spaced, not a stampede
+    clock[0] = NOW + 5 + 120
+    assert budget.wait_time() == 0  # recovered
+
+
+def test_429_without_hint_pauses_briefly() -> None:
+    clock = [NOW]
+    budget = RequestBudget(clock=lambda: clock[0], time_scale=2.0)
+    budget.note_rate_limited(None)
+    assert budget.wait_time() == pytest.approx(1.0)  # DEFAULT_PAUSE / time_scale
