@@ -362,3 +362,19 @@ def test_unknown_outcome_message_says_why_and_what_to_do() -> None:
 def test_get_with_error_envelope_in_200_is_mapped() -> None:
     with pytest.raises(NotFoundError):
         run(lambda c: c.get_task("t"), lambda r: httpx.Response(200, json={"code": 404, "message": "Not found: task"}))
+
+
+def test_upload_size_boundary(tmp_path: Path) -> None:
+    from seedance_desktop.api.upload import MAX_UPLOAD_BYTES, check_upload_size
+
+    exact = tmp_path / "exact.mp4"
+    with exact.open("wb") as handle:
+        handle.truncate(MAX_UPLOAD_BYTES)
+    assert check_upload_size(exact) == 16 * 1024 * 1024
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(ValidationError):
+        check_upload_size(empty)
+    with pytest.raises(ValidationError) as caught:
+        check_upload_size(tmp_path / "missing.mp4")
+    assert caught.value.field_errors[0].field == "file"

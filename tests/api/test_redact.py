@@ -47,3 +47,13 @@ def test_installed_redaction_covers_caplog_and_exceptions(caplog: pytest.LogCapt
     text = caplog.text
     assert SECRET not in text and "zzz" not in text and "qqq" not in text
     assert "https://h.example/r.mp4?…" in text and "boom" in text and "RuntimeError" in text
+
+
+def test_register_secret_later(caplog: pytest.LogCaptureFixture) -> None:
+    from seedance_desktop.api.redact import register_secret
+
+    late = "sk-entered-later-in-settings-42"
+    register_secret(late)
+    caplog.set_level(logging.INFO)
+    logging.getLogger("seedance_desktop.ui").info("saved %s", late)
+    assert late not in caplog.text and "saved ***" in caplog.text
