@@ -68,6 +68,10 @@ class SimulatorThread:
         return self._loop
 
     def start(self, timeout: float = 15.0) -> "SimulatorThread":
+        """Start serving (idempotent, so ``with SimulatorThread(c).start() as s:`` works too)."""
+        if self._thread is not None:
+            return self
+        self._ready.clear()
         self._thread = threading.Thread(target=self._run, name="seedance-simulator", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -138,6 +142,9 @@ class SimulatorProcess:
         self.api_key = ""
 
     def start(self) -> "SimulatorProcess":
+        """Start the child and wait for its URL and key (idempotent)."""
+        if self.process is not None:
+            return self
         args = [self._python, "-m", "seedance_desktop.simulator", "--port", "0", *self.extra_args]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
                                         stdin=subprocess.DEVNULL)

@@ -114,3 +114,10 @@ def test_simulator_thread_stops_without_leaks() -> None:
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{thread.base_url}/api/v1/team/balance")
     thread.stop()  # idempotent
+
+
+def test_start_is_idempotent_inside_with() -> None:
+    before = threading.active_count()
+    with SimulatorThread(SimulatorConfig()).start() as thread:
+        assert threading.active_count() == before + 1  # one server thread (the render pool starts lazily)
+    assert threading.active_count() == before
