@@ -54,6 +54,7 @@ from seedance_desktop.composition import (
 )
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.paths import AppPaths, default_output_dir
+from seedance_desktop.core.scheduler import EngineError
 from seedance_desktop.core.settings import Settings, SettingsStore
 from seedance_desktop.core.store import JobStore, StoreError
 
@@ -285,9 +286,12 @@ async def cmd_retry(ctx: _Context) -> int:
         action = runtime.engine.submit_again if ctx.args.command == "submit-again" else runtime.engine.retry
         try:
             job = action(old_id)
-        except (ValueError, RuntimeError) as exc:
-            raise CliError(str(getattr(exc, "user_message", exc)), EXIT_BAD_INPUT) from exc
-        ctx.printer.note(f"New attempt {job.id[:12]} of job {old_id[:12]}")
+        except EngineError as exc:
+            raise CliError(exc.user_message, EXIT_BAD_INPUT) from None
+        if job.id == old_id:  # a failed download of a paid result: resumed, not re-submitted
+            ctx.printer.note(f"Resuming the download of job {old_id[:12]}")
+        else:
+            ctx.printer.note(f"New attempt {job.id[:12]} of job {old_id[:12]}")
         return await _run_and_report(ctx, runtime, job, wait=ctx.args.wait)
     finally:
         await runtime.aclose()

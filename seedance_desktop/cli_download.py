@@ -65,6 +65,12 @@ async def download_job(runtime: Any, job_id: str, *, force: bool = False,
     if job.state is JobState.EXPIRED:
         raise DownloadRefused(f"job {job.id[:12]}'s result has expired on Modellix; run it again with 'retry'")
 
+    if job.state is JobState.FAILED and job.remote_video_url:
+        # The task succeeded and only the download failed: the engine resumes it (with its
+        # .part file, fresh links on 403/404/410, the last frame and the sidecar).
+        say(f"[{job.id[:8]}] Resuming the download")
+        return runtime.engine.retry(job.id)
+
     say(f"[{job.id[:8]}] Asking Modellix for a fresh result link…")
     info = await runtime.client.get_task(job.task_id, job.result_url)
     if info.status is not TaskStatus.SUCCESS or info.video is None:

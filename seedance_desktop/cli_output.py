@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from seedance_desktop.api.redact import redact_url
 from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.outputs import recipe_request
 
 #: A progress line per job at most this often (state changes are always printed at once).
 PROGRESS_INTERVAL = 0.5
@@ -47,6 +48,15 @@ def _safe_request(request: dict[str, Any]) -> dict[str, Any]:
     return {key: scrub(value) for key, value in request.items()}
 
 
+def display_request(job: Job) -> dict[str, Any]:
+    """The request as a person chose it: local inputs shown as their file paths (the stored
+    request has empty slots there until upload), URLs without query strings."""
+    try:
+        return _safe_request(recipe_request(job))
+    except Exception:  # a hand-edited or odd row must still be showable
+        return _safe_request(job.request)
+
+
 def job_to_dict(job: Job, *, history: bool = True) -> dict[str, Any]:
     """A JSON-safe view of a job for ``--json`` output (no key, no signed query strings)."""
     data: dict[str, Any] = {
@@ -54,7 +64,7 @@ def job_to_dict(job: Job, *, history: bool = True) -> dict[str, Any]:
         "state": job.state.value,
         "model": job.model,
         "prompt": job.prompt,
-        "request": _safe_request(job.request),
+        "request": display_request(job),
         "inputs": [
             {"field": i.field, "index": i.index, "local_path": i.local_path, "uploaded": i.uploaded_url is not None}
             for i in job.inputs
@@ -118,7 +128,7 @@ def job_details(job: Job) -> str:
         f"Model      {job.model}",
         f"Prompt     {job.prompt}",
     ]
-    for key, value in sorted(_safe_request(job.request).items()):
+    for key, value in sorted(display_request(job).items()):
         if key != "prompt":
             lines.append(f"  {key:<24} {value}")
     for item in job.inputs:

@@ -371,8 +371,10 @@ async def build_runtime(
     http: httpx.AsyncClient | None = None
     engine: Any = None
     try:
+        scale = 1.0
         if demo:
-            simulator = await asyncio.to_thread(start_simulator, time_scale)
+            scale = time_scale if time_scale is not None else demo_time_scale()
+            simulator = await asyncio.to_thread(start_simulator, scale)
             url = check_base_url(simulator.base_url)
             key = simulator.api_key
         else:
@@ -399,6 +401,9 @@ async def build_runtime(
             output_dir=out_dir,
             naming_template=getattr(settings, "naming_template", None) or "{date}_{prompt}_{seed}_{job}",
             max_in_flight=int(getattr(settings, "max_in_flight", 2) or 2),
+            # The simulator compresses time; the poll policy must know, or it would poll a
+            # 10-second demo job as sparsely as a real 90-second one.
+            time_scale=scale,
         )
         runtime = Runtime(
             mode="demo" if demo else "live",
