@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import logging.handlers
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,10 +41,12 @@ import httpx
 from seedance_desktop.api.client import DEFAULT_BASE_URL, ModellixClient, check_base_url
 from seedance_desktop.api.errors import ConfigurationError
 from seedance_desktop.api.redact import install_log_redaction
+from seedance_desktop.applog import close_logging, setup_logging
 from seedance_desktop.core.job import FINAL_STATES, JobState
 from seedance_desktop.core.paths import AppPaths, default_output_dir
 from seedance_desktop.core.settings import Settings
 from seedance_desktop.core.store import JobStore
+from seedance_desktop.engine_lock import EngineBusyError, EngineLock
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,6 @@ DEMO_OUTPUT_SUBDIR = "Demo (simulated)"
 #: Network timeouts. Reads are generous because a submit may take a while to be acknowledged;
 #: a read timeout on submit means "outcome unknown", so we would rather wait than guess.
 HTTP_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
-
-LOG_MAX_BYTES = 2 * 1024 * 1024
-LOG_BACKUPS = 3
 
 
 def resolve_mode(settings: Settings, key: str | None) -> Mode:
@@ -121,117 +119,6 @@ def demo_time_scale(environ: dict[str, str] | None = None) -> float:
             return value
         log.warning("ignoring %s=%r (not a positive number)", DEMO_TIME_SCALE_ENV, raw)
     return DEMO_TIME_SCALE
-
-
-# --------------------------------------------------------------------------------- logging
-
-_HANDLER_MARK = "_seedance_log_file"
-
-
-def setup_logging(paths: AppPaths, *, secrets: tuple[str, ...] = (), level: int = logging.INFO) -> Path:
-    """Log to a rotating, private file in the log folder, with the key and signed URL query
-    strings masked in every record (``api.redact``). Safe to call again: the previous file
-    handler installed by this function is replaced, not duplicated. Returns the log file."""
-    paths.log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    log_file = paths.log_file
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, _HANDLER_MARK, False):
-            root.removeHandler(handler)
-            handler.close()
-    if not log_file.exists():
-        log_file.touch(mode=0o600)
-    handler = logging.handlers.RotatingFileHandler(
-        log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(level)
-    setattr(handler, _HANDLER_MARK, True)
-    root.addHandler(handler)
-    if root.level == logging.NOTSET or root.level > level:
-        root.setLevel(level)
-    # After adding the handler, so it gets the redacting filter too.
-    install_log_redaction(secrets)
-    return log_file
-
-
-def close_logging() -> None:
-    """Remove and close the file handler installed by :func:`setup_logging`."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, _HANDLER_MARK, False):
-            root.removeHandler(handler)
-            handler.close()
-
-
-# ------------------------------------------------------------------------- one engine per store
-
-
-class EngineBusyError(ConfigurationError):
-    """Another process (the window, or another CLI command) is already running the engine on
-    this job database. Two engines would both pick up the same queued job and pay twice."""
-
-    user_message = (
-        "Another Seedance Desktop process (the window or a command-line 'wait'/'submit') is "
-        "already running this job queue. Use that one, or close it and try again."
-    )
-
-
-class EngineLock:
-    """An exclusive, non-blocking lock on ``<data_dir>/engine.lock``.
-
-    Held for the life of a :class:`Runtime`. It is an OS file lock (``flock`` / ``msvcrt``),
-    so the kernel releases it when the process dies, even by SIGKILL: no stale lock files.
-    Read-only commands (``list``, ``show``) do not take it; SQLite's WAL lets them read while
-    the engine writes.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> EngineLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            if os.name == "nt":  # pragma: no cover - exercised on Windows only
-                import msvcrt
-
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise EngineBusyError(
-                f"engine lock {self.path} is held by another process", user_message=EngineBusyError.user_message
-            ) from None
-        self._fd = fd
-        return self
-
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is None:
-            return
-        try:
-            if os.name == "nt":  # pragma: no cover
-                import msvcrt
-
-                try:
-                    msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-                except OSError:
-                    pass
-            else:
-                import fcntl
-
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
 
 
 # --------------------------------------------------------------------------------- runtime
