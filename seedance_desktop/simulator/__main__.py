@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -60,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="inject a fault (see below); repeatable")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="keep uploads and renders here (default: a temp dir removed on exit)")
-    parser.add_argument("--access-log", action="store_true", help="log every request on stderr")
+    parser.add_argument("--access-log", action="store_true",
+                        help="log every request (method, path, status; never query strings) on stderr")
     return parser
 
 
@@ -105,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config_from_args(args)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.access_log:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")
     asyncio.run(serve(config, args.host, args.port, args.access_log))
     return 0
 

@@ -11,14 +11,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from seedance_desktop.simulator.server import Simulator, SimulatorConfig
 
@@ -26,10 +29,20 @@ URL_PREFIX = "SIMULATOR_URL="
 KEY_PREFIX = "SIMULATOR_KEY="
 
 
+class RedactedAccessLogger(AbstractAccessLogger):
+    """Access log without query strings: signed result URLs never reach a log file."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info("%s %s -> %s (%.3f s)", request.method, request.path, response.status, time)
+
+
 async def start_site(sim: Simulator, host: str = "127.0.0.1", port: int = 0,
                      access_log: bool = False) -> tuple[web.AppRunner, str]:
     """Start serving ``sim.app``; return the runner and the base URL with the real port."""
-    kwargs = {} if access_log else {"access_log": None}
+    kwargs: dict[str, Any] = (
+        {"access_log_class": RedactedAccessLogger, "access_log": logging.getLogger("seedance.simulator.access")}
+        if access_log else {"access_log": None}
+    )
     runner = web.AppRunner(sim.app, handle_signals=False, shutdown_timeout=1.0, **kwargs)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

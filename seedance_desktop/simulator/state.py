@@ -74,6 +74,17 @@ class TaskRecord:
         if self.status in ("success", "failed"):
             return self.status
         elapsed = clock.now() - self.sim_submitted
+        expires_after = float(self.body.get("execution_expires_after", 172_800))
+        if elapsed >= expires_after and (
+            self.pending_for + self.processing_for > expires_after or self.render_done_at is None
+        ):
+            # Upstream "expired" (SPEC 7): the task outlived execution_expires_after; Modellix
+            # is expected to report it as failed.
+            self.status = "failed"
+            self.fail_reason = (f"TaskExpired: the task did not finish within execution_expires_after "
+                                f"({int(expires_after)} s)")
+            self.finished_at = self.submitted_at + clock.to_real(expires_after)
+            return self.status
         if elapsed < self.pending_for:
             self.status = "pending"
             return self.status

@@ -217,3 +217,14 @@ def test_reference_from_any_reachable_url_and_data_uri(simulator: SimulatorThrea
     third = wait_final(api, submit(api, body, "/api/v1/bytedance/seedance-2.0-fast-i2v/async"))
     assert third["status"] == "success", third
     assert (third["result"]["resources"][0]["width"], third["result"]["resources"][0]["height"]) == (480, 480)
+
+
+def test_task_that_outlives_execution_expires_after_fails(simulator_factory, clip: Path) -> None:  # type: ignore[no-untyped-def]
+    # 3600x: the shortest allowed expiry (1 h) passes in one real second; processing takes 2-3 h.
+    sim = simulator_factory(time_scale=3600.0, pending_seconds=0.0, processing_seconds=(7200.0, 10800.0))
+    with httpx.Client(base_url=sim.base_url, headers={"Authorization": f"Bearer {sim.api_key}"}) as client:
+        task_id = submit(client, v2v_body(upload(client, clip)["url"], execution_expires_after=3600))
+        data = wait_final(client, task_id)
+    assert data["status"] == "failed"
+    assert "execution_expires_after" in data["error"]["message"]
+    assert 3_500_000 <= data["duration"] <= 3_700_000

@@ -121,3 +121,17 @@ def test_start_is_idempotent_inside_with() -> None:
     with SimulatorThread(SimulatorConfig()).start() as thread:
         assert threading.active_count() == before + 1  # one server thread (the render pool starts lazily)
     assert threading.active_count() == before
+
+
+def test_access_log_never_shows_signed_queries_or_the_key(tmp_path: Path) -> None:
+    process, url, key = _start(["--port", "0", "--access-log", "--time-scale", "600"], dict(os.environ))
+    try:
+        headers = {"Authorization": f"Bearer {key}"}
+        assert httpx.get(f"{url}/api/v1/team/balance", headers=headers).status_code == 200
+        assert httpx.get(f"{url}/files/results/task-x/output.mp4?expires=1&signature=SECRETSIG").status_code == 404
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert "GET /api/v1/team/balance -> 200" in err
+    assert "/files/results/task-x/output.mp4 -> 404" in err
+    assert "SECRETSIG" not in err and key not in err
