@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from seedance_desktop.api.spec import FieldKind, ModelSpec
+from seedance_desktop.api.spec import FieldKind, ModelSpec, estimate_cost
 from seedance_desktop.core.job import InputFile
 from seedance_desktop.ui.form_validation import LOCAL_PLACEHOLDER
 
@@ -81,3 +81,12 @@ def merge_recipe(
     for name in media:  # slots nobody filled (a damaged recipe) are dropped, not sent as null
         raw[name] = [v for v in raw[name] if v]
     return raw
+
+
+def cost_text(spec: ModelSpec, values: dict[str, Any], prices: dict[str, float] | None) -> str:
+    """"≈ $0.69, estimate" from the chosen resolution and duration ("" when unknown)."""
+    resolution, duration = values.get("resolution"), values.get("duration")
+    if not isinstance(resolution, str) or not isinstance(duration, int):
+        return ""
+    cost = estimate_cost(spec, resolution, duration, prices)
+    return "" if cost is None else f"≈ ${cost:.2f}, estimate"

@@ -20,17 +20,17 @@ from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
-from seedance_desktop.api.spec import DEFAULT_MODEL, MODELS, FieldKind, MediaKind, ModelSpec, estimate_cost, get_model
+from seedance_desktop.api.spec import DEFAULT_MODEL, MODELS, FieldKind, MediaKind, ModelSpec, get_model
 from seedance_desktop.core.job import InputFile
 from seedance_desktop.ui.exclusive_choice import ExclusiveChoice
 from seedance_desktop.ui.form_export import curl_command, request_json
 from seedance_desktop.ui.form_fields import BoolEditor, FieldEditor, SeedEditor, make_editor, with_mnemonic
 from seedance_desktop.ui.form_validation import validate_request
-from seedance_desktop.ui.form_values import is_remote, merge_recipe, split_media
+from seedance_desktop.ui.form_values import cost_text, is_remote, merge_recipe, split_media
 from seedance_desktop.ui.media_inspector import MediaInspector, media_kind_of
 from seedance_desktop.ui.media_list import MediaList, urls_to_sources
 from seedance_desktop.ui.prompt_editor import PromptEditor
-from seedance_desktop.ui.style import CollapsibleSection, MessageLabel, chain_tab_order, layout_focus_order
+from seedance_desktop.ui.style import CollapsibleSection, MessageLabel, NoticeLabel, chain_tab_order, layout_focus_order
 
 VALIDATE_DELAY_MS = 150
 _RESERVED_MNEMONICS = {"m", "s", "j", "u", "a", "x"}  # Model, Submit, JSON, curl, Advanced, Fixed
@@ -54,7 +54,7 @@ class RequestForm(QWidget):
         self._last_seed: int | None = None
         self._valid: bool | None = None
         self._reason = ""
-        self.spec: ModelSpec = get_model(model)
+        self.spec: ModelSpec = MODELS.get(model) or get_model(DEFAULT_MODEL)  # a stale setting is no crash
 
         self.model_combo = QComboBox(self)
         for slug, spec in MODELS.items():
@@ -74,6 +74,8 @@ class RequestForm(QWidget):
         self.status = MessageLabel(self)
         self.cost_label = QLabel(self)
         self.cost_label.setAccessibleName("Estimated cost")
+        self.cost_label.setToolTip("Estimated from the price per second; the real charge is shown when the job finishes.")
+        self.notice = NoticeLabel(self)  # transient feedback, apart from validation
         self.copy_json_button = QPushButton("Copy request as &JSON", self)
         self.copy_curl_button = QPushButton("Copy as c&url", self)
         self.submit_button = QPushButton("&Submit", self)
@@ -90,13 +92,14 @@ class RequestForm(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.status)
+        layout.addWidget(self.notice)
         layout.addLayout(bottom)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(VALIDATE_DELAY_MS)
         self._timer.timeout.connect(self.validate_now)
-        self.model_combo.currentIndexChanged.connect(self._on_model_combo)
+        self.model_combo.currentIndexChanged.connect(lambda i: self.set_model(self.model_combo.itemData(i)))
         self.submit_button.clicked.connect(self.submit)
         self.submit_action.triggered.connect(self.submit)
         self.copy_json_button.clicked.connect(self.copy_json)
@@ -191,13 +194,10 @@ class RequestForm(QWidget):
         label.setBuddy(self.choice.focus_widget())
         form.addRow(label, self.choice)
 
-    def _on_model_combo(self, index: int) -> None:
-        slug = self.model_combo.itemData(index)
-        if slug and slug != self.spec.slug:
-            self.set_model(slug)
-
     def set_model(self, slug: str) -> None:
         """Switch models, keeping every value the new model has a field for."""
+        if slug == self.spec.slug or slug not in MODELS:
+            return
         raw = self._raw_values()
         mode = self.choice.mode() if self.choice is not None else 0
         self._build(get_model(slug))
@@ -245,6 +245,9 @@ class RequestForm(QWidget):
 
     def set_recipe(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> None:
         """Load a job's recipe (duplicate into the form): locals go back to their positions."""
+        if model not in MODELS:
+            self.notice.flash(f"This recipe uses {model}, which this version does not support.", "error")
+            return
         if model != self.spec.slug:
             self._build(get_model(model))
         raw = merge_recipe(self.spec, request, inputs)
@@ -268,7 +271,7 @@ class RequestForm(QWidget):
                 refused.extend(target.add_sources([path]))
         if refused:
             names = ", ".join(p.rsplit("/", 1)[-1] for p in refused)
-            self.status.set_message(f"Not added: {names} (unsupported type or the field is full).", "warning")
+            self.notice.flash(f"Not added: {names} (unsupported type or the field is full).", "warning")
         return refused
 
     # ----- settings -------------------------------------------------------------------------
@@ -314,11 +317,10 @@ class RequestForm(QWidget):
         for error in validate_request(self.spec, checked):
             by_field.setdefault(error.field, []).append(error.message)
         reasons: list[str] = []
+        fields: dict[str, FieldEditor | PromptEditor] = dict(self.editors)
         if self.prompt is not None:
-            text = " ".join(by_field.pop(self.prompt.spec.name, []))
-            self.prompt.set_error(text)
-            reasons += [text] if text else []
-        for name, editor in self.editors.items():
+            fields = {self.prompt.spec.name: self.prompt, **fields}
+        for name, editor in fields.items():
             text = " ".join(by_field.pop(name, []))
             editor.set_error(text)
             reasons += [text] if text else []
@@ -360,13 +362,8 @@ class RequestForm(QWidget):
         return self._reason
 
     def _update_cost(self) -> None:
-        res = self.editors.get("resolution")
-        dur = self.editors.get("duration")
-        cost = None
-        if res is not None and dur is not None:
-            cost = estimate_cost(self.spec, str(res.value()), int(dur.value()), self._prices.get(self.spec.slug))
-        self.cost_label.setText("" if cost is None else f"≈ ${cost:.2f}, estimate")
-        self.cost_label.setToolTip("Estimated from the price per second; the real charge is shown when the job finishes.")
+        values = {name: editor.value() for name, editor in self.editors.items()}
+        self.cost_label.setText(cost_text(self.spec, values, self._prices.get(self.spec.slug)))
 
     # ----- actions --------------------------------------------------------------------------
     def submit(self) -> None:
@@ -374,16 +371,17 @@ class RequestForm(QWidget):
             return
         model, request, inputs = self.recipe()
         self.submit_requested.emit(model, request, inputs)
+        self.notice.flash("Added to the queue. Change anything and submit again for another job.")
 
     def copy_json(self) -> None:
         _, request, inputs = self.recipe()
         QGuiApplication.clipboard().setText(request_json(self.spec, request, inputs))
-        self.status.set_message("Request copied as JSON.", "ok")
+        self.notice.flash("Request copied as JSON.")
 
     def copy_curl(self) -> None:
         _, request, inputs = self.recipe()
         QGuiApplication.clipboard().setText(curl_command(self.spec, request, inputs, self._base_url))
-        self.status.set_message("curl command copied; it reads the key from $MODELLIX_API_KEY.", "ok")
+        self.notice.flash("curl command copied; it reads the key from $MODELLIX_API_KEY.")
 
     # ----- drag and drop onto the whole form ------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -396,5 +394,3 @@ class RequestForm(QWidget):
             event.acceptProposedAction()
             self.add_media_paths(sources)
 
-
-__all__ = ["RequestForm"]

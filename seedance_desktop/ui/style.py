@@ -6,7 +6,7 @@ light and dark themes; only the error/warning/ok accents are fixed (readable on 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFormLayout, QLabel, QLayout, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
@@ -44,6 +44,21 @@ class MessageLabel(QLabel):
         self.setText(text)
         self.setAccessibleName(f"{self._kind}: {text}" if text else "")
         self.setVisible(bool(text))
+
+
+class NoticeLabel(MessageLabel):
+    """A message that clears itself after a few seconds ("Copied", "Added to the queue")."""
+
+    def __init__(self, parent: QWidget | None = None, *, msecs: int = 8000) -> None:
+        super().__init__(parent, kind="ok")
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(msecs)
+        self._timer.timeout.connect(lambda: self.set_message(""))
+
+    def flash(self, text: str, kind: str = "ok") -> None:
+        self.set_message(text, kind)
+        self._timer.start()
 
 
 def hint_label(text: str, parent: QWidget | None = None) -> QLabel:

@@ -354,3 +354,20 @@ def test_tab_order_follows_the_layout(qtbot, form, media_files) -> None:
     assert focusable[2].text() == "[Video 1]"
     assert focusable[-3:] == [form.copy_json_button, form.copy_curl_button, form.submit_button]
     assert focusable.index(form.media["video_urls"].list) < focusable.index(form.editors["duration"].spin)
+
+
+def test_refused_files_are_said_and_survive_validation(qtbot, form, tmp_path) -> None:
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("hello")
+    assert form.add_media_paths([str(text_file)]) == [str(text_file)]
+    form.validate_now()
+    assert "Not added: notes.txt" in form.notice.text() and form.notice.isVisibleTo(form)
+
+
+def test_unknown_models_do_not_crash(qtbot) -> None:
+    form = RequestForm(model="someone/retired-model")
+    qtbot.addWidget(form)
+    assert form.spec.slug == V2V
+    form.set_recipe("someone/retired-model", {"prompt": "x"}, [])
+    assert "does not support" in form.notice.text()
+    assert form.prompt.text() == ""
