@@ -138,3 +138,14 @@ def test_buttons_follow_the_selection(qtbot, inspector) -> None:
 def test_routing_by_extension(name: str, kind: str | None) -> None:
     got = media_kind_of(str(Path("/x") / name))
     assert (got.value if got else None) == kind
+
+
+def test_internal_drag_move_is_noticed(qtbot, inspector) -> None:
+    """Dragging an entry inside the list moves model rows; the list must report the new order."""
+    from PySide6.QtCore import QModelIndex
+
+    videos = make_list(qtbot, inspector, "video_urls")
+    videos.add_sources(["https://e.com/1.mp4", "https://e.com/2.mp4"])
+    with qtbot.waitSignal(videos.changed):
+        assert videos.list.model().moveRows(QModelIndex(), 0, 1, QModelIndex(), 2)
+    assert videos.entries() == ["https://e.com/2.mp4", "https://e.com/1.mp4"]
