@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="simulated seconds a task stays pending (default 2)")
     parser.add_argument("--processing-seconds", type=float, nargs=2, metavar=("MIN", "MAX"),
                         default=(30.0, 90.0), help="simulated processing time range (default 30 90)")
-    parser.add_argument("--balance", type=float, default=100.0, help="starting balance in USD (default 100)")
+    parser.add_argument("--balance", type=float, default=1000.0, help="starting balance in USD (default 1000)")
     parser.add_argument("--concurrent-limit", type=int, default=None,
                         help="answer 429 'Concurrent limit exceeded' beyond N unfinished tasks")
     parser.add_argument("--upload-quota", type=int, default=10, help="files kept before uploads get 429")

@@ -58,7 +58,8 @@ class SimulatorConfig:
     result_ttl_seconds: float = 604_800.0
     upload_max_bytes: int = 16 * 1024 * 1024
     upload_quota: int = 10
-    balance: float = 100.0
+    #: Starting balance (USD). Generous so a 200-job benchmark never hits a 402 by accident.
+    balance: float = 1000.0
     #: Unfinished tasks allowed at once (SPEC 5: 2 below a $10 top-up); None: no limit.
     concurrent_limit: int | None = None
     #: seed -1 means "random" upstream. False renders it as seed 0 so identical benchmark jobs

@@ -40,7 +40,7 @@ def test_submit_and_upload_need_the_key(simulator: SimulatorThread, clip: Path) 
 def test_validate_balance_models(api: httpx.Client) -> None:
     assert api.get("/api/v1/apikey/validate").json() == {"code": 0, "message": "success", "data": {"is_valid": True}}
     balance = api.get("/api/v1/team/balance").json()["data"]["balance"]
-    assert balance == pytest.approx(100.0)
+    assert balance == pytest.approx(1000.0)
     models = api.get("/api/v1/models").json()["data"]["models"]
     slugs = {m["slug"] for m in models}
     assert slugs == {"bytedance/seedance-2.0-fast-v2v", "bytedance/seedance-2.0-v2v", "bytedance/seedance-2.0-fast-i2v"}
@@ -228,3 +228,10 @@ def test_task_that_outlives_execution_expires_after_fails(simulator_factory, cli
     assert data["status"] == "failed"
     assert "execution_expires_after" in data["error"]["message"]
     assert 3_500_000 <= data["duration"] <= 3_700_000
+
+
+def test_undecodable_reference_fails_the_task_with_a_reason(api: httpx.Client) -> None:
+    response = api.post("/api/v1/media/files", files={"file": ("junk.mp4", b"not a video" * 100, "video/mp4")})
+    data = wait_final(api, submit(api, v2v_body(response.json()["data"]["url"])))
+    assert data["status"] == "failed"
+    assert data["error"]["message"].startswith("InvalidParameter: could not use video_urls")

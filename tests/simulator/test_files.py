@@ -113,3 +113,10 @@ def test_default_ttl_is_seven_days(result: tuple[str, bytes], shared: SimulatorT
     assert shared.simulator is not None
     remaining = expires - shared.simulator.clock.now()
     assert 7 * 86400 - 3600 < remaining <= 7 * 86400  # minus the simulated time the module took
+
+
+def test_head_gives_headers_without_a_body(result: tuple[str, bytes]) -> None:
+    url, body = result
+    response = httpx.head(url)
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(len(body)) and response.content == b""
