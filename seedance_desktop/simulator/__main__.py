@@ -26,6 +26,8 @@ fault syntax (repeat --fault for several):
            (status html_status slow drop malformed_json truncate fail_task expire_result),
            retry_after=S, reset=S (X-RateLimit-Reset = now+S), limit=N, remaining=N,
            delay=S, times=N (-1 = forever), message=TEXT, after_bytes=N, create_task=true|false
+  create_task=false on submit: a dropped/slow request creates no task (default: it does,
+  which is the dangerous case a client must survive: a paid task whose id it never saw)
 examples:
   --fault "submit:status=429,retry_after=2,times=3"
   --fault "task:html=502"          --fault "submit:drop"
@@ -36,9 +38,14 @@ examples:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m seedance_desktop.simulator",
-        description="A local, simulated Modellix API for Seedance Desktop's demo mode and tests. "
-                    "It accepts the same requests as api.modellix.ai and returns real (but "
-                    "obviously simulated) H.264 videos made from your reference clip.",
+        description=(
+            "A local, simulated Modellix API for Seedance Desktop's demo mode and tests.\n"
+            "It accepts the same requests as api.modellix.ai and answers with real (but clearly\n"
+            "labelled SIMULATED) H.264 videos made from the first reference clip or image.\n\n"
+            "On start it prints two lines on stdout and then serves until SIGTERM or Ctrl+C:\n"
+            "  SIMULATOR_URL=http://127.0.0.1:PORT\n"
+            "  SIMULATOR_KEY=KEY"
+        ),
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
