@@ -5,11 +5,17 @@ inputs the prompt never mentions (the model can only use what it is told about).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton, QHBoxLayout, QLabel, QMenu, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout, QWidget,
+)
 
 from seedance_desktop.api.spec import FieldSpec, MediaKind
 from seedance_desktop.ui.form_validation import KIND_WORD, placeholder_report
 from seedance_desktop.ui.style import ERROR_COLOR, MessageLabel
+
+
+#: Up to this many inputs get one button each; more get one drop-down per kind.
+MAX_SINGLE_CHIPS = 4
 
 
 class PromptEditor(QWidget):
@@ -32,7 +38,8 @@ class PromptEditor(QWidget):
         self.chips = QHBoxLayout()
         self.chips.setContentsMargins(0, 0, 0, 0)
         self.chips.setSpacing(4)
-        self._chip_buttons: list[QPushButton] = []
+        self._chip_buttons: list[QAbstractButton] = []
+        self._tokens: list[str] = []
         self.message = MessageLabel(self)
         self.placeholder_warning = MessageLabel(self, kind="warning")
 
@@ -79,22 +86,43 @@ class PromptEditor(QWidget):
                 button.hide()  # deleteLater runs later; never leave it painted meanwhile
                 button.deleteLater()
             self._chip_buttons = []
-            for kind in (MediaKind.VIDEO, MediaKind.IMAGE, MediaKind.AUDIO):
-                for n in range(1, counts.get(kind, 0) + 1):
-                    token = f"[{KIND_WORD[kind]} {n}]"
+            self._tokens = [f"[{KIND_WORD[k]} {n}]" for k in MediaKind for n in range(1, counts.get(k, 0) + 1)]
+            if len(self._tokens) <= MAX_SINGLE_CHIPS:
+                for token in self._tokens:
                     button = QPushButton(token, self)
-                    button.setFlat(False)
                     button.setToolTip(f"Insert {token} at the cursor")
-                    button.setAccessibleName(f"Insert {KIND_WORD[kind]} {n}")
-                    button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+                    button.setAccessibleName(f"Insert {token[1:-1]}")
                     button.clicked.connect(lambda _=False, t=token: self.insert_token(t))
-                    self.chips.addWidget(button)
-                    self._chip_buttons.append(button)
+                    self._add_chip(button)
+            else:  # many inputs: one drop-down per kind keeps the row narrow
+                for kind in MediaKind:
+                    if counts.get(kind, 0):
+                        self._add_chip(self._kind_menu_button(kind, counts[kind]))
             self.chips_label.setText("Insert:" if self._chip_buttons else "Add inputs to refer to them as [Video 1], [Image 1]…")
         self._check_placeholders()
 
+    def _add_chip(self, button: QAbstractButton) -> None:
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.chips.addWidget(button)
+        self._chip_buttons.append(button)
+
+    def _kind_menu_button(self, kind: MediaKind, count: int) -> QToolButton:
+        word = KIND_WORD[kind]
+        button = QToolButton(self)
+        button.setText(f"[{word} …]")
+        button.setAccessibleName(f"Insert a {word.lower()} placeholder")
+        button.setToolTip(f"Insert [{word} 1] to [{word} {count}] at the cursor")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(button)
+        for n in range(1, count + 1):
+            token = f"[{word} {n}]"
+            menu.addAction(token, lambda t=token: self.insert_token(t))
+        button.setMenu(menu)
+        return button
+
     def chip_texts(self) -> list[str]:
-        return [b.text() for b in self._chip_buttons]
+        """Every placeholder the chips can insert, in order."""
+        return list(self._tokens)
 
     def insert_token(self, token: str) -> None:
         cursor = self.edit.textCursor()

@@ -371,3 +371,15 @@ def test_unknown_models_do_not_crash(qtbot) -> None:
     form.set_recipe("someone/retired-model", {"prompt": "x"}, [])
     assert "does not support" in form.notice.text()
     assert form.prompt.text() == ""
+
+
+def test_many_inputs_use_one_dropdown_per_kind(qtbot, form) -> None:
+    form.choice.buttons.button(1).click()
+    form.media["reference_images"].add_sources([f"https://e.com/{i}.png" for i in range(9)])
+    form.media["video_urls"].add_sources(["https://e.com/v.mp4"])
+    form.validate_now()
+    assert len(form.prompt._chip_buttons) == 2
+    assert form.prompt.chip_texts() == ["[Video 1]", *[f"[Image {n}]" for n in range(1, 10)]]
+    menu = form.prompt._chip_buttons[1].menu()
+    menu.actions()[8].trigger()
+    assert form.prompt.text().strip() == "[Image 9]"
