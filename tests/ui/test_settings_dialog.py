@@ -150,3 +150,16 @@ def test_check_key_round_trip(qtbot) -> None:
     assert dialog.check_status.text() == "Key accepted. Balance: $12.50"
     dialog.show_key_check(False, None, "The key was rejected. Check that it was copied completely.")
     assert "rejected" in dialog.check_status.text() and dialog.check_button.isEnabled()
+
+
+def test_keyboard_access(qtbot) -> None:
+    dialog = make(qtbot, Settings(), secure_backend=False)
+    texts = [w.text() for w in dialog.findChildren(QLabel) + dialog.findChildren(QAbstractButton)]
+    keys = [t[t.index("&") + 1].lower() for t in texts if "&" in t]
+    assert len(keys) == len(set(keys)) >= 10, texts
+    for label in dialog.findChildren(QLabel):
+        if "&" in label.text():
+            assert label.buddy() is not None, label.text()
+    for edit in dialog.findChildren(QLineEdit):
+        if edit.isVisibleTo(dialog) and not isinstance(edit.parent(), type(dialog.in_flight)):
+            assert edit.accessibleName(), edit
