@@ -166,8 +166,13 @@ async def await_job(runtime: Runtime, job_id: str, *, until_sent: bool) -> Job:
             if until_sent and (job.state in SENT_STATES or job.state.is_final):
                 return job
             if getattr(engine, "paused", False) and job.state.is_local:
-                reason = getattr(engine, "pause_reason", None) or "the queue was paused"
-                raise CliError(f"submitting stopped: {reason}", EXIT_CONFIG)
+                reason = (getattr(engine, "pause_reason", None) or "the queue was paused").rstrip(".")
+                raise CliError(
+                    f"submitting stopped: {reason}. Nothing was charged for job {job.id[:12]}; it stays "
+                    f"queued. Fix the cause (top up the balance, or set a valid key), then send it with "
+                    f"'{PROG} wait {job.id[:12]}'.",
+                    EXIT_CONFIG,
+                )
     finally:
         if not waiter.done():
             waiter.cancel()

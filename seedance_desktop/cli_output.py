@@ -163,7 +163,7 @@ def next_step_hint(job: Job) -> str:
             f"task is not there, run: seedance-desktop-cli submit-again {short}"
         )
     if job.state is JobState.FAILED:
-        if job.task_id and (job.remote_video_url or job.raw_task):
+        if job.task_id and job.remote_video_url:  # the task succeeded; only the download failed
             return f"Next: try fetching the result again with: seedance-desktop-cli download {short}"
         return f"Next: run it again with: seedance-desktop-cli retry {short}"
     if job.state is JobState.EXPIRED:

@@ -256,3 +256,72 @@ def test_recipe_fills_options_and_explicit_options_override(tmp_path: Path, caps
     code = cli.main(["--home", str(tmp_path), "submit", "--demo", "--recipe", str(tmp_path / "nope.json")])
     assert code == EXIT_BAD_INPUT
     assert "--recipe:" in capsys.readouterr().err
+
+
+def _live(tmp_path: Path, simulator, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setenv("MODELLIX_API_KEY", simulator.api_key)
+    return ["--home", str(tmp_path / "home"), "--base-url", simulator.base_url, "--output-dir", str(tmp_path / "out")]
+
+
+@pytest.mark.timeout(60)
+def test_failed_job_exits_1_with_reason_then_retry_succeeds(tmp_path: Path, clip: Path, simulator, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from seedance_desktop.simulator.faults import Fault
+
+    common = _live(tmp_path, simulator, monkeypatch)
+    simulator.simulator.inject(Fault.parse("submit:fail_task,message=Face detected in the reference video"))
+    code = cli.main([*common, "submit", "--wait", "--video", str(clip),
+                     "--prompt", "[Video 1] at night", "--duration", "4", "--resolution", "480p"])
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_JOB_FAILED
+    failed_id = captured.out.strip()
+    assert "Face detected" in captured.err
+    assert f"retry {failed_id[:12]}" in captured.err
+
+    simulator.simulator.clear_faults()
+    code = cli.main([*common, "retry", failed_id[:8], "--wait", "--json"])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK, captured.err
+    job = json.loads(captured.out)
+    assert job["state"] == "done" and job["attempt_of"] == failed_id
+    assert simulator.simulator.request_counts()["submit"] == 2
+
+
+@pytest.mark.timeout(60)
+def test_insufficient_balance_stops_waiting_with_exit_3(tmp_path: Path, clip: Path, simulator, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from seedance_desktop.simulator.faults import Fault
+
+    common = _live(tmp_path, simulator, monkeypatch)
+    simulator.simulator.inject(Fault.parse("submit:status=402,times=-1"))
+    code = cli.main([*common, "submit", "--wait", "--video", str(clip),
+                     "--prompt", "[Video 1] at night", "--duration", "4", "--resolution", "480p"])
+    err = capsys.readouterr().err
+    assert code == EXIT_CONFIG
+    assert "balance" in err.lower()
+
+
+@pytest.mark.timeout(60)
+def test_download_fetches_a_deleted_video_again(tmp_path: Path, clip: Path, simulator, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    common = _live(tmp_path, simulator, monkeypatch)
+    code = cli.main([*common, "submit", "--wait", "--video", str(clip),
+                     "--prompt", "[Video 1] at night", "--duration", "4", "--resolution", "480p"])
+    video = Path(capsys.readouterr().out.strip())
+    assert code == EXIT_OK and video.is_file()
+    original = video.read_bytes()
+    video.unlink()
+    video.with_suffix(".json").unlink()
+    job_id = json.loads(run_cli("list", "--json", home=tmp_path / "home").stdout)[0]["id"]
+
+    code = cli.main([*common, "download", job_id[:8]])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK, captured.err
+    assert Path(captured.out.strip()) == video
+    assert video.read_bytes() == original
+    assert video.with_suffix(".json").is_file()
+    assert simulator.simulator.request_counts()["submit"] == 1
+
+    code = cli.main([*common, "download", job_id[:8]])  # already there: nothing fetched
+    assert code == EXIT_OK
+    assert "Already downloaded" in capsys.readouterr().err
