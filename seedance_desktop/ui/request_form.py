@@ -190,7 +190,8 @@ class RequestForm(QWidget):
         for lst in self.choice.lists.values():
             lst.changed.connect(self._on_media_changed)
         self.choice.mode_changed.connect(self._on_media_changed)
-        label = QLabel("Images:", parent)
+        kind = self.choice.groups[0][0].media
+        label = QLabel(f"{kind.value.capitalize()}s:" if kind else "Inputs:", parent)
         label.setBuddy(self.choice.focus_widget())
         form.addRow(label, self.choice)
 
