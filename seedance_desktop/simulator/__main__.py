@@ -26,7 +26,7 @@ fault syntax (repeat --fault for several):
            (status html_status slow drop malformed_json truncate fail_task expire_result),
            retry_after=S, reset=S (X-RateLimit-Reset = now+S), limit=N, remaining=N,
            delay=S, times=N (-1 = forever), message=TEXT, after_bytes=N, create_task=true|false
-  create_task=false on submit: a dropped/slow request creates no task (default: it does,
+  create_task=false on submit/upload: a dropped/slow request does nothing (default: it acts,
   which is the dangerous case a client must survive: a paid task whose id it never saw)
 examples:
   --fault "submit:status=429,retry_after=2,times=3"

@@ -47,7 +47,8 @@ class Fault:
     message: str = ""
     #: TRUNCATE: how many body bytes are sent before the connection is closed.
     after_bytes: int = 65_536
-    #: DROP / MALFORMED_JSON / SLOW on submit: whether the task is created anyway. True is the
+    #: DROP / MALFORMED_JSON / SLOW on submit (and upload): whether the request is still carried out
+    #: (task created, file stored) before the answer is lost or delayed. True is the
     #: dangerous case (a paid task exists, the client never learnt its id) the client must survive.
     create_task: bool = True
     #: STATUS: seconds from now written as a Unix time into ``X-RateLimit-Reset`` when applied.

@@ -86,6 +86,15 @@ class Routes:
 
         return wrapped
 
+    @staticmethod
+    def _acts_first(name: str, fault: Fault) -> bool:
+        """Whether the request is carried out before the fault hits its answer.
+
+        Only submit and upload have effects worth losing the answer to (a paid task, a file
+        that uses up the quota); ``create_task=False`` makes them fail *before* acting instead.
+        """
+        return name in ("submit", "upload") and fault.create_task
+
     async def _fault_before(self, request: web.Request, name: str, fault: Fault) -> web.StreamResponse | None:
         if fault.kind is FaultKind.STATUS:
             text = fault.message or _STATUS_TEXT.get(fault.status, "Error")
@@ -96,23 +105,28 @@ class Routes:
             text = _STATUS_TEXT.get(fault.status, "Error")
             return web.Response(status=fault.status, text=_HTML.format(status=fault.status, text=text),
                                 content_type="text/html", headers=fault.response_headers())
-        if fault.kind is FaultKind.DROP and not (name == "submit" and fault.create_task):
+        if self._acts_first(name, fault):
+            return None
+        if fault.kind is FaultKind.DROP:
             await request.read()
             drop_connection(request)
             return web.Response(status=204)  # never reaches the peer
-        if fault.kind is FaultKind.SLOW and name == "submit" and not fault.create_task:
-            # Stall and never act, as a gateway that times out upstream: nothing is created.
+        if fault.kind is FaultKind.SLOW:
             await self._sleep(fault.delay)
-            return error(504, "Gateway timeout: the request was not processed")
+            if name in ("submit", "upload"):
+                # A gateway that gave up upstream: the request was never carried out.
+                return error(504, "Gateway timeout: the request was not processed")
+        if fault.kind is FaultKind.MALFORMED_JSON and name in ("result", "uploaded"):
+            return web.Response(status=200, text=_BROKEN_JSON, content_type="application/json")
         return None
 
     async def _fault_after(self, request: web.Request, name: str, fault: Fault,
                            response: web.StreamResponse) -> web.StreamResponse:
-        if fault.kind is FaultKind.SLOW and (name != "submit" or fault.create_task):
-            await self._sleep(fault.delay)  # acted already: the answer is what is late
-        elif fault.kind is FaultKind.DROP:
+        if fault.kind is FaultKind.SLOW and self._acts_first(name, fault):
+            await self._sleep(fault.delay)  # acted already: only the answer is late
+        elif fault.kind is FaultKind.DROP and self._acts_first(name, fault):
             drop_connection(request)
-        elif fault.kind is FaultKind.MALFORMED_JSON:
+        elif fault.kind is FaultKind.MALFORMED_JSON and not response.prepared:
             return web.Response(status=200, text=_BROKEN_JSON, content_type="application/json")
         return response
 

@@ -195,7 +195,22 @@ def test_slow_submit_without_creating_the_task(simulator: SimulatorThread, api: 
 
 
 def test_slow_upload_answers_late(simulator: SimulatorThread, api: httpx.Client, clip: Path) -> None:
-    _sim(simulator).inject(Fault("upload", FaultKind.SLOW, delay=0.5, create_task=False))
+    _sim(simulator).inject(Fault("upload", FaultKind.SLOW, delay=0.5))
     started = time.monotonic()
     upload(api, clip)
     assert time.monotonic() - started >= 0.5
+    assert len(_sim(simulator).files()) == 1
+
+
+@pytest.mark.parametrize("kind", [FaultKind.DROP, FaultKind.SLOW, FaultKind.MALFORMED_JSON])
+def test_download_faults_hit_before_any_byte(simulator: SimulatorThread, api: httpx.Client, clip_url: str,
+                                            kind: FaultKind) -> None:
+    url = video_url(wait_final(api, submit(api, v2v_body(clip_url))))
+    _sim(simulator).inject(Fault("result", kind, delay=2.0))
+    if kind is FaultKind.MALFORMED_JSON:
+        assert httpx.get(url).content[:1] == b"{"
+    else:
+        error = httpx.RemoteProtocolError if kind is FaultKind.DROP else httpx.ReadTimeout
+        with pytest.raises(error):
+            httpx.get(url, timeout=0.5)
+    assert httpx.get(url).content[4:8] == b"ftyp"
