@@ -116,7 +116,7 @@ class Routes:
             if name in ("submit", "upload"):
                 # A gateway that gave up upstream: the request was never carried out.
                 return error(504, "Gateway timeout: the request was not processed")
-        if fault.kind is FaultKind.MALFORMED_JSON and name in ("result", "uploaded"):
+        if fault.kind is FaultKind.MALFORMED_JSON:
             return web.Response(status=200, text=_BROKEN_JSON, content_type="application/json")
         return None
 

@@ -124,13 +124,21 @@ def test_drop_on_a_get(simulator: SimulatorThread, api: httpx.Client) -> None:
     assert api.get("/api/v1/apikey/validate").json()["data"]["is_valid"] is True
 
 
-def test_malformed_json(simulator: SimulatorThread, api: httpx.Client, clip_url: str) -> None:
-    _sim(simulator).inject(Fault("submit", FaultKind.MALFORMED_JSON))
+@pytest.mark.parametrize("create_task", [True, False])
+def test_malformed_json(simulator: SimulatorThread, api: httpx.Client, clip_url: str, create_task: bool) -> None:
+    _sim(simulator).inject(Fault("submit", FaultKind.MALFORMED_JSON, create_task=create_task))
     response = api.post(V2V, json=v2v_body(clip_url))
     assert response.status_code == 200
     with pytest.raises(ValueError):
         response.json()
-    assert len(_sim(simulator).tasks()) == 1
+    assert len(_sim(simulator).tasks()) == (1 if create_task else 0)
+
+
+def test_malformed_json_on_a_poll(simulator: SimulatorThread, api: httpx.Client) -> None:
+    _sim(simulator).inject(Fault.parse("balance:malformed_json"))
+    with pytest.raises(ValueError):
+        api.get("/api/v1/team/balance").json()
+    assert api.get("/api/v1/team/balance").json()["code"] == 0
 
 
 def test_truncated_download_then_resume(simulator: SimulatorThread, api: httpx.Client, clip_url: str) -> None:
