@@ -41,6 +41,7 @@ from seedance_desktop.ui.style import ERROR_COLOR, MessageLabel, human_size
 
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_HEIGHT = 56
+MAX_VISIBLE_ROWS = 3
 _FILTERS = {
     MediaKind.VIDEO: ("Videos", VIDEO_SUFFIXES),
     MediaKind.IMAGE: ("Images", IMAGE_SUFFIXES),
@@ -126,8 +127,7 @@ class MediaList(QWidget):
         self.list = _EntryList(f"Drop {self.kind.value} {noun} here, or use Add…", self)
         self.list.setAccessibleName(spec.label)
         self.list.setToolTip(spec.help)
-        rows = min(self.max_items, 2)
-        self.list.setFixedHeight(rows * ROW_HEIGHT + 2 * self.list.frameWidth() + 4)
+        self._fit_height()
 
         self.add_button = QPushButton("Add…", self)
         self.add_button.setAccessibleName(f"Add {spec.label.lower()} from files")
@@ -304,7 +304,15 @@ class MediaList(QWidget):
         self.up_button.setEnabled(selected and row > 0)
         self.down_button.setEnabled(selected and 0 <= row < self.list.count() - 1)
 
+    def _fit_height(self) -> None:
+        """As tall as its entries (at most three, then it scrolls); one row when empty, for the
+        drop hint. Keeps a form with many empty fields compact."""
+        rows = [self.list.sizeHintForRow(i) for i in range(min(self.list.count(), MAX_VISIBLE_ROWS))]
+        height = sum(max(h, ROW_HEIGHT) for h in rows) if rows else ROW_HEIGHT
+        self.list.setFixedHeight(height + 2 * self.list.frameWidth() + 4)
+
     def _after_change(self, *args: object) -> None:
+        self._fit_height()
         self._update_buttons()
         self.set_error(self.error_text() if self.message.kind == "error" else "")
         self.changed.emit()
@@ -328,6 +336,7 @@ class MediaList(QWidget):
                 self._show(item, result)
                 touched = True
         if touched:
+            self._fit_height()
             self.changed.emit()
 
     def _show(self, item: QListWidgetItem, result: Inspection | None) -> None:

@@ -128,7 +128,7 @@ class RequestForm(QWidget):
 
         inputs_box = QGroupBox("Inputs", content)
         inputs_form = QFormLayout(inputs_box)
-        inputs_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow panels
+        inputs_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # labels above: lists get the width
         output_box = QGroupBox("Output", content)
         output_form = QFormLayout(output_box)
         self.advanced = CollapsibleSection("&Advanced", content)
