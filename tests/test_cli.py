@@ -325,3 +325,101 @@ def test_download_fetches_a_deleted_video_again(tmp_path: Path, clip: Path, simu
     code = cli.main([*common, "download", job_id[:8]])  # already there: nothing fetched
     assert code == EXIT_OK
     assert "Already downloaded" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------- local media
+
+
+def _submit_args(*extra: str) -> object:
+    return build_parser().parse_args(["submit", "--prompt", "[Video 1] at dusk", *extra])
+
+
+@pytest.mark.timeout(60)
+def test_local_video_breaking_a_fixable_limit_is_conformed_before_upload(tmp_path: Path) -> None:
+    from seedance_desktop.cli_submit import prepare_request
+    from seedance_desktop.media.probe import check_reference_video, probe
+    from seedance_desktop.media.synth import make_clip
+
+    small = make_clip(tmp_path / "small.mp4", duration=2.5, width=320, height=240, fps=24, audio=False)
+    assert check_reference_video(probe(small))  # too few pixels as it is
+    notes: list[str] = []
+    prepared = prepare_request(_submit_args("--video", str(small)), tmp_path / "conformed", say=notes.append)
+    (item,) = prepared.inputs
+    conformed = Path(item.local_path)
+    assert conformed.parent == tmp_path / "conformed" and conformed.is_file()
+    assert check_reference_video(probe(conformed)) == []
+    assert prepared.request["video_urls"] == [None]  # filled with the uploaded URL by the engine
+    assert any("conformed" in n for n in prepared.notes)
+
+
+def test_unfixable_local_media_exits_2_naming_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from seedance_desktop.media.synth import make_clip
+
+    short = make_clip(tmp_path / "short.mp4", duration=1.0, audio=False)
+    not_media = tmp_path / "notes.txt"
+    not_media.write_text("hello")
+    code = cli.main(["--home", str(tmp_path / "home"), "--demo", "submit", "--prompt", "x",
+                     "--video", str(short), "--reference-image", str(not_media)])
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert "--video:" in err and "at least 2 s" in err
+    assert "--reference-image" in err and "notes.txt" in err
+
+
+# ---------------------------------------------------------------------- interruption
+
+
+@pytest.mark.timeout(60)
+def test_sigterm_while_waiting_stops_cleanly_and_kills_the_simulator(tmp_path: Path, clip: Path) -> None:
+    import signal
+
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "MODELLIX_API_KEY"}
+    env["SEEDANCE_DEMO_TIME_SCALE"] = "1"  # a real-time job: it is still processing when we stop
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seedance_desktop.cli", "--home", str(home), "submit", "--demo", "--wait",
+         "--video", str(clip), "--prompt", "[Video 1] slowly", "--duration", "4", "--resolution", "480p"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    assert process.stderr is not None
+    seen = ""
+    try:
+        for line in process.stderr:
+            seen += line
+            if "Submitted" in line or "Processing" in line:
+                break
+        process.send_signal(signal.SIGTERM)
+        _, rest = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == cli.EXIT_INTERRUPTED, seen + rest
+    assert "wait" in rest  # tells how to resume
+    (pid,) = _simulator_pids(AppPaths.from_env(home).log_file)
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
+    demo_db = AppPaths.from_env(home).data_dir / "demo" / "jobs.sqlite3"
+    store = JobStore(demo_db)
+    try:
+        (job,) = store.list()
+        assert job.task_id and job.state in (JobState.SUBMITTED, JobState.PROCESSING)  # resumable
+    finally:
+        store.close()
+
+
+def test_python_m_seedance_desktop_cli_delegates_without_qt(tmp_path: Path) -> None:
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['seedance_desktop', 'cli', '--home', {str(tmp_path)!r}, 'list', '--json']\n"
+        "try:\n"
+        "    runpy.run_module('seedance_desktop', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "assert not [m for m in sys.modules if m.startswith('PySide6')]\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
