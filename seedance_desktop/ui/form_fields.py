@@ -84,6 +84,10 @@ class FieldEditor(QWidget):
     def error_text(self) -> str:
         return self.message.text() if self.message.kind == "error" else ""
 
+    def local_problem(self) -> str:
+        """A problem the request validator cannot see (the control's own state)."""
+        return ""
+
 
 class ChoiceEditor(FieldEditor):
     def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
@@ -242,6 +246,11 @@ class SeedEditor(FieldEditor):
         self._last_seed = seed if seed is not None and seed >= 0 else None
         self.reuse.setEnabled(self._last_seed is not None)
         self.reuse.setToolTip(f"Use seed {self._last_seed}" if self._last_seed is not None else "No finished job yet")
+
+    def local_problem(self) -> str:
+        if self.fixed.isChecked() and not self.edit.text().strip():
+            return f"Enter a seed (0 to {self.spec.maximum}) or untick Fixed for a random one."
+        return ""
 
     def value(self) -> int | str:
         if not self.fixed.isChecked():

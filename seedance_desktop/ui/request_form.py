@@ -322,7 +322,8 @@ class RequestForm(QWidget):
         if self.prompt is not None:
             fields = {self.prompt.spec.name: self.prompt, **fields}
         for name, editor in fields.items():
-            text = " ".join(by_field.pop(name, []))
+            local = [editor.local_problem()] if isinstance(editor, FieldEditor) else []
+            text = " ".join([*by_field.pop(name, []), *filter(None, local)])
             editor.set_error(text)
             reasons += [text] if text else []
         pending = False
