@@ -136,7 +136,12 @@ class _InspectJob(QRunnable):
         self._relay, self._key, self._kind = relay, key, kind
 
     def run(self) -> None:
-        self._relay.done.emit(self._key, inspect_file(self._key[0], self._kind))
+        path = self._key[0]
+        try:
+            result = inspect_file(path, self._kind)
+        except Exception as exc:  # noqa: BLE001 - always answer, or the form waits forever
+            result = Inspection(path, self._kind, error=f"{Path(path).name} could not be inspected: {exc}")
+        self._relay.done.emit(self._key, result)
 
 
 class MediaInspector(QObject):

@@ -149,3 +149,14 @@ def test_internal_drag_move_is_noticed(qtbot, inspector) -> None:
     with qtbot.waitSignal(videos.changed):
         assert videos.list.model().moveRows(QModelIndex(), 0, 1, QModelIndex(), 2)
     assert videos.entries() == ["https://e.com/2.mp4", "https://e.com/1.mp4"]
+
+
+def test_a_crashing_probe_still_answers(qtbot, inspector, media_files, monkeypatch) -> None:
+    def boom(path: str, kind: object) -> object:
+        raise RuntimeError("decoder exploded")
+
+    monkeypatch.setattr(media_inspector, "inspect_file", boom)
+    videos = make_list(qtbot, inspector, "video_urls")
+    videos.add_sources([str(media_files["video"])])
+    wait_done(qtbot, inspector)
+    assert videos.local_problems() == ["clip.mp4 could not be inspected: decoder exploded"]
