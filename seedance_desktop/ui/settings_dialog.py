@@ -90,6 +90,7 @@ class SettingsDialog(QDialog):
         self._saved_storage = key_storage
         self._secure = bool(secure_backend)
         self._delete = False
+        self._checking = False
 
         # --- account -----------------------------------------------------------------------
         self.key_edit = QLineEdit(self)
@@ -241,12 +242,14 @@ class SettingsDialog(QDialog):
 
     def _on_check(self) -> None:
         self.check_status.set_message("Checking…", "ok")
+        self._checking = True
         self.check_button.setEnabled(False)
         self.check_key_requested.emit(self.base_url.text().strip(), self.key_edit.text().strip())
 
     @Slot(bool, float, str)
     def show_key_check(self, ok: bool, balance: float | None, message: str) -> None:
-        self.check_button.setEnabled(True)
+        self._checking = False
+        self._revalidate()
         if ok:
             text = message or ("Key accepted." + (f" Balance: ${balance:,.2f}" if balance is not None else ""))
             self.check_status.set_message(text, "ok")
@@ -316,6 +319,7 @@ class SettingsDialog(QDialog):
         else:
             stem = render_name(self.template.text(), _SAMPLE_JOB, _dt.datetime(2026, 8, 20, 10, 0, 0))
             self.template_preview.setText(f"Example: {stem}.mp4")
+        self.check_button.setEnabled(not self._checking and "base_url" not in found)
         ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok_button.setEnabled(not found)
         ok_button.setToolTip("\n".join(found.values()))

@@ -68,9 +68,10 @@ def test_invalid_base_url_message(qtbot, url, message) -> None:
     dialog.base_url.setText(url)
     assert message in dialog.base_url_message.text()
     assert dialog.base_url_message.isVisibleTo(dialog)
-    assert not ok_button(dialog).isEnabled()
+    assert not ok_button(dialog).isEnabled() and not dialog.check_button.isEnabled()
     dialog.base_url.setText("http://localhost:9000")  # loopback may use plain http
     assert dialog.base_url_message.text() == "" and ok_button(dialog).isEnabled()
+    assert dialog.check_button.isEnabled()
 
 
 def test_bad_template_and_folder_messages(qtbot) -> None:
