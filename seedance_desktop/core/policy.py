@@ -180,6 +180,22 @@ class Decision:
     refetch: bool = False
 
 
+def _with_detail(default: str, error: BaseException) -> str:
+    """The class's own advice plus whatever the server said, e.g. for a 401 or 402."""
+    detail = getattr(error, "user_message", "") or str(error)
+    return default if not detail or detail == default else f"{default} (Modellix said: {detail})"
+
+
+def pause_reason(error: BaseException) -> str:
+    """Why the queue paused, with what to do about it."""
+    if isinstance(error, AuthenticationError):
+        return _with_detail("Modellix rejected the API key (missing, invalid or expired). Add a valid key in "
+                            "Settings; the queue continues with the new key.", error)
+    if isinstance(error, InsufficientBalanceError):
+        return _with_detail("The Modellix account has insufficient balance. Top up, then resume the queue.", error)
+    return getattr(error, "user_message", str(error))
+
+
 def describe_validation(error: ValidationError) -> str:
     """"field: problem; field: problem" -- what the person must fix, field by field."""
     if error.field_errors:
@@ -200,9 +216,9 @@ def on_submit_error(error: BaseException, *, now: float, failures: int, rng: ran
                         retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale),
                         rate_limited=True)
     if isinstance(error, InsufficientBalanceError):
-        return Decision(JobState.QUEUED, error.user_message, pause=Pause.SUBMITTING)
+        return Decision(JobState.QUEUED, pause_reason(error), pause=Pause.SUBMITTING)
     if isinstance(error, AuthenticationError):
-        return Decision(JobState.QUEUED, error.user_message, pause=Pause.EVERYTHING)
+        return Decision(JobState.QUEUED, pause_reason(error), pause=Pause.EVERYTHING)
     if isinstance(error, ValidationError):
         return Decision(JobState.FAILED, describe_validation(error))
     if isinstance(error, SubmitOutcomeUnknownError):
@@ -216,7 +232,7 @@ def on_submit_error(error: BaseException, *, now: float, failures: int, rng: ran
 def on_upload_error(error: BaseException, *, now: float, failures: int, rng: random.Random, time_scale: float = 1.0) -> Decision:
     """Uploads cost nothing but quota: transient failures go back to the queue with back-off."""
     if isinstance(error, AuthenticationError):
-        return Decision(JobState.QUEUED, error.user_message, pause=Pause.EVERYTHING)
+        return Decision(JobState.QUEUED, pause_reason(error), pause=Pause.EVERYTHING)
     if isinstance(error, ValidationError):
         return Decision(JobState.FAILED, describe_validation(error))
     if isinstance(error, UploadCancelled):
@@ -240,7 +256,7 @@ def on_poll_error(error: BaseException, *, now: float, failures: int, rng: rando
     running task is never failed by the client, except when the server keeps saying it does
     not exist, or an unexpected refusal."""
     if isinstance(error, AuthenticationError):
-        return Decision(None, error.user_message, pause=Pause.EVERYTHING,
+        return Decision(None, pause_reason(error), pause=Pause.EVERYTHING,
                         retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
     if isinstance(error, NotFoundError):
         if failures >= NOT_FOUND_LIMIT:
@@ -327,6 +343,7 @@ __all__ = [
     "on_submit_error",
     "on_task",
     "on_upload_error",
+    "pause_reason",
     "poll_interval",
     "resume_state",
     "retry_at",

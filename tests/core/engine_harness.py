@@ -56,6 +56,7 @@ async def engine_rig(
     max_in_flight: int = 2,
     start: bool = True,
     timeout: float = 5.0,
+    scaled_client_sleep: bool = True,
     **engine_kwargs: Any,
 ) -> AsyncIterator[Rig]:
     """Store + httpx + ModellixClient + Engine, torn down in order. Every request the engine's
@@ -69,7 +70,8 @@ async def engine_rig(
 
     store = JobStore(tmp_path / "jobs.sqlite3")
     http = httpx.AsyncClient(timeout=httpx.Timeout(timeout), event_hooks={"request": [record]})
-    client = ModellixClient(http, base_url, api_key, sleep=_scaled_sleep(time_scale))
+    client = ModellixClient(http, base_url, api_key,
+                            sleep=_scaled_sleep(time_scale) if scaled_client_sleep else asyncio.sleep)
     engine = Engine(store, client, output_dir=tmp_path / "out", max_in_flight=max_in_flight,
                     time_scale=time_scale, **engine_kwargs)
     rig = Rig(engine, store, client, http, requests=requests)
@@ -82,6 +84,15 @@ async def engine_rig(
         await engine.stop()
         await http.aclose()
         store.close()
+
+
+def hosted_url(base_url: str, api_key: str, path: Path) -> str:
+    """Upload ``path`` once, outside the engine, and return its hosted URL."""
+    with httpx.Client() as http, path.open("rb") as handle:
+        answer = http.post(f"{base_url}/api/v1/media/files", files={"file": (path.name, handle, "video/mp4")},
+                           headers={"Authorization": f"Bearer {api_key}"})
+    answer.raise_for_status()
+    return str(answer.json()["data"]["url"])
 
 
 def _scaled_sleep(time_scale: float) -> Callable[[float], Any]:
