@@ -19,7 +19,6 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from seedance_desktop.api.errors import (
     AuthenticationError,
@@ -41,6 +40,7 @@ from seedance_desktop.cli_parser import (
     build_parser,
 )
 from seedance_desktop.cli_submit import InputProblem, prepare_request
+from seedance_desktop.cli_wait import SENT_STATES, CliError, await_job, resolve_job_id
 from seedance_desktop.composition import (
     DEMO_OUTPUT_SUBDIR,
     KEY_ENV,
@@ -59,20 +59,6 @@ from seedance_desktop.core.settings import Settings, SettingsStore
 from seedance_desktop.core.store import JobStore, StoreError
 
 log = logging.getLogger(__name__)
-
-#: States in which Modellix holds (or may hold) the task: a plain ``submit`` may return.
-SENT_STATES = frozenset({JobState.SUBMITTED, JobState.PROCESSING, JobState.DOWNLOADING})
-#: How often the waiting loop re-checks the store and the engine's paused flag.
-WATCH_INTERVAL = 0.5
-
-
-class CliError(Exception):
-    """A failure the CLI reports as ``error: <message>`` with a specific exit code."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
-
 
 class _Context:
     """What every command needs: parsed args, paths, settings and where output goes."""
@@ -129,54 +115,6 @@ class _Context:
 
     def open_store(self) -> JobStore:
         return open_store(self.paths, demo=self.demo)
-
-
-def resolve_job_id(store: JobStore, prefix: str) -> str:
-    """A full job id from an id or a unique prefix; CliError (exit 2) otherwise."""
-    prefix = prefix.strip().lower()
-    if not prefix:
-        raise CliError("give a job id (see 'list')", EXIT_BAD_INPUT)
-    matches = [job_id for job_id in store.ids() if job_id.startswith(prefix)]
-    if len(matches) == 1:
-        return matches[0]
-    where = "demo jobs" if "demo" in str(store.path.parent) else "jobs"
-    if not matches:
-        raise CliError(f"no job {prefix!r} among the {where} (see '{PROG} list'; demo jobs need --demo)", EXIT_BAD_INPUT)
-    raise CliError(f"{prefix!r} matches {len(matches)} jobs; give more of the id", EXIT_BAD_INPUT)
-
-
-# ------------------------------------------------------------------------------- waiting
-
-
-async def await_job(runtime: Runtime, job_id: str, *, until_sent: bool) -> Job:
-    """Wait until the job is final (or, with ``until_sent``, accepted by Modellix).
-
-    Raises CliError(EXIT_CONFIG) when the engine pauses submitting (402 balance, 401 key)
-    while this job is still unsent: waiting would otherwise never end.
-    """
-    engine, store = runtime.engine, runtime.store
-    waiter: asyncio.Future[Any] = asyncio.ensure_future(engine.wait_for(job_id))
-    try:
-        while True:
-            done, _ = await asyncio.wait({waiter}, timeout=WATCH_INTERVAL)
-            if done:
-                waiter.result()
-                return store.get(job_id)
-            job = store.get(job_id)
-            if until_sent and (job.state in SENT_STATES or job.state.is_final):
-                return job
-            if getattr(engine, "paused", False) and job.state.is_local:
-                reason = (getattr(engine, "pause_reason", None) or "the queue was paused").rstrip(".")
-                raise CliError(
-                    f"submitting stopped: {reason}. Nothing was charged for job {job.id[:12]}; it stays "
-                    f"queued. Fix the cause (top up the balance, or set a valid key), then send it with "
-                    f"'{PROG} wait {job.id[:12]}'.",
-                    EXIT_CONFIG,
-                )
-    finally:
-        if not waiter.done():
-            waiter.cancel()
-            await asyncio.gather(waiter, return_exceptions=True)
 
 
 def report_job(ctx: _Context, job: Job, *, sent_ok: bool = False) -> int:

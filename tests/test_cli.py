@@ -423,3 +423,16 @@ def test_python_m_seedance_desktop_cli_delegates_without_qt(tmp_path: Path) -> N
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def test_frozen_entry_script_dispatches_the_simulator_and_the_cli() -> None:
+    """A frozen build has no ``python -m``: its entry script must route ``-m
+    seedance_desktop.simulator`` (how demo mode starts its child) to the simulator."""
+    entry = Path(__file__).resolve().parents[1] / "packaging" / "entry_cli.py"
+    sim = subprocess.run([sys.executable, str(entry), "-m", "seedance_desktop.simulator", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert sim.returncode == 0 and "--time-scale" in sim.stdout
+    own = subprocess.run([sys.executable, str(entry), "--help"], capture_output=True, text=True, timeout=60)
+    assert own.returncode == 0 and "exit codes:" in own.stdout
+    spec = Path(__file__).resolve().parents[1] / "packaging" / "seedance-desktop.spec"
+    compile(spec.read_text(encoding="utf-8"), str(spec), "exec")  # at least valid Python
