@@ -32,6 +32,7 @@ from seedance_desktop.cli_parser import (
     EXIT_BAD_INPUT,
     EXIT_BUSY,
     EXIT_CONFIG,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_JOB_FAILED,
     EXIT_NETWORK,
@@ -59,6 +60,7 @@ from seedance_desktop.core.settings import Settings, SettingsStore
 from seedance_desktop.core.store import JobStore, StoreError
 
 log = logging.getLogger(__name__)
+
 
 class _Context:
     """What every command needs: parsed args, paths, settings and where output goes."""
@@ -207,6 +209,8 @@ async def cmd_wait(ctx: _Context) -> int:
     runtime = await ctx.runtime()
     try:
         ctx.printer.watch = set(ids)
+        for job_id in ids:
+            ctx.printer(runtime.store.get(job_id))
         jobs = await asyncio.gather(*(await_job(runtime, job_id, until_sent=False) for job_id in ids))
     finally:
         await runtime.aclose()
@@ -304,8 +308,12 @@ def run(args: argparse.Namespace) -> int:
         _error(str(exc))
         return exc.code
     except (KeyboardInterrupt, asyncio.CancelledError):
-        _error("interrupted. Jobs already sent keep running on the server; resume with "
-               f"'{PROG} wait ID' (see '{PROG} list').")
+        if args.demo:
+            _error("interrupted. The demo simulator stopped with it; demo jobs cannot be resumed, "
+                   f"run them again with '{PROG} --demo retry ID'.")
+        else:
+            _error("interrupted. Jobs already sent keep running on the server and nothing is lost; "
+                   f"resume with '{PROG} wait ID' (see '{PROG} list').")
         return EXIT_INTERRUPTED
     except EngineBusyError as exc:
         _error(exc.user_message)
@@ -322,6 +330,11 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         _error(exc.user_message)
         return EXIT_CONFIG
+    except Exception as exc:  # a bug: say where the details are instead of a bare traceback
+        log.exception("unexpected error in '%s'", args.command)
+        _error(f"unexpected error: {exc}. This is a bug; the details are in the log file "
+               f"({AppPaths.from_env(args.home).log_file}).")
+        return EXIT_INTERNAL
     finally:
         if stream_handler is not None:
             logging.getLogger().removeHandler(stream_handler)

@@ -19,6 +19,7 @@ EXIT_BAD_INPUT = 2
 EXIT_CONFIG = 3
 EXIT_NETWORK = 4
 EXIT_BUSY = 5
+EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = f"""\
@@ -30,6 +31,7 @@ exit codes:
        bad --base-url
   {EXIT_NETWORK}    Modellix could not be reached or kept failing
   {EXIT_BUSY}    another Seedance Desktop process (the window, another 'wait') runs this queue
+  {EXIT_INTERNAL}   internal error (a bug; details in the log file)
   {EXIT_INTERRUPTED}  interrupted (Ctrl+C); sent jobs keep running on the server: resume with 'wait ID'
 """
 
@@ -218,6 +220,7 @@ __all__ = [
     "EXIT_BUSY",
     "EXIT_CONFIG",
     "EXIT_CODES_HELP",
+    "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_JOB_FAILED",
     "EXIT_NETWORK",

@@ -395,7 +395,7 @@ def test_sigterm_while_waiting_stops_cleanly_and_kills_the_simulator(tmp_path: P
             process.kill()
             process.communicate()
     assert process.returncode == cli.EXIT_INTERRUPTED, seen + rest
-    assert "wait" in rest  # tells how to resume
+    assert "retry" in rest  # tells what to do next (a demo job dies with its simulator)
     (pid,) = _simulator_pids(AppPaths.from_env(home).log_file)
     deadline = time.monotonic() + 5
     while _alive(pid) and time.monotonic() < deadline:
@@ -405,7 +405,7 @@ def test_sigterm_while_waiting_stops_cleanly_and_kills_the_simulator(tmp_path: P
     store = JobStore(demo_db)
     try:
         (job,) = store.list()
-        assert job.task_id and job.state in (JobState.SUBMITTED, JobState.PROCESSING)  # resumable
+        assert job.task_id and job.state in (JobState.SUBMITTED, JobState.PROCESSING)  # never lost mid-way
     finally:
         store.close()
 
