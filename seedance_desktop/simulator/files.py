@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -142,9 +141,3 @@ def drop_connection(request: web.Request) -> None:
     if transport is not None:
         transport.close()
 
-
-def safe_unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -12,15 +12,17 @@ import json
 import mimetypes
 import re
 import secrets
+import shutil
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from seedance_desktop.simulator.faults import Fault, FaultKind
 from seedance_desktop.simulator.files import (
-    RESULT_NAMES, check_signature, drop_connection, result_url, safe_unlink, serve_file,
+    RESULT_NAMES, check_signature, drop_connection, result_url, serve_file,
 )
 from seedance_desktop.simulator.state import FileRecord, TaskRecord
 from seedance_desktop.simulator.validation import SIM_MODELS, BodyError, validate_body
@@ -264,31 +266,41 @@ class Routes:
             folder = sim.data_dir / "uploads" / file_id
             folder.mkdir(parents=True)
             path = folder / filename
-            digest, size = hashlib.sha256(), 0
-            with path.open("wb") as handle:
-                while chunk := await part.read_chunk(256 * 1024):  # type: ignore[union-attr]
-                    size += len(chunk)
-                    if size > sim.config.upload_max_bytes:
-                        continue  # keep reading (and discarding) so the client gets the 413, not a reset
-                    digest.update(chunk)
-                    handle.write(chunk)
-            if size > sim.config.upload_max_bytes:
-                safe_unlink(path)
-                folder.rmdir()
-                return error(413, f"File too large: at most {sim.config.upload_max_bytes} bytes (16 MiB) per file")
-            if size == 0:
-                safe_unlink(path)
-                folder.rmdir()
+            try:
+                size, sha = await self._receive(part, path)  # type: ignore[arg-type]
+            except ConnectionError:
+                # The client went away mid-upload (e.g. the person cancelled): keep nothing.
+                shutil.rmtree(folder, ignore_errors=True)
+                return error(400, "Invalid parameters: the upload was interrupted")
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            if size > sim.config.upload_max_bytes or size == 0:
+                shutil.rmtree(folder, ignore_errors=True)
+                if size:
+                    return error(413, f"File too large: at most {sim.config.upload_max_bytes} bytes (16 MiB) per file")
                 return error(400, "Invalid parameters: parameter 'file' is empty")
             content_type = part.headers.get("Content-Type") or mimetypes.guess_type(filename)[0] or "application/octet-stream"
             if content_type == "application/octet-stream":
                 content_type = mimetypes.guess_type(filename)[0] or content_type
             kind = content_type.split("/")[0] if content_type.split("/")[0] in ("video", "image", "audio") else "other"
-            record = FileRecord(file_id, filename, content_type, size, path, digest.hexdigest(),
-                                sim.clock.real(), kind)
+            record = FileRecord(file_id, filename, content_type, size, path, sha, sim.clock.real(), kind)
             sim.add_file(record)
             return envelope(self._file_data(request, record))
         return error(400, "Invalid parameters: parameter 'file' is required")
+
+    async def _receive(self, part: BodyPartReader, path: Path) -> tuple[int, str]:
+        """Stream one part to ``path``; past the size limit keep reading but discard, so the
+        client gets its 413 instead of a connection reset in the middle of sending."""
+        limit = self.sim.config.upload_max_bytes
+        digest, size = hashlib.sha256(), 0
+        with path.open("wb") as handle:
+            while chunk := await part.read_chunk(256 * 1024):
+                size += len(chunk)
+                if size <= limit:
+                    digest.update(chunk)
+                    handle.write(chunk)
+        return size, digest.hexdigest()
 
     def _file_data(self, request: web.Request, record: FileRecord) -> dict[str, Any]:
         return {

@@ -235,3 +235,29 @@ def test_undecodable_reference_fails_the_task_with_a_reason(api: httpx.Client) -
     data = wait_final(api, submit(api, v2v_body(response.json()["data"]["url"])))
     assert data["status"] == "failed"
     assert data["error"]["message"].startswith("InvalidParameter: could not use video_urls")
+
+
+def test_interrupted_upload_leaves_nothing_behind(simulator: SimulatorThread) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    sim = simulator.simulator
+    assert sim is not None
+    parts = urlsplit(simulator.base_url)
+    boundary = "XBOUNDARYX"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\n"
+            "Content-Type: video/mp4\r\n\r\n").encode()
+    request = (f"POST /api/v1/media/files HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+               f"Authorization: Bearer {simulator.api_key}\r\n"
+               f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 1000000\r\n\r\n").encode()
+    with socket.create_connection((parts.hostname, parts.port)) as sock:
+        sock.sendall(request + head + b"x" * 300_000)
+        deadline = time.monotonic() + 5
+        while not any((sim.data_dir / "uploads").iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert any((sim.data_dir / "uploads").iterdir()), "the upload never started"
+    deadline = time.monotonic() + 5
+    while any((sim.data_dir / "uploads").iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any((sim.data_dir / "uploads").iterdir())
+    assert sim.files() == {}
