@@ -41,7 +41,7 @@ from seedance_desktop.cli_parser import (
     build_parser,
 )
 from seedance_desktop.cli_submit import InputProblem, prepare_request
-from seedance_desktop.cli_wait import SENT_STATES, CliError, await_job, resolve_job_id
+from seedance_desktop.cli_wait import SENT_STATES, CliError, SubmitBlocked, await_job, resolve_job_id
 from seedance_desktop.composition import (
     DEMO_OUTPUT_SUBDIR,
     KEY_ENV,
@@ -137,10 +137,36 @@ def report_job(ctx: _Context, job: Job, *, sent_ok: bool = False) -> int:
     return EXIT_OK if ok else EXIT_JOB_FAILED
 
 
+def _cancel_if_unsent(runtime: Runtime, job_id: str) -> bool:
+    """Cancel a job this command created if nothing has been sent for it yet. A CLI command
+    is the unit of intent: after an error or Ctrl+C the person runs it again, and a leftover
+    queued copy would then be sent (and paid for) as well."""
+    job = runtime.store.find(job_id)
+    if job is None or not job.state.is_local:
+        return False
+    try:
+        runtime.engine.cancel(job_id)
+    except EngineError:
+        return False
+    return True
+
+
 async def _run_and_report(ctx: _Context, runtime: Runtime, job: Job, *, wait: bool) -> int:
+    """Follow a job this command just created until it is sent (or, with ``wait``, done)."""
     ctx.printer.watch = {job.id}
     ctx.printer(job)
-    job = await await_job(runtime, job.id, until_sent=not wait)
+    try:
+        job = await await_job(runtime, job.id, until_sent=not wait)
+    except SubmitBlocked as exc:
+        if _cancel_if_unsent(runtime, job.id):
+            raise CliError(f"submitting stopped: {exc.reason}. Nothing was sent or charged; the job was "
+                           "cancelled. Fix the cause (top up the balance, or set a valid key), then run "
+                           "the command again.", EXIT_CONFIG) from None
+        raise
+    except BaseException:  # Ctrl+C, SIGTERM or an error before the job left: do not leave it queued
+        if _cancel_if_unsent(runtime, job.id):
+            ctx.printer.note(f"Job {job.id[:12]} was not sent yet and has been cancelled (nothing was charged).")
+        raise
     return report_job(ctx, job, sent_ok=not wait)
 
 

@@ -61,7 +61,11 @@ inputs in the prompt as [Video 1], [Image 1], [Audio 1] (1-based, in the order g
 
 Without --wait the command returns once Modellix has accepted the job (its id is printed);
 collect the result later with '{PROG} wait ID'. With --demo, use --wait: the simulator stops
-when the command ends.
+when the command ends. If the command stops before the job was sent (an error, Ctrl+C), the
+job is cancelled, so running the command again never sends it twice.
+
+The command line runs the same job queue as the desktop app (one at a time: while the window
+is open, use it instead). Jobs still queued from the app are sent too while a command runs.
 
 examples:
   {PROG} submit --demo --wait --video clip.mp4 --prompt "[Video 1] in claymation style"

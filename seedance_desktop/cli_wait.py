@@ -28,6 +28,21 @@ class CliError(Exception):
         self.code = code
 
 
+class SubmitBlocked(CliError):
+    """The engine paused submitting (402 balance, 401 key, or a manual pause) while this job
+    was still unsent: nothing was charged, and waiting would never end."""
+
+    def __init__(self, job_id: str, reason: str) -> None:
+        super().__init__(
+            f"submitting stopped: {reason}. Job {job_id[:12]} was not sent (nothing was charged) and "
+            f"stays queued. Fix the cause (top up the balance, or set a valid key), then send it "
+            f"with '{PROG} wait {job_id[:12]}'.",
+            EXIT_CONFIG,
+        )
+        self.job_id = job_id
+        self.reason = reason
+
+
 def resolve_job_id(store: JobStore, prefix: str) -> str:
     """A full job id from an id or a unique prefix; CliError (exit 2) otherwise."""
     prefix = prefix.strip().lower()
@@ -68,12 +83,7 @@ async def await_job(runtime: Any, job_id: str, *, until_sent: bool) -> Job:
                                "(the job is kept and can be retried)", EXIT_NETWORK)
             if getattr(engine, "paused", False) and job.state.is_local:
                 reason = (getattr(engine, "pause_reason", None) or "the queue was paused").rstrip(".")
-                raise CliError(
-                    f"submitting stopped: {reason}. Nothing was charged for job {job.id[:12]}; it stays "
-                    f"queued. Fix the cause (top up the balance, or set a valid key), then send it with "
-                    f"'{PROG} wait {job.id[:12]}'.",
-                    EXIT_CONFIG,
-                )
+                raise SubmitBlocked(job.id, reason)
     finally:
         if not waiter.done():
             waiter.cancel()
@@ -81,4 +91,4 @@ async def await_job(runtime: Any, job_id: str, *, until_sent: bool) -> Job:
 
 
 
-__all__ = ["SENT_STATES", "WATCH_INTERVAL", "CliError", "await_job", "resolve_job_id"]
+__all__ = ["SENT_STATES", "WATCH_INTERVAL", "CliError", "SubmitBlocked", "await_job", "resolve_job_id"]

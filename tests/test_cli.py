@@ -298,7 +298,12 @@ def test_insufficient_balance_stops_waiting_with_exit_3(tmp_path: Path, clip: Pa
                      "--prompt", "[Video 1] at night", "--duration", "4", "--resolution", "480p"])
     err = capsys.readouterr().err
     assert code == EXIT_CONFIG
-    assert "balance" in err.lower()
+    assert "balance" in err.lower() and "nothing was sent or charged" in err.lower()
+    # The unsent job was cancelled, so running the command again cannot send it twice.
+    assert cli.main([*common, "list", "--json"]) == EXIT_OK
+    (job,) = json.loads(capsys.readouterr().out)
+    assert job["state"] == "cancelled"
+    assert simulator.simulator.tasks() == {}
 
 
 @pytest.mark.timeout(60)
