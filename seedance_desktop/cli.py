@@ -100,7 +100,7 @@ class _Context:
             )
         return key
 
-    async def runtime(self) -> Runtime:
+    async def runtime(self, *, start_engine: bool = True) -> Runtime:
         key = self.api_key()
         runtime = await build_runtime(
             self.paths,
@@ -109,6 +109,7 @@ class _Context:
             demo=self.demo,
             base_url=self.args.base_url,
             output_dir=self.output_dir(),
+            start_engine=start_engine,
         )
         runtime.engine.add_listener(self.printer)
         if runtime.demo:
@@ -274,9 +275,13 @@ async def cmd_download(ctx: _Context) -> int:
     from seedance_desktop.cli_download import DownloadRefused, download_job
 
     (job_id,) = _ids(ctx, [ctx.args.job])
-    runtime = await ctx.runtime()
+    # The engine (which would also send queued jobs) starts only if this job needs it.
+    runtime = await ctx.runtime(start_engine=False)
     try:
         ctx.printer.watch = {job_id}
+        current = runtime.store.get(job_id)
+        if not current.state.is_final or (current.state is JobState.FAILED and current.remote_video_url):
+            await runtime.engine.start()
         try:
             job = await download_job(runtime, job_id, force=ctx.args.force, say=ctx.printer.note)
         except DownloadRefused as exc:

@@ -318,6 +318,10 @@ def test_download_fetches_a_deleted_video_again(tmp_path: Path, clip: Path, simu
     video.unlink()
     video.with_suffix(".json").unlink()
     job_id = json.loads(run_cli("list", "--json", home=tmp_path / "home").stdout)[0]["id"]
+    store = JobStore(AppPaths.from_env(tmp_path / "home").db_file)
+    waiting = store.add(Job(request={"prompt": "queued in the app", "video_urls": ["https://example.invalid/v.mp4"]},
+                            position=store.next_position()))
+    store.close()
 
     code = cli.main([*common, "download", job_id[:8]])
     captured = capsys.readouterr()
@@ -325,7 +329,10 @@ def test_download_fetches_a_deleted_video_again(tmp_path: Path, clip: Path, simu
     assert Path(captured.out.strip()) == video
     assert video.read_bytes() == original
     assert video.with_suffix(".json").is_file()
-    assert simulator.simulator.request_counts()["submit"] == 1
+    assert simulator.simulator.request_counts()["submit"] == 1  # the app's queued job was not sent
+    store = JobStore(AppPaths.from_env(tmp_path / "home").db_file)
+    assert store.get(waiting.id).state is JobState.QUEUED
+    store.close()
 
     code = cli.main([*common, "download", job_id[:8]])  # already there: nothing fetched
     assert code == EXIT_OK
