@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="inject a fault (see below); repeatable")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="keep uploads and renders here (default: a temp dir removed on exit)")
+    parser.add_argument("--watch-stdin", action="store_true",
+                        help="stop when stdin reaches EOF; launchers use it so the simulator never "
+                             "outlives the app that started it, even after a crash")
     parser.add_argument("--access-log", action="store_true",
                         help="log every request (method, path, status; never query strings) on stderr")
     return parser
@@ -86,10 +90,23 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
     return config
 
 
-async def serve(config: SimulatorConfig, host: str, port: int, access_log: bool) -> None:
+def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Thread: block on stdin; EOF means the parent closed the pipe or died."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    loop.call_soon_threadsafe(stop.set)
+
+
+async def serve(config: SimulatorConfig, host: str, port: int, access_log: bool = False,
+                watch_stdin: bool = False) -> None:
     sim = Simulator(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    if watch_stdin:
+        threading.Thread(target=_watch_stdin, args=(loop, stop), name="stdin-watch", daemon=True).start()
     for signum in (signal.SIGTERM, signal.SIGINT):
         try:
             loop.add_signal_handler(signum, stop.set)
@@ -116,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     if args.access_log:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")
-    asyncio.run(serve(config, args.host, args.port, args.access_log))
+    asyncio.run(serve(config, args.host, args.port, args.access_log, args.watch_stdin))
     return 0
 
 

@@ -16,7 +16,7 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -144,8 +144,10 @@ class SimulatorProcess:
     """``python -m seedance_desktop.simulator`` as a child process (context manager)."""
 
     def __init__(self, extra_args: Sequence[str] = (), *, python: str = sys.executable,
-                 startup_timeout: float = 20.0, stderr: int | None = subprocess.DEVNULL) -> None:
+                 startup_timeout: float = 20.0, stderr: int | None = subprocess.DEVNULL,
+                 env: Mapping[str, str] | None = None) -> None:
         self.extra_args = tuple(extra_args)
+        self._env = dict(env) if env is not None else None
         self._python = python
         self._timeout = startup_timeout
         self._stderr = stderr
@@ -158,9 +160,12 @@ class SimulatorProcess:
         """Start the child and wait for its URL and key (idempotent)."""
         if self.process is not None:
             return self
-        args = [self._python, "-m", "seedance_desktop.simulator", "--port", "0", *self.extra_args]
+        # --watch-stdin: the child stops when this pipe closes -- on stop(), and also when this
+        # process dies without cleaning up, so a crashed app never leaves a server behind.
+        args = [self._python, "-m", "seedance_desktop.simulator", "--port", "0", "--watch-stdin",
+                *self.extra_args]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
-                                        stdin=subprocess.DEVNULL)
+                                        stdin=subprocess.PIPE, env=self._env)
         lines: queue.Queue[str | None] = queue.Queue()
         stdout = self.process.stdout
         assert stdout is not None
@@ -195,7 +200,11 @@ class SimulatorProcess:
         process, self.process = self.process, None
         if process is None:
             return
-        if process.poll() is None:
+        if process.stdin is not None:
+            process.stdin.close()  # the graceful way on every platform: the child sees EOF
+        try:
+            process.wait(timeout / 2)
+        except subprocess.TimeoutExpired:
             process.terminate()
             try:
                 process.wait(timeout)

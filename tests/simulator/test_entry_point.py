@@ -85,7 +85,7 @@ def test_simulator_process_launcher() -> None:
         assert response.json()["data"]["is_valid"] is True
         process = sim.process
     assert not sim.running
-    assert process is not None and process.returncode is not None
+    assert process is not None and process.returncode == 0  # stopped gracefully (stdin EOF), not killed
 
 
 def test_bad_time_scale_is_a_usage_error() -> None:
@@ -135,3 +135,18 @@ def test_access_log_never_shows_signed_queries_or_the_key(tmp_path: Path) -> Non
     assert "GET /api/v1/team/balance -> 200" in err
     assert "/files/results/task-x/output.mp4 -> 404" in err
     assert "SECRETSIG" not in err and key not in err
+
+
+def test_simulator_process_cleans_up_and_dies_with_its_parent_pipe(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    sim = SimulatorProcess(env={**os.environ, "TMPDIR": str(scratch)}).start()
+    try:
+        assert any(scratch.iterdir())
+        process = sim.process
+        assert process is not None and process.stdin is not None
+        process.stdin.close()  # what the OS does when the parent dies
+        assert process.wait(15) == 0
+        assert list(scratch.iterdir()) == []  # it still removed its temp dir
+    finally:
+        sim.stop()
