@@ -14,7 +14,6 @@ Besides ``composition.py`` this is the only place that knows demo mode runs on a
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -50,14 +49,39 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class Shell:
+    """Step one of start-up: settings and the window frame, shown before anything heavy is
+    imported (asyncio, qasync, the form, multimedia, the job store)."""
+
+    def __init__(self, paths: AppPaths) -> None:
+        from seedance_desktop.core.settings import SettingsStore
+        from seedance_desktop.ui.main_window import MainWindow
+
+        self.settings_store = SettingsStore(paths.settings_file)
+        self.settings = self.settings_store.load()
+        self.window = MainWindow(settings=self.settings)
+
+    def show_and_paint(self, qapp: QApplication, timeout: float = 5.0) -> bool:
+        """Show the frame and process events until it has painted once."""
+        import time
+
+        from PySide6.QtCore import QEventLoop
+
+        self.window.show()
+        deadline = time.monotonic() + timeout
+        while not self.window.painted and time.monotonic() < deadline:
+            qapp.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        return bool(self.window.painted)
+
+
 class DesktopApp:
     """Owns the window and the runtime for one session."""
 
     def __init__(self, qapp: QApplication, paths: AppPaths, *, force_demo: bool = False,
-                 runtime_builder: RuntimeBuilder | None = None, time_scale: float | None = None) -> None:
-        from seedance_desktop.core.settings import SettingsStore
+                 runtime_builder: RuntimeBuilder | None = None, time_scale: float | None = None,
+                 shell: Any = None) -> None:
+        import asyncio  # lazily: not needed for the first paint
         from seedance_desktop.ui.controller import Controller
-        from seedance_desktop.ui.main_window import MainWindow
         from seedance_desktop.ui.player import Player
         from seedance_desktop.ui.queue_model import EmptySource, QueueModel
         from seedance_desktop.ui.queue_panel import QueuePanel
@@ -65,8 +89,9 @@ class DesktopApp:
 
         self.qapp = qapp
         self.paths = paths
-        self.settings_store = SettingsStore(paths.settings_file)
-        self.settings = self.settings_store.load()
+        self.shell = shell or Shell(paths)
+        self.settings_store = self.shell.settings_store
+        self.settings = self.shell.settings
         self.force_demo = force_demo
         self.time_scale = time_scale
         self._builder = runtime_builder
@@ -80,7 +105,8 @@ class DesktopApp:
         self.form = RequestForm(model=self.settings.last_model if self.settings.last_model else SAMPLE_MODEL)
         self.panel = QueuePanel(self.model)
         self.player = Player()
-        self.window = MainWindow(self.controller, self.form, self.panel, self.player, settings=self.settings)
+        self.window = self.shell.window
+        self.window.install(self.controller, self.form, self.panel, self.player)
         self.window.close_requested.connect(self._closing.set)
         self.window.settings_requested.connect(self.open_settings)
         for problem in self.settings_store.problems:
@@ -89,10 +115,12 @@ class DesktopApp:
     # -- life cycle ------------------------------------------------------------------------------
     async def run(self) -> int:
         """Show the window, start the runtime after the first paint, wait for close, clean up."""
-        painted = asyncio.Event()
-        self.window.first_painted.connect(painted.set)
-        self.window.show()
-        await painted.wait()
+        import asyncio  # lazily: not needed for the first paint
+        if not self.window.painted:
+            painted = asyncio.Event()
+            self.window.first_painted.connect(painted.set)
+            self.window.show()
+            await painted.wait()
         starter = asyncio.ensure_future(self.start_runtime())
         closing = asyncio.ensure_future(self._closing.wait())
         try:
@@ -108,6 +136,7 @@ class DesktopApp:
         return 0
 
     async def start_runtime(self) -> None:
+        import asyncio  # lazily: not needed for the first paint
         try:
             await self._start_runtime()
         except asyncio.CancelledError:
@@ -119,6 +148,7 @@ class DesktopApp:
             self.ready.set()
 
     async def _start_runtime(self) -> None:
+        import asyncio  # lazily: not needed for the first paint
         from seedance_desktop import composition
 
         self.window.mode_label.setText("Starting…")
@@ -156,6 +186,7 @@ class DesktopApp:
         self.window.close()
 
     async def shutdown(self) -> None:
+        import asyncio  # lazily: not needed for the first paint
         self.player.stop()
         await self.controller.shutdown()
         if self.runtime is not None:
@@ -211,8 +242,8 @@ def make_settings_dialog(dialog_cls: Any, app: DesktopApp) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import asyncio  # lazily: not needed for the first paint
     args = parse_args(argv)
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
@@ -221,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     qapp.setOrganizationName("seedance-desktop")
     qapp.setQuitOnLastWindowClosed(False)  # the app quits after the engine has stopped
     paths = AppPaths.from_env(args.home).ensure()
+    shell = Shell(paths)
+    shell.show_and_paint(qapp)
+    import qasync  # everything below happens after the first paint
+
     try:
         from seedance_desktop.composition import setup_logging
 
@@ -229,5 +264,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: file logging disabled: {exc}", file=sys.stderr)
     # qasync on 3.11: asyncio.Runner with qasync's loop (see ARCHITECTURE.md).
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
-        desktop = DesktopApp(qapp, paths, force_demo=args.demo)
+        desktop = DesktopApp(qapp, paths, force_demo=args.demo, shell=shell)
         return runner.run(desktop.run())

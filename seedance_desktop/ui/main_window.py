@@ -7,7 +7,7 @@ geometry. Business rules live in the engine; I/O lives behind the controller.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
@@ -21,12 +21,21 @@ from PySide6.QtWidgets import (
 )
 
 from seedance_desktop.ui.banner import DemoBanner
-from seedance_desktop.ui.controller import Controller
 from seedance_desktop.ui.notifications import Notifier
-from seedance_desktop.ui.player import Player
-from seedance_desktop.ui.queue_panel import QueuePanel
+
+if TYPE_CHECKING:  # imported by the caller after the first paint (start-up time)
+    from seedance_desktop.ui.controller import Controller
+    from seedance_desktop.ui.player import Player
+    from seedance_desktop.ui.queue_panel import QueuePanel
 
 MEDIA_FILTER = "Media (*.mp4 *.mov *.m4v *.png *.jpg *.jpeg *.webp *.mp3 *.wav *.m4a);;All files (*)"
+
+
+def _placeholder(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setEnabled(False)
+    return label
 
 
 def encode_state(data: QByteArray) -> str:
@@ -39,18 +48,26 @@ def decode_state(text: str) -> QByteArray:
 
 
 class MainWindow(QMainWindow):
+    """Built in two steps so the first paint comes before any heavy import or construction:
+    ``MainWindow(settings=...)`` makes the frame (menus, toolbar, status bar, splitters with
+    placeholders) and can be shown at once; :meth:`install` then puts the real form, queue
+    panel and player in place and connects them to the controller."""
+
     settings_requested = Signal()
     first_painted = Signal()
     close_requested = Signal()   # the app decides when to quit (after stopping the engine)
 
-    def __init__(self, controller: Controller, form: Any, panel: QueuePanel, player: Player,
-                 *, settings: Any, notifier: Notifier | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, *, settings: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Seedance Desktop")
-        self.controller, self.form, self.panel, self.player = controller, form, panel, player
         self.settings = settings
-        self._painted = False
+        self.painted = False
         self._allow_close = False
+        self.controller: Controller | None = None
+        self.form: Any = None
+        self.panel: QueuePanel | None = None
+        self.player: Player | None = None
+        self.notifier: Notifier | None = None
 
         self.banner = DemoBanner(self)
         self.banner.hide()
@@ -58,13 +75,13 @@ class MainWindow(QMainWindow):
 
         self.right = QSplitter(Qt.Orientation.Vertical, self)
         self.right.setObjectName("queuePlayerSplitter")
-        self.right.addWidget(panel)
-        self.right.addWidget(player)
+        self.right.addWidget(_placeholder("Loading the queue…"))
+        self.right.addWidget(_placeholder(""))
         self.right.setStretchFactor(0, 1)
         self.right.setStretchFactor(1, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(form)
+        self.splitter.addWidget(_placeholder("Loading the form…"))
         self.splitter.addWidget(self.right)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
@@ -82,19 +99,26 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.counts_label)
         self.statusBar().addPermanentWidget(self.mode_label)
         self.set_counts({"queued": 0, "running": 0, "done": 0, "failed": 0})
-
-        self.notifier = notifier or Notifier(self, enabled=bool(getattr(settings, "notify_on_completion", True)))
         self._build_actions()
-        self._connect()
         self.restore_layout()
+
+    def install(self, controller: Controller, form: Any, panel: QueuePanel, player: Player,
+                *, notifier: Notifier | None = None) -> None:
+        """Put the real panels in place of the placeholders and wire them up."""
+        self.controller, self.form, self.panel, self.player = controller, form, panel, player
+        for splitter, index, widget in ((self.splitter, 0, form), (self.right, 0, panel), (self.right, 1, player)):
+            old = splitter.replaceWidget(index, widget)
+            if old is not None:
+                old.deleteLater()
+        self.notifier = notifier or Notifier(self, enabled=bool(getattr(self.settings, "notify_on_completion", True)))
+        self._install_actions()
+        self._connect()
 
     # -- composition -----------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        self.submit_action: QAction = getattr(self.form, "submit_action", None) or QAction("Submit", self)
-        self.submit_action.setText("&Submit")
-        self.submit_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
-        # The form owns the action; in the menu it must work from anywhere in the window.
-        self.submit_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        # Until the form exists, Submit is a disabled stand-in (replaced in _install_actions).
+        self.submit_action = QAction("&Submit", self)
+        self.submit_action.setEnabled(False)
         self.add_file_action = QAction("&Add file…", self)
         self.add_file_action.setShortcut(QKeySequence("Ctrl+O"))
         self.add_file_action.triggered.connect(self.add_files)
@@ -108,28 +132,45 @@ class MainWindow(QMainWindow):
         self.quit_action.triggered.connect(self.close)
         self.pause_action = QAction("&Pause queue", self)
         self.pause_action.setCheckable(True)
-        self.pause_action.triggered.connect(self.controller.set_paused)
+        self.pause_action.setEnabled(False)
 
-        file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.add_file_action)
         file_menu.addAction(self.submit_action)
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        queue_menu = self.menuBar().addMenu("&Queue")
-        queue_menu.addAction(self.pause_action)
-        queue_menu.addSeparator()
-        for name in ("play", "reveal", "retry", "submit_again", "duplicate", "rerun", "cancel", "remove"):
-            queue_menu.addAction(self.panel.actions[name])
+        self.queue_menu = self.menuBar().addMenu("&Queue")
+        self.queue_menu.addAction(self.pause_action)
+        self.queue_menu.addSeparator()
 
-        toolbar = self.addToolBar("Main")
+        self.toolbar = toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolBar")
         toolbar.setMovable(False)
         for action in (self.add_file_action, self.submit_action, self.pause_action, self.settings_action):
             toolbar.addAction(action)
 
+    def _install_actions(self) -> None:
+        assert self.panel is not None and self.controller is not None
+        form_submit: QAction | None = getattr(self.form, "submit_action", None)
+        if form_submit is not None:
+            # The form owns Submit (it enables it); from the menu it must work window-wide.
+            form_submit.setText("&Submit")
+            form_submit.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+            form_submit.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            for container in (self.file_menu, self.toolbar):
+                container.insertAction(self.submit_action, form_submit)
+                container.removeAction(self.submit_action)
+            self.submit_action.deleteLater()
+            self.submit_action = form_submit
+        self.pause_action.setEnabled(True)
+        self.pause_action.triggered.connect(self.controller.set_paused)
+        for name in ("play", "reveal", "retry", "submit_again", "duplicate", "rerun", "cancel", "remove"):
+            self.queue_menu.addAction(self.panel.actions[name])
+
     def _connect(self) -> None:
+        assert self.controller is not None and self.panel is not None and self.player is not None
         c, model = self.controller, self.panel.model
         self.form.submit_requested.connect(c.submit)
         c.job_added.connect(model.job_added)
@@ -170,28 +211,33 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15000)
 
     def play_job(self, job_id: str) -> None:
-        job = self.controller.job(job_id)
-        if job is not None:
+        job = self.controller.job(job_id) if self.controller else None
+        if job is not None and self.player is not None:
             self.player.show_job(job, autoplay=True)
 
     def add_files(self) -> None:
+        if self.form is None:
+            return
         paths, _ = QFileDialog.getOpenFileNames(self, "Add media", "", MEDIA_FILTER)
         if paths:
             self.form.add_media_paths(list(paths))
 
     def _selection_changed(self, job_id: str) -> None:
-        job = self.controller.job(job_id) if job_id else None
-        if job is not None and job.video_path and job.video_path != self.player.current_file:
+        job = self.controller.job(job_id) if job_id and self.controller else None
+        if (job is not None and self.player is not None and job.video_path
+                and job.video_path != self.player.current_file):
             self.player.show_job(job, autoplay=False)
 
     def _paused_changed(self, paused: bool) -> None:
-        self.panel.set_paused(paused)
+        if self.panel is not None:
+            self.panel.set_paused(paused)
         self.pause_action.setChecked(paused)
 
     def _job_finished(self, job_id: str) -> None:
-        job = self.controller.job(job_id)
+        job = self.controller.job(job_id) if self.controller else None
         prompt = (job.prompt[:60] + "…") if job and len(job.prompt) > 60 else (job.prompt if job else "")
-        self.notifier.notify("Video ready", prompt or "A generation finished.")
+        if self.notifier is not None:
+            self.notifier.notify("Video ready", prompt or "A generation finished.")
 
     # -- geometry --------------------------------------------------------------------------------
     def restore_layout(self) -> None:
@@ -220,8 +266,8 @@ class MainWindow(QMainWindow):
     # -- events ----------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        if not self._painted:
-            self._painted = True
+        if not self.painted:
+            self.painted = True
             self.first_painted.emit()
 
     def allow_close(self) -> None:
@@ -234,7 +280,8 @@ class MainWindow(QMainWindow):
             return
         # Stopping the engine is async: hide now, let the app finish, then close for real.
         self.save_layout()
-        self.player.stop()
+        if self.player is not None:
+            self.player.stop()
         event.ignore()
         self.hide()
         self.close_requested.emit()

@@ -76,7 +76,9 @@ def _build(qtbot: Any) -> Any:
     form = RequestForm()
     settings = SimpleNamespace(window_geometry="", window_state="", splitter_state="", notify_on_completion=True)
     tray = FakeTray()
-    win = MainWindow(controller, form, QueuePanel(model), Player(), settings=settings)
+    win = MainWindow(settings=settings)
+    assert win.submit_action.isEnabled() is False  # the frame exists before the parts
+    win.install(controller, form, QueuePanel(model), Player())
     win.notifier = Notifier(win, tray=tray)
     qtbot.addWidget(win)
     return SimpleNamespace(win=win, controller=controller, engine=engine, store=store, model=model,
@@ -106,6 +108,8 @@ def test_demo_banner_and_shortcuts(window: Any) -> None:
     assert w.win.settings_action.shortcut() == QKeySequence("Ctrl+,")
     assert w.win.quit_action.shortcut() == QKeySequence("Ctrl+Q")
     assert QKeySequence("Ctrl+Return") in w.win.submit_action.shortcuts()
+    assert w.win.submit_action is w.form.submit_action  # the form's own, enabled by its validity
+    assert w.win.splitter.widget(0) is w.form and w.win.right.widget(1) is w.win.player
 
 
 @QT_NOISE
