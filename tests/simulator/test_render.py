@@ -97,7 +97,7 @@ def test_simulator_result_decodes_at_requested_size_and_duration(api: httpx.Clie
 
 
 def test_identical_jobs_render_once(simulator: SimulatorThread, api: httpx.Client, clip_url: str) -> None:
-    ids = [submit(api, v2v_body(clip_url, seed=5)) for _ in range(4)]
+    ids = [submit(api, v2v_body(clip_url, seed=5)) for _ in range(20)]
     finals = [wait_final(api, task_id) for task_id in ids]
     sim = simulator.simulator
     assert sim is not None and sim.render_count == 1
