@@ -7,10 +7,14 @@ controller; the CLI runs it under ``asyncio.run``.
 
 Besides ``app.py`` this is the only module that knows the simulator exists. In **demo mode** it
 starts the simulator as a *child process* (never in-process: a crash or a stuck render in the
-fake must not take the app down, and it dies with its parent) on 127.0.0.1 with a random port
-and key, and points the client at it. Demo jobs live in their own data folder
+fake must not take the app down or block its event loop) on 127.0.0.1 with a random port and
+key, and points the client at it; :meth:`Runtime.aclose` stops it again. Demo jobs live in their own data folder
 (``<data>/demo``) and their videos in a ``Demo (simulated)`` subfolder of the output folder, so
 simulated results never mix with paid ones.
+
+Only one engine may run on a job database at a time (the window and a CLI ``wait`` would
+otherwise both send the same queued job): :func:`build_runtime` takes an OS file lock
+(``engine_lock``) and raises :class:`EngineBusyError` when another process holds it.
 
 Typical use::
 
@@ -32,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +48,7 @@ from seedance_desktop.api.errors import ConfigurationError
 from seedance_desktop.api.redact import install_log_redaction
 from seedance_desktop.applog import close_logging, setup_logging
 from seedance_desktop.core.job import FINAL_STATES, JobState
+from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
 from seedance_desktop.core.paths import AppPaths, default_output_dir
 from seedance_desktop.core.settings import Settings
 from seedance_desktop.core.store import JobStore
@@ -74,7 +80,7 @@ def resolve_mode(settings: Settings, key: str | None) -> Mode:
     return "live"
 
 
-def resolve_api_key(paths: AppPaths, environ: dict[str, str] | None = None) -> str | None:
+def resolve_api_key(paths: AppPaths, environ: Mapping[str, str] | None = None) -> str | None:
     """The API key: ``$MODELLIX_API_KEY`` first (scripts, CI), then the secret store (keyring
     or the user-approved 0600 file). ``None`` when neither has one."""
     env = os.environ if environ is None else environ
@@ -107,7 +113,7 @@ def resolve_output_dir(settings: Settings, *, demo: bool, override: str | Path |
     return folder / DEMO_OUTPUT_SUBDIR if demo else folder
 
 
-def demo_time_scale(environ: dict[str, str] | None = None) -> float:
+def demo_time_scale(environ: Mapping[str, str] | None = None) -> float:
     env = os.environ if environ is None else environ
     raw = env.get(DEMO_TIME_SCALE_ENV)
     if raw:
@@ -280,13 +286,14 @@ async def build_runtime(
         if demo:
             retire_orphaned_demo_jobs(store)
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+        # The client's 429 hook (one shared request budget) is wired by Engine.set_client.
         client = ModellixClient(http, url, key)
         out_dir = resolve_output_dir(settings, demo=demo, override=output_dir)
         engine = Engine(
             store,
             client,
             output_dir=out_dir,
-            naming_template=getattr(settings, "naming_template", None) or "{date}_{prompt}_{seed}_{job}",
+            naming_template=getattr(settings, "naming_template", None) or DEFAULT_TEMPLATE,
             max_in_flight=int(getattr(settings, "max_in_flight", 2) or 2),
             # The simulator compresses time; the poll policy must know, or it would poll a
             # 10-second demo job as sparsely as a real 90-second one.

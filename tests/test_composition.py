@@ -129,3 +129,47 @@ def test_only_one_engine_per_job_database(tmp_path: Path) -> None:
     assert again.held
     again.release()
     assert not again.held
+
+
+@pytest.mark.timeout(60)
+def test_demo_runtime_starts_a_simulator_child_and_aclose_stops_everything(paths: AppPaths, tmp_path: Path) -> None:
+    import asyncio
+
+    from seedance_desktop.composition import EngineLock, build_runtime
+
+    async def scenario() -> tuple[object, object, int]:
+        runtime = await build_runtime(paths, Settings(output_dir=tmp_path / "videos"), api_key=None, demo=True,
+                                      time_scale=30.0)
+        try:
+            assert runtime.demo and runtime.mode == "demo"
+            assert runtime.base_url.startswith("http://127.0.0.1:")
+            assert runtime.store.path == demo_paths(paths).db_file
+            assert runtime.output_dir == tmp_path / "videos" / DEMO_OUTPUT_SUBDIR
+            assert runtime.engine.time_scale == 30.0
+            assert await runtime.client.validate_key()  # the child's random key works
+            process = runtime.simulator.process
+            assert process is not None and process.poll() is None
+        finally:
+            await runtime.aclose()
+        await runtime.aclose()  # idempotent
+        return runtime, process, process.returncode
+
+    runtime, process, returncode = asyncio.run(scenario())
+    assert returncode is not None  # the child has exited
+    assert runtime.http.is_closed
+    EngineLock(demo_paths(paths).data_dir / "engine.lock").acquire().release()  # lock released
+
+
+@pytest.mark.timeout(30)
+def test_live_runtime_needs_a_key_and_a_safe_base_url(paths: AppPaths) -> None:
+    import asyncio
+
+    from seedance_desktop.api.errors import ConfigurationError
+    from seedance_desktop.composition import EngineLock, build_runtime
+
+    with pytest.raises(ConfigurationError) as info:
+        asyncio.run(build_runtime(paths, Settings(), api_key=None, demo=False))
+    assert "MODELLIX_API_KEY" in info.value.user_message
+    with pytest.raises(ConfigurationError):
+        asyncio.run(build_runtime(paths, Settings(), api_key="sk-1234", demo=False, base_url="http://example.com"))
+    EngineLock(paths.data_dir / "engine.lock").acquire().release()  # released after the failures
