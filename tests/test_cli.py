@@ -239,6 +239,11 @@ def test_live_submit_then_wait_against_the_simulator(tmp_path: Path, clip: Path,
     assert Path(job["video_path"]).parent == tmp_path / "out"
     assert simulator.simulator.request_counts()["submit"] == 1
     assert simulator.api_key not in captured.out + captured.err
+    log_text = AppPaths.from_env(home).log_file.read_text(encoding="utf-8")
+    assert "runtime ready: mode=live" in log_text
+    assert simulator.api_key not in log_text
+    sidecar = Path(job["video_path"]).with_suffix(".json").read_text(encoding="utf-8")
+    assert simulator.api_key not in sidecar and "?" not in json.loads(sidecar)["request"]["video_urls"][0]
 
 
 def test_recipe_fills_options_and_explicit_options_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
