@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--balance", type=float, default=1000.0, help="starting balance in USD (default 1000)")
     parser.add_argument("--concurrent-limit", type=int, default=None,
                         help="answer 429 'Concurrent limit exceeded' beyond N unfinished tasks")
+    parser.add_argument("--requests-per-minute", type=int, default=None,
+                        help="answer 429 with X-RateLimit-* headers beyond N API requests per "
+                             "simulated minute")
     parser.add_argument("--upload-quota", type=int, default=10, help="files kept before uploads get 429")
     parser.add_argument("--random-seeds", action="store_true",
                         help="seed -1 draws a random seed per task (default: renders as seed 0, cacheable)")
@@ -82,6 +85,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         time_scale=args.time_scale, pending_seconds=args.pending_seconds,
         processing_seconds=tuple(args.processing_seconds), balance=args.balance,
         concurrent_limit=args.concurrent_limit, upload_quota=args.upload_quota,
+        requests_per_minute=args.requests_per_minute,
         random_seeds=args.random_seeds, data_dir=args.data_dir,
         faults=tuple(Fault.parse(text) for text in args.fault),
     )

@@ -81,7 +81,14 @@ class Routes:
                 scheme, _, key = auth.partition(" ")
                 if scheme.lower() != "bearer" or not secrets.compare_digest(key.strip(), sim.api_key):
                     return error(401, "Unauthorized: missing or invalid API key")
+            rate_headers: dict[str, str] = {}
+            if sim.rate is not None and not public:
+                allowed, rate_headers = sim.rate.hit()
+                if not allowed:
+                    return error(429, "Rate limit exceeded: too many requests per minute", rate_headers)
             response = await handler(request)
+            if rate_headers and not response.prepared:
+                response.headers.update(rate_headers)
             if fault is not None:
                 return await self._fault_after(request, name, fault, response)
             return response

@@ -30,7 +30,7 @@ from aiohttp import web
 
 from seedance_desktop.simulator.faults import Fault, FaultBook, FaultKind
 from seedance_desktop.simulator.render import RenderCache, RenderParams
-from seedance_desktop.simulator.state import Counters, FileRecord, SimClock, TaskRecord
+from seedance_desktop.simulator.state import Counters, FileRecord, RateWindow, SimClock, TaskRecord
 from seedance_desktop.simulator.validation import SimModel
 
 DEFAULT_FAIL_REASON = (
@@ -62,6 +62,9 @@ class SimulatorConfig:
     balance: float = 1000.0
     #: Unfinished tasks allowed at once (SPEC 5: 2 below a $10 top-up); None: no limit.
     concurrent_limit: int | None = None
+    #: API requests allowed per simulated minute (SPEC 5: 100 below a $10 top-up); None: no limit.
+    #: Beyond it: 429 "Rate limit exceeded" with X-RateLimit-Limit/-Remaining/-Reset, no Retry-After.
+    requests_per_minute: int | None = None
     #: seed -1 means "random" upstream. False renders it as seed 0 so identical benchmark jobs
     #: share one cached render; True draws a fresh seed per task as the real service does.
     random_seeds: bool = False
@@ -79,6 +82,8 @@ class SimulatorConfig:
             "processing_seconds must be (min, max) with 0 <= min <= max" if not 0 <= lo <= hi else "",
             "render_workers must be at least 1" if self.render_workers < 1 else "",
             "api_key must not be empty" if not self.api_key.strip() else "",
+            "requests_per_minute must be at least 1"
+            if self.requests_per_minute is not None and self.requests_per_minute < 1 else "",
         ]
         problems = [p for p in problems if p]
         if problems:
@@ -99,6 +104,8 @@ class Simulator:
         for fault in self.config.faults:
             self.faults.inject(fault)
         self.counters = Counters()
+        self.rate = (RateWindow(self.config.requests_per_minute, self.clock)
+                     if self.config.requests_per_minute is not None else None)
         self.cache = RenderCache(self.data_dir / "renders")
         self.secret = secrets.token_bytes(32)
         self.balance = self.config.balance

@@ -143,3 +143,36 @@ class Counters:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+
+
+class RateWindow:
+    """A fixed one-minute window of API requests, in simulated time (SPEC 5: e.g. 100/minute).
+
+    ``hit()`` answers whether the request is allowed plus the ``X-RateLimit-*`` headers. The
+    reset is sent as a *real* Unix time, converted from the simulated window end, because a
+    client waits on its own wall clock.
+    """
+
+    def __init__(self, limit: int, clock: SimClock) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._window = -1
+        self._used = 0
+
+    def hit(self) -> tuple[bool, dict[str, str]]:
+        now = self._clock.now()
+        window = int(now // 60)
+        with self._lock:
+            if window != self._window:
+                self._window, self._used = window, 0
+            allowed = self._used < self.limit
+            if allowed:
+                self._used += 1
+            remaining = self.limit - self._used
+        reset_real = self._clock.real() + self._clock.to_real((window + 1) * 60 - now)
+        return allowed, {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(0, remaining)),
+            "X-RateLimit-Reset": str(int(reset_real) + 1),
+        }

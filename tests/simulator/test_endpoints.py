@@ -261,3 +261,19 @@ def test_interrupted_upload_leaves_nothing_behind(simulator: SimulatorThread) ->
         time.sleep(0.02)
     assert not any((sim.data_dir / "uploads").iterdir())
     assert sim.files() == {}
+
+
+def test_requests_per_minute_limit(simulator_factory) -> None:  # type: ignore[no-untyped-def]
+    # A frozen clock 20 s into a minute: the window cannot roll over during the test.
+    frozen = 1_800_000_020.0
+    sim = simulator_factory(time_scale=1.0, requests_per_minute=5, clock=lambda: frozen)
+    with httpx.Client(base_url=sim.base_url, headers={"Authorization": f"Bearer {sim.api_key}"}) as client:
+        answers = [client.get("/api/v1/team/balance") for _ in range(7)]
+        assert httpx.get(sim.base_url + "/api/v1/team/balance").status_code == 401  # auth comes first
+    assert [a.status_code for a in answers] == [200] * 5 + [429] * 2
+    first_ok, refused = answers[0], answers[5]
+    assert first_ok.headers["X-RateLimit-Limit"] == "5" and first_ok.headers["X-RateLimit-Remaining"] == "4"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert refused.json() == {"code": 429, "message": "Rate limit exceeded: too many requests per minute"}
+    assert "Retry-After" not in refused.headers
+    assert int(refused.headers["X-RateLimit-Reset"]) == int(frozen) + 40 + 1
