@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -144,8 +146,10 @@ class SimulatorProcess:
     """``python -m seedance_desktop.simulator`` as a child process (context manager)."""
 
     def __init__(self, extra_args: Sequence[str] = (), *, python: str = sys.executable,
-                 startup_timeout: float = 20.0, stderr: int | None = subprocess.DEVNULL,
+                 startup_timeout: float = 20.0, stderr: int | IO[bytes] | None = None,
                  env: Mapping[str, str] | None = None) -> None:
+        """``stderr=None`` (default) keeps the child's stderr in a temporary file so a failed start
+        can say why; pass ``subprocess.DEVNULL`` or a file to route it elsewhere."""
         self.extra_args = tuple(extra_args)
         self._env = dict(env) if env is not None else None
         self._python = python
@@ -153,6 +157,7 @@ class SimulatorProcess:
         self._stderr = stderr
         self.process: subprocess.Popen[str] | None = None
         self._pump: threading.Thread | None = None
+        self._stderr_file: IO[bytes] | None = None
         self.base_url = ""
         self.api_key = ""
 
@@ -164,7 +169,9 @@ class SimulatorProcess:
         # process dies without cleaning up, so a crashed app never leaves a server behind.
         args = [self._python, "-m", "seedance_desktop.simulator", "--port", "0", "--watch-stdin",
                 *self.extra_args]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+        self._stderr_file = tempfile.TemporaryFile() if self._stderr is None else None
+        stderr = self._stderr_file if self._stderr_file is not None else self._stderr
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, text=True,
                                         stdin=subprocess.PIPE, env=self._env)
         lines: queue.Queue[str | None] = queue.Queue()
         stdout = self.process.stdout
@@ -182,7 +189,8 @@ class SimulatorProcess:
             while not (self.base_url and self.api_key):
                 line = lines.get(timeout=self._timeout)
                 if line is None:
-                    raise RuntimeError(f"the simulator exited early (code {self.process.wait()})")
+                    code = self.process.wait()
+                    raise RuntimeError(f"the simulator exited early (code {code}): {self._stderr_tail()}")
                 line = line.strip()
                 if line.startswith(URL_PREFIX):
                     self.base_url = line[len(URL_PREFIX):]
@@ -216,6 +224,20 @@ class SimulatorProcess:
             self._pump = None
         if process.stdout is not None:
             process.stdout.close()
+        if process.stdin is not None and not process.stdin.closed:
+            process.stdin.close()
+        if self._stderr_file is not None:
+            self._stderr_file.close()
+            self._stderr_file = None
+
+    def _stderr_tail(self, limit: int = 600) -> str:
+        if self._stderr_file is None:
+            return "see its stderr"
+        self._stderr_file.seek(0, os.SEEK_END)
+        size = self._stderr_file.tell()
+        self._stderr_file.seek(max(0, size - limit))
+        text = self._stderr_file.read().decode("utf-8", "replace").strip()
+        return text.splitlines()[-1] if text else "no error output"
 
     @property
     def running(self) -> bool:

@@ -45,7 +45,7 @@ def _new_key() -> str:
 
 @dataclass
 class SimulatorConfig:
-    api_key: str = field(default_factory=_new_key)
+    api_key: str = field(default_factory=_new_key, repr=False)  # never printed with the config
     #: Simulated seconds per real second: 60 turns a minute of queueing into one real second.
     time_scale: float = 1.0
     pending_seconds: float = 2.0

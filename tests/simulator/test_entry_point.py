@@ -95,7 +95,7 @@ def test_bad_time_scale_is_a_usage_error() -> None:
 
 
 def test_simulator_process_reports_a_failed_start() -> None:
-    with pytest.raises(RuntimeError, match="exited early"):
+    with pytest.raises(RuntimeError, match="exited early.*time_scale must be positive"):
         SimulatorProcess(["--time-scale", "-1"]).start()
 
 
@@ -150,3 +150,10 @@ def test_simulator_process_cleans_up_and_dies_with_its_parent_pipe(tmp_path: Pat
         assert list(scratch.iterdir()) == []  # it still removed its temp dir
     finally:
         sim.stop()
+
+
+def test_config_repr_hides_the_key() -> None:
+    config = SimulatorConfig(api_key="very-secret-key")
+    assert "very-secret-key" not in repr(config)
+    with pytest.raises(ValueError, match="processing_seconds"):
+        SimulatorConfig(processing_seconds=(10.0, 5.0))
