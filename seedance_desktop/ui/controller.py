@@ -114,6 +114,7 @@ class Controller(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._jobs: dict[str, Job] = {}
         self._closing = False
+        self._user_pausing = False
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(150)  # coalesce bursts of state changes
@@ -160,6 +161,19 @@ class Controller(QObject):
     def attach_engine(self, engine: Any) -> None:
         self.engine = engine
         engine.add_listener(self._on_engine_job)
+        # The engine pauses itself on 402/401: the pause button must follow.
+        if hasattr(engine, "add_pause_listener"):
+            engine.add_pause_listener(self._on_engine_pause)
+        # Engine-internal failures (a job runner that crashed) reach the same single handler.
+        if hasattr(engine, "on_error") and getattr(engine, "on_error", None) is None:
+            engine.on_error = self.report
+
+    def _on_engine_pause(self, paused: bool, reason: str | None) -> None:
+        self.paused_changed.emit(bool(paused))
+        # The engine pausing *itself* (402 balance, 401 key) is news; the user's own pause is not.
+        if paused and reason and not self._user_pausing:
+            self.error.emit(reason)
+            self.refresh_mode()
 
     def attach_runtime(self, store: Any, engine: Any, *, demo: bool,
                        balance: Callable[[], Awaitable[float]] | None = None) -> None:
@@ -283,19 +297,45 @@ class Controller(QObject):
         self._counts_timer.start()
 
     @Slot(str, int)
-    def move(self, job_id: str, position: int) -> None:
-        """Move a queued job to ``position`` (0 = runs next) among the queued jobs."""
-        if self._engine_call("reordering the queue", "move", job_id, position) is not False:
+    def move(self, job_id: str, index: int) -> None:
+        """Move a queued job to ``index`` among the *other* queued jobs (0 = runs next).
+
+        The store orders by a float ``position``; the new one is halfway between the
+        neighbours', so no other row is rewritten."""
+        position = self._position_for(job_id, index)
+        if position is None:
+            return
+        if self._engine_call("reordering the queue", "move", job_id, position) is not None:
             self.order_changed.emit()
+
+    def _position_for(self, job_id: str, index: int) -> float | None:
+        if self.store is None:
+            return None
+        try:
+            others = [j for j in self.store.list(states=[JobState.QUEUED]) if j.id != job_id]
+        except Exception as exc:  # noqa: BLE001
+            self.report(exc, "reordering the queue")
+            return None
+        if not others:
+            return None
+        if index <= 0:
+            return others[0].position - 1.0
+        if index >= len(others):
+            return others[-1].position + 1.0
+        return (others[index - 1].position + others[index].position) / 2.0
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
         if self.engine is None:
             return
-        if paused:
-            self._engine_call("pausing the queue", "pause")
-        else:
-            self._engine_call("resuming the queue", "resume")
+        self._user_pausing = True
+        try:
+            if paused:
+                self._engine_call("pausing the queue", "pause")
+            else:
+                self._engine_call("resuming the queue", "resume")
+        finally:
+            self._user_pausing = False
         self.paused_changed.emit(bool(self.engine.paused))
 
     @Slot()

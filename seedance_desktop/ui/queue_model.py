@@ -387,16 +387,16 @@ class QueueModel(QAbstractTableModel):
         ids = [i for i in bytes(data.data(MIME_TYPE).data()).decode().split("\n") if i in self._rows]
         if not ids:
             return False
-        position = self.queue_position(row)
+        position = self.queue_position(row, exclude=set(ids))
         for offset, job_id in enumerate(ids):
             self._move(job_id, position + offset)
         # The move callback changes the store; rows are re-read by ``reload`` (owner's job), and
         # returning False tells the view not to remove the dragged rows itself.
         return False
 
-    def queue_position(self, row: int) -> int:
-        """Index among QUEUED jobs that a drop before ``row`` means."""
-        return sum(1 for job in self._jobs[:row] if job.state == JobState.QUEUED)
+    def queue_position(self, row: int, exclude: set[str] | frozenset[str] = frozenset()) -> int:
+        """Index among the other QUEUED jobs that a drop before ``row`` means."""
+        return sum(1 for job in self._jobs[:row] if job.state == JobState.QUEUED and job.id not in exclude)
 
 
 class JobFilterProxy(QSortFilterProxyModel):

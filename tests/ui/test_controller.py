@@ -4,6 +4,7 @@ one message, tasks are owned and cancelled. A fake engine keeps these fast and e
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -22,6 +23,11 @@ class FakeStore:
 
     def get(self, job_id: str) -> Job:
         return self.jobs[job_id]
+
+    def list(self, states: Any = None, limit: int | None = None, offset: int = 0) -> list[Job]:
+        jobs = sorted(self.jobs.values(), key=lambda j: j.position)
+        jobs = [j for j in jobs if states is None or j.state in states]
+        return jobs[offset: None if limit is None else offset + limit]
 
     def count_by_state(self) -> dict[JobState, int]:
         counts: dict[JobState, int] = {}
@@ -82,8 +88,10 @@ class FakeEngine:
     def remove(self, job_id: str) -> None:
         del self.store.jobs[job_id]
 
-    def move(self, job_id: str, position: int) -> None:
+    def move(self, job_id: str, position: float) -> Job:
         self.calls.append(("move", (job_id, position)))
+        self.store.jobs[job_id].position = position
+        return self.store.jobs[job_id]
 
     def pause(self, reason: str | None = None) -> None:
         self.paused = True
@@ -106,6 +114,9 @@ def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     finally:
         event_loop.close()
         asyncio.set_event_loop(None)
+        # Free this test's QObjects (controllers own QTimers) here on the GUI thread: left to a
+        # later cyclic GC they may be destroyed on a worker thread, which Qt forbids.
+        gc.collect()
 
 
 def drive(loop: asyncio.AbstractEventLoop, signal: Any, action: Any, timeout: float = 5.0) -> tuple[Any, ...]:
@@ -183,9 +194,16 @@ def test_queue_actions_reach_the_engine(qtbot: Any, parts: Any) -> None:
     with qtbot.waitSignal(controller.recipe_ready) as recipe:
         controller.duplicate("f")
     assert recipe.args[0] == failed.model and recipe.args[1] == {"prompt": "p", "seed": 1}
+    store.jobs["q1"] = Job(id="q1", position=10.0)
+    store.jobs["q2"] = Job(id="q2", position=20.0)
+    store.jobs["f-again"].position = 30.0
     with qtbot.waitSignal(controller.order_changed):
-        controller.move("f-again", 0)
-    assert ("move", ("f-again", 0)) in engine.calls
+        controller.move("f-again", 0)  # first: before q1
+    assert engine.calls[-1] == ("move", ("f-again", 9.0))
+    controller.move("f-again", 1)  # between q1 and q2
+    assert engine.calls[-1] == ("move", ("f-again", 15.0))
+    controller.move("q1", 5)  # past the end
+    assert engine.calls[-1] == ("move", ("q1", 21.0))
     with qtbot.waitSignal(controller.paused_changed) as paused:
         controller.pause()
     assert paused.args == [True] and engine.paused
@@ -259,3 +277,67 @@ def test_account_mode_shows_balance(qtbot: Any, loop: asyncio.AbstractEventLoop)
 
     controller = Controller(FakeStore(), demo=False, balance=balance)
     assert drive(loop, controller.mode_changed, controller.refresh_mode) == ("Account · $12.35",)
+
+
+# -- against the real engine and the loopback simulator -------------------------------------------
+
+@pytest.mark.timeout(60)
+def test_queue_actions_with_real_engine(qtbot: Any, loop: asyncio.AbstractEventLoop, simulator: Any,
+                                        clip: Any, tmp_path: Any) -> None:
+    import httpx
+
+    from seedance_desktop.api.client import ModellixClient
+    from seedance_desktop.core.scheduler import Engine
+    from seedance_desktop.core.store import JobStore
+    from seedance_desktop.simulator.faults import Fault, FaultKind
+
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    http = httpx.AsyncClient(timeout=10)
+    client = ModellixClient(http, simulator.base_url, simulator.api_key)
+    engine = Engine(store, client, output_dir=tmp_path / "out", max_in_flight=2)
+    controller = Controller(store, engine, demo=True)
+    errors: list[str] = []
+    controller.error.connect(errors.append)
+    drive(loop, controller.started, controller.start)
+    controller.pause()
+    assert engine.paused
+
+    added: list[str] = []
+    controller.job_added.connect(added.append)
+    request = {"prompt": "a paper boat on [Video 1]", "duration": 4, "resolution": "480p", "ratio": "16:9",
+               "video_urls": [None]}  # the form marks local inputs with a placeholder
+    inputs = [InputFile("video_urls", 0, str(clip))]
+    controller.submit("bytedance/seedance-2.0-fast-v2v", request, inputs)
+    controller.submit("bytedance/seedance-2.0-fast-v2v", request, inputs)
+    first, second = added
+    assert [j.state for j in store.list()] == [JobState.QUEUED, JobState.QUEUED]  # paused: nothing sent
+
+    controller.move(second, 0)  # reorder: the second job now runs first
+    assert [j.id for j in store.list()] == [second, first]
+
+    recipe: list[tuple[Any, ...]] = []
+    controller.recipe_ready.connect(lambda *args: recipe.append(args))
+    controller.duplicate(first)
+    assert recipe[0][1]["prompt"] == request["prompt"] and recipe[0][2][0].local_path == str(clip)
+
+    controller.cancel(first)
+    assert store.get(first).state == JobState.CANCELLED
+
+    simulator.simulator.inject(Fault("submit", FaultKind.FAIL_TASK, message="simulated failure"))
+    controller.resume()
+    failed = loop.run_until_complete(asyncio.wait_for(engine.wait_for(second), 30))
+    assert failed.state == JobState.FAILED and controller.job(second).state == JobState.FAILED
+
+    controller.retry(second)
+    retried = added[-1]
+    assert store.get(retried).attempt_of == second
+    done = loop.run_until_complete(asyncio.wait_for(engine.wait_for(retried), 30))
+    assert done.state == JobState.DONE and done.video_path
+    from pathlib import Path
+
+    assert Path(done.video_path).read_bytes()[4:8] == b"ftyp"
+
+    loop.run_until_complete(controller.shutdown())
+    loop.run_until_complete(http.aclose())
+    store.close()
+    assert errors == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -56,6 +57,9 @@ def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     finally:
         event_loop.close()
         asyncio.set_event_loop(None)
+        # Free this test's QObjects (controllers own QTimers) here on the GUI thread: left to a
+        # later cyclic GC they may be destroyed on a worker thread, which Qt forbids.
+        gc.collect()
 
 
 @pytest.fixture

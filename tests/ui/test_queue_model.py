@@ -180,7 +180,7 @@ def test_drag_only_queued_and_drop_moves_through_callback() -> None:
     model.dropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex())
     assert moves == [("job00007", 0)]
     model.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, QModelIndex())
-    assert moves[-1] == ("job00007", 2)  # end of the queue: two queued jobs precede it
+    assert moves[-1] == ("job00007", 1)  # end of the queue: after the one *other* queued job
 
 
 # -- the panel (view + delegate + actions) -------------------------------------------------------
