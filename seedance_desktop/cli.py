@@ -27,7 +27,15 @@ from seedance_desktop.api.errors import (
     ModellixError,
     NetworkError,
 )
-from seedance_desktop.cli_output import ProgressPrinter, job_details, job_to_dict, jobs_table, next_step_hint, print_json
+from seedance_desktop.cli_output import (
+    ProgressPrinter,
+    cost_note,
+    job_details,
+    job_to_dict,
+    jobs_table,
+    next_step_hint,
+    print_json,
+)
 from seedance_desktop.cli_parser import (
     EXIT_BAD_INPUT,
     EXIT_BUSY,
@@ -180,6 +188,7 @@ async def cmd_submit(ctx: _Context) -> int:
         ctx.printer.note(note)
     if ctx.demo and not ctx.args.wait:
         ctx.printer.note("note: without --wait a demo job ends with this command (the simulator stops).")
+    ctx.printer.note(cost_note(ctx.settings, prepared.model, prepared.request, demo=ctx.demo))
     runtime = await ctx.runtime()
     try:
         job = runtime.engine.enqueue(prepared.model, prepared.request, prepared.inputs)

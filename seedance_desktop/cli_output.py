@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from seedance_desktop.api.redact import redact_url
+from seedance_desktop.api.spec import estimate_cost, get_model
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.outputs import recipe_request
 
@@ -171,6 +172,20 @@ def next_step_hint(job: Job) -> str:
     if not job.state.is_final:
         return f"Next: wait for it with: seedance-desktop-cli wait {short}"
     return ""
+
+
+def cost_note(settings: Any, model: str, request: dict[str, object], *, demo: bool) -> str:
+    """One line with the *estimated* charge (Modellix bills per second of output; the real
+    amount comes back with the result), from the user's price table or the model's."""
+    spec = get_model(model)
+    resolution = str(request.get("resolution") or spec.field("resolution").default)
+    duration = request.get("duration") or spec.field("duration").default
+    estimate = estimate_cost(spec, resolution, int(duration), settings.price_table(model))  # type: ignore[arg-type]
+    if estimate is None:
+        return f"Cost: no price known for {resolution}; Modellix reports the charge when the job is done."
+    if demo:
+        return f"Cost: nothing (demo). A real job like this would cost about ${estimate:.2f} (estimate)."
+    return f"Estimated cost: about ${estimate:.2f} ({resolution}, {duration} s; the actual charge is shown when done)."
 
 
 class ProgressPrinter:

@@ -453,3 +453,16 @@ def test_frozen_entry_script_dispatches_the_simulator_and_the_cli() -> None:
     assert own.returncode == 0 and "exit codes:" in own.stdout
     spec = Path(__file__).resolve().parents[1] / "packaging" / "seedance-desktop.spec"
     compile(spec.read_text(encoding="utf-8"), str(spec), "exec")  # at least valid Python
+
+
+def test_cost_note_is_labelled_as_an_estimate() -> None:
+    from seedance_desktop.cli_output import cost_note
+    from seedance_desktop.core.settings import Settings
+
+    live = cost_note(Settings(), "bytedance/seedance-2.0-fast-v2v", {"duration": 4, "resolution": "480p"}, demo=False)
+    assert "$0.28" in live and "Estimated" in live
+    default = cost_note(Settings(), "bytedance/seedance-2.0-fast-v2v", {}, demo=False)  # server defaults: 720p, 5 s
+    assert "$0.69" in default
+    custom = Settings(prices={"bytedance/seedance-2.0-fast-v2v": {"480p": 0.1, "720p": 0.2}})
+    assert "$0.40" in cost_note(custom, "bytedance/seedance-2.0-fast-v2v", {"duration": 4, "resolution": "480p"}, demo=False)
+    assert "nothing" in cost_note(Settings(), "bytedance/seedance-2.0-fast-v2v", {}, demo=True).lower()
