@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 #: Endpoint names used for faults and request counts.
 ENDPOINTS = (
@@ -134,41 +134,49 @@ def _kind(name: str) -> FaultKind:
         raise ValueError(f"unknown fault kind {name!r}; known: {', '.join(k.value for k in FaultKind)}") from None
 
 
+@dataclass
+class _Entry:
+    fault: Fault
+    remaining: int  # -1: forever
+
+
 class FaultBook:
     """The pending faults, consumed in injection order. Thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._faults: list[list[object]] = []  # [fault, remaining]
+        self._entries: list[_Entry] = []
 
     def inject(self, fault: Fault) -> None:
         with self._lock:
-            self._faults.append([fault, fault.times])
+            self._entries.append(_Entry(fault, fault.times))
 
     def clear(self) -> None:
         with self._lock:
-            self._faults.clear()
+            self._entries.clear()
 
     def pending(self) -> list[Fault]:
         with self._lock:
-            return [entry[0] for entry in self._faults]  # type: ignore[misc]
+            return [entry.fault for entry in self._entries]
 
     def take(self, endpoint: str, kinds: tuple[FaultKind, ...] | None = None) -> Fault | None:
-        """Consume one application of the first fault matching ``endpoint`` (and one of ``kinds``)."""
+        """Consume one application of the first fault matching ``endpoint`` (and one of ``kinds``).
+
+        Without ``kinds``, faults applied at their own point (FAIL_TASK at task creation,
+        TRUNCATE/EXPIRE_RESULT inside the download) are skipped.
+        """
         with self._lock:
-            for entry in self._faults:
-                fault: Fault = entry[0]  # type: ignore[assignment]
+            for entry in self._entries:
+                fault = entry.fault
                 if fault.endpoint not in (endpoint, "any"):
+                    continue
+                if kinds is None and fault.kind in _FIXED_ENDPOINT:
                     continue
                 if kinds is not None and fault.kind not in kinds:
                     continue
-                if fault.kind in _FIXED_ENDPOINT and kinds is None:
-                    continue  # applied at their own point (task creation / result download)
-                remaining: int = entry[1]  # type: ignore[assignment]
-                if remaining > 0:
-                    remaining -= 1
-                    entry[1] = remaining
-                    if remaining == 0:
-                        self._faults.remove(entry)
-                return replace(fault)
+                if entry.remaining > 0:
+                    entry.remaining -= 1
+                    if entry.remaining == 0:
+                        self._entries.remove(entry)
+                return fault
             return None
