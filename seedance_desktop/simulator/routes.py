@@ -266,15 +266,15 @@ class Routes:
             return error(429, f"File quota exceeded: at most {sim.config.upload_quota} files; delete old files first")
         reader = await request.multipart()
         async for part in reader:
-            if getattr(part, "name", None) != "file":
-                continue
+            if not isinstance(part, BodyPartReader) or part.name != "file":
+                continue  # other fields, or a nested multipart: not a file
             filename = _SAFE_NAME.sub("_", part.filename or "upload.bin").strip("._") or "upload.bin"
             file_id = "file-" + secrets.token_hex(8)
             folder = sim.data_dir / "uploads" / file_id
             folder.mkdir(parents=True)
             path = folder / filename
             try:
-                size, sha = await self._receive(part, path)  # type: ignore[arg-type]
+                size, sha = await self._receive(part, path)
             except ConnectionError:
                 # The client went away mid-upload (e.g. the person cancelled): keep nothing.
                 shutil.rmtree(folder, ignore_errors=True)
