@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import (
@@ -26,6 +25,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QPixmap
 
@@ -62,6 +62,16 @@ class JobSource(Protocol):
     def count(self) -> int: ...
 
     def get(self, job_id: str) -> Job | None: ...
+
+
+def thumbnail_source(job: Job) -> str | None:
+    """The file a row's thumbnail is made from: the result, else the first visual input."""
+    if job.video_path and job.state == JobState.DONE:
+        return job.video_path
+    for item in sorted(job.inputs, key=lambda i: (i.field != "video_urls", i.field, i.index)):
+        if item.field in ("video_urls", "first_frame_image", "reference_images", "last_frame_image"):
+            return item.local_path
+    return None
 
 
 def format_elapsed(seconds: float) -> str:
@@ -123,7 +133,12 @@ class EmptySource:
 
 
 class QueueModel(QAbstractTableModel):
-    """Jobs in store order, fetched lazily page by page."""
+    """Jobs in store order, fetched lazily page by page.
+
+    ``thumbnail_wanted(job_id, path)`` asks for a picture the view is about to show (only
+    visible rows are asked, once each); whoever makes it calls :meth:`set_thumbnail`."""
+
+    thumbnail_wanted = Signal(str, str)
 
     def __init__(
         self,
@@ -145,6 +160,7 @@ class QueueModel(QAbstractTableModel):
         self._rows: dict[str, int] = {}
         self._total = source.count()
         self._thumbs: dict[str, QPixmap] = {}
+        self._thumbs_asked: set[str] = set()
 
     def _find(self, job_id: str) -> Job | None:
         """The store's copy, or None when it is gone (``JobStore.get`` raises a KeyError)."""
@@ -226,6 +242,8 @@ class QueueModel(QAbstractTableModel):
         if job is None:
             self.job_removed(job_id)
             return
+        if job.state == JobState.DONE and self._jobs[row].state != JobState.DONE:
+            self._thumbs.pop(job_id, None)  # show the result instead of the input
         self._jobs[row] = job
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
 
@@ -322,23 +340,24 @@ class QueueModel(QAbstractTableModel):
         return job.position
 
     def _thumbnail(self, job: Job) -> QPixmap | None:
-        """The result's last frame when there is one (a small PNG, cheap to load once)."""
+        """The result (or, before there is one, the first input), made once in a worker."""
         cached = self._thumbs.get(job.id)
         if cached is not None:
             return cached
-        path = job.last_frame_path
-        if not path or not Path(path).is_file():
-            return None
-        pixmap = QPixmap(path)
-        if pixmap.isNull():
-            return None
-        pixmap = pixmap.scaled(64, 36, Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.SmoothTransformation)
-        self._thumbs[job.id] = pixmap
-        return pixmap
+        key = f"{job.id}:{bool(job.video_path)}"  # ask again once the result exists
+        if key not in self._thumbs_asked:
+            path = thumbnail_source(job)
+            if path is not None:
+                self._thumbs_asked.add(key)
+                self.thumbnail_wanted.emit(job.id, path)
+        return None
 
     def set_thumbnail(self, job_id: str, pixmap: QPixmap) -> None:
         """Store a thumbnail made elsewhere (in a worker) and repaint its cell."""
+        job = self.job_at(self._rows.get(job_id, -1))
+        if job is not None and job.state != JobState.DONE:
+            # An input's picture: replaced by the result's once the job is done.
+            self._thumbs_asked.discard(f"{job_id}:True")
         self._thumbs[job_id] = pixmap
         row = self._rows.get(job_id)
         if row is not None:

@@ -11,8 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QPainter
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRunnable,
+    QSize,
+    Qt,
+    QThreadPool,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QAction, QDesktopServices, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -43,6 +55,7 @@ from seedance_desktop.ui.queue_model import (
     StateRole,
 )
 
+THUMB_SIZE = QSize(64, 36)
 _RUNNING = frozenset({JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED,
                       JobState.PROCESSING, JobState.DOWNLOADING})
 #: (label, states shown; None = every state)
@@ -97,6 +110,41 @@ class ProgressDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
+class _ThumbJob(QRunnable):
+    def __init__(self, loader: ThumbnailLoader, job_id: str, path: str) -> None:
+        super().__init__()
+        self._loader, self._job_id, self._path = loader, job_id, path
+
+    def run(self) -> None:  # worker thread: PyAV decode + PNG, then a QImage (thread-safe)
+        from seedance_desktop.media.thumbs import thumbnail_png
+
+        try:
+            image = QImage.fromData(thumbnail_png(self._path, max_side=THUMB_SIZE.width()))
+        except Exception:  # noqa: BLE001 - a missing or odd file just has no thumbnail
+            return
+        if not image.isNull():
+            self._loader.made.emit(self._job_id, image)
+
+
+class ThumbnailLoader(QObject):
+    """Makes row thumbnails off the GUI thread, one at a time (decoding is CPU-heavy)."""
+
+    made = Signal(str, QImage)
+
+    def __init__(self, model: QueueModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        model.thumbnail_wanted.connect(self.request)
+        self.made.connect(lambda job_id, image: model.set_thumbnail(job_id, QPixmap.fromImage(image)))
+
+    def request(self, job_id: str, path: str) -> None:
+        self._pool.start(_ThumbJob(self, job_id, path))
+
+    def wait(self, msecs: int = 5000) -> bool:
+        return self._pool.waitForDone(msecs)
+
+
 class QueueView(QTableView):
     """The table with drag-to-reorder and sensible sizing for 10,000 rows."""
 
@@ -120,7 +168,7 @@ class QueueView(QTableView):
         # Fixed row heights: the view never measures 10,000 rows.
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(40)
-        self.setIconSize(QSize(64, 36))
+        self.setIconSize(THUMB_SIZE)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
@@ -151,8 +199,13 @@ class QueuePanel(QWidget):
         self.view.setColumnWidth(COL_PROMPT, 260)
         self.view.setColumnWidth(COL_PARAMS, 190)
         self.view.setColumnWidth(COL_STATE, 170)
-        self.view.horizontalHeader().setSortIndicatorShown(True)
-        self.view.horizontalHeader().sortIndicatorChanged.connect(self._sort)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(COL_PROMPT, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # store (queue) order until clicked
+        header.setSortIndicatorShown(True)
+        header.setSectionsClickable(True)
+        header.sortIndicatorChanged.connect(self._sort)
+        self.thumbnails = ThumbnailLoader(model, self)
         self._paused = False
 
         self.filter = QComboBox(self)

@@ -234,3 +234,24 @@ def test_panel_filter_and_delegate_paint(qtbot: Any) -> None:
     panel.filter.setCurrentIndex(0)
     image = panel.view.viewport().grab().toImage()  # paints delegate progress bars
     assert not image.isNull()
+
+
+@QT_NOISE
+@pytest.mark.timeout(30)
+def test_thumbnails_are_made_in_a_worker_for_visible_rows(qtbot: Any, clip: Any) -> None:
+    from seedance_desktop.core.job import InputFile
+    from seedance_desktop.ui.queue_panel import QueuePanel
+
+    jobs = [make_job(0, inputs=[InputFile("video_urls", 0, str(clip))]), make_job(1)]
+    model = QueueModel(FakeSource(jobs))
+    panel = QueuePanel(model)
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    wanted: list[tuple[str, str]] = []
+    model.thumbnail_wanted.connect(lambda job_id, path: wanted.append((job_id, path)))
+    panel.show()
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole) is not None, timeout=10_000)
+    pixmap = model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole)
+    assert pixmap.width() <= 64 and pixmap.height() > 0
+    assert wanted == [("job00000", str(clip))]  # asked once; the job without inputs has none
+    assert panel.thumbnails.wait()
