@@ -197,7 +197,7 @@ class QueuePanel(QWidget):
         self.view.setItemDelegate(ProgressDelegate(self.view))
         self.view.setColumnWidth(COL_THUMB, 70)
         self.view.setColumnWidth(COL_PROMPT, 260)
-        self.view.setColumnWidth(COL_PARAMS, 190)
+        self.view.setColumnWidth(COL_PARAMS, 230)
         self.view.setColumnWidth(COL_STATE, 170)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(COL_PROMPT, QHeaderView.ResizeMode.Stretch)
