@@ -71,7 +71,7 @@ def test_submit_on_both_path_forms_and_task_progression(simulator: SimulatorThre
     assert data["model_id"] == "bytedance/seedance-2.0-fast-v2v"
     assert data["get_result"] == {"method": "GET", "url": f"{simulator.base_url}/api/v1/tasks/{task_id}"}
 
-    seen = []
+    seen: list[str] = []
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         task = httpx.get(data["get_result"]["url"], headers=api.headers).json()["data"]
