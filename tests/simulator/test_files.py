@@ -93,18 +93,33 @@ def test_signature_is_checked(result: tuple[str, bytes]) -> None:
     assert httpx.get(url.replace("output.mp4", "other.mp4")).status_code == 404
 
 
-def test_result_urls_expire_in_simulated_time(simulator_factory, clip: Path) -> None:  # type: ignore[no-untyped-def]
-    # 60x time: a 120 simulated-second TTL is 2 real seconds.
-    sim = simulator_factory(result_ttl_seconds=120.0)
+def test_result_urls_expire_after_seven_simulated_days(simulator_factory, clip: Path) -> None:  # type: ignore[no-untyped-def]
+    # A hand-driven clock: the task finishes at once, then a week passes in one step.
+    now = [1_800_000_000.0]
+    sim = simulator_factory(time_scale=1.0, pending_seconds=0.0, processing_seconds=(0.0, 0.0),
+                            clock=lambda: now[0])
     with httpx.Client(base_url=sim.base_url, headers=auth(sim.api_key)) as client:
         task_id = submit(client, v2v_body(upload(client, clip)["url"]))
         url = video_url(wait_final(client, task_id))
+        now[0] += 7 * 86400 - 1
         assert httpx.get(url).status_code == 200
-        time.sleep(2.3)
+        now[0] += 2
         gone = httpx.get(url)
         assert gone.status_code == 410 and gone.json()["code"] == 410
         fresh = video_url(client.get(f"/api/v1/tasks/{task_id}").json()["data"])
         assert fresh != url and httpx.get(fresh).status_code == 200
+
+
+def test_result_ttl_counts_in_simulated_time(simulator_factory, clip: Path) -> None:  # type: ignore[no-untyped-def]
+    now = [1_800_000_000.0]
+    sim = simulator_factory(time_scale=3600.0, pending_seconds=0.0, processing_seconds=(0.0, 0.0),
+                            result_ttl_seconds=7200.0, clock=lambda: now[0])
+    with httpx.Client(base_url=sim.base_url, headers=auth(sim.api_key)) as client:
+        url = video_url(wait_final(client, submit(client, v2v_body(upload(client, clip)["url"]))))
+        now[0] += 1.9  # 1.9 real seconds = 1.9 simulated hours
+        assert httpx.get(url).status_code == 200
+        now[0] += 0.2
+        assert httpx.get(url).status_code == 410
 
 
 def test_default_ttl_is_seven_days(result: tuple[str, bytes], shared: SimulatorThread) -> None:

@@ -148,5 +148,9 @@ def test_event_loop_stays_responsive_during_a_render(simulator_factory, clip: Pa
             worst = max(worst, time.perf_counter() - started)
             samples += 1
             time.sleep(0.01)
+    record = sim.task(task_id)
+    render_time = record.render_done_at - record.submitted_at
     assert samples >= 5, "the render finished too fast to measure anything"
-    assert worst < 0.5
+    # A render on the loop would stall one request for the whole render; allow scheduling noise
+    # on a busy machine, but far less than that.
+    assert worst < min(1.0, render_time / 3), (worst, render_time)
