@@ -51,7 +51,6 @@ from seedance_desktop.cli_parser import (
 from seedance_desktop.cli_submit import InputProblem, prepare_request
 from seedance_desktop.cli_wait import SENT_STATES, CliError, SubmitBlocked, await_job, resolve_job_id
 from seedance_desktop.composition import (
-    DEMO_OUTPUT_SUBDIR,
     KEY_ENV,
     EngineBusyError,
     Runtime,
@@ -62,7 +61,7 @@ from seedance_desktop.composition import (
     setup_logging,
 )
 from seedance_desktop.core.job import Job, JobState
-from seedance_desktop.core.paths import AppPaths, default_output_dir
+from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.scheduler import EngineError
 from seedance_desktop.core.settings import Settings, SettingsStore
 from seedance_desktop.core.store import JobStore, StoreError
@@ -84,15 +83,9 @@ class _Context:
             self.printer.note(f"warning: {problem}")
 
     def output_dir(self) -> Path | None:
-        """``--output-dir`` verbatim; with ``--home`` and no configured folder, a ``videos``
-        folder inside it (tests and portable use must not write to the real Videos folder);
-        otherwise None (the composition root applies the configured folder)."""
-        if self.args.output_dir:
-            return Path(self.args.output_dir).expanduser()
-        if self.args.home and Path(self.settings.output_dir) == default_output_dir():
-            base = Path(self.args.home).expanduser() / "videos"
-            return base / DEMO_OUTPUT_SUBDIR if self.demo else base
-        return None
+        """``--output-dir`` verbatim, else None: the composition root applies the configured
+        folder (``<home>/videos`` under ``--home`` when none was configured)."""
+        return Path(self.args.output_dir).expanduser() if self.args.output_dir else None
 
     def api_key(self) -> str | None:
         if self.demo:

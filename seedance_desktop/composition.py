@@ -103,13 +103,32 @@ def demo_paths(paths: AppPaths) -> AppPaths:
     return replace(paths, data_dir=paths.data_dir / "demo")
 
 
-def resolve_output_dir(settings: Settings, *, demo: bool, override: str | Path | None = None) -> Path:
+def home_root(paths: AppPaths) -> Path | None:
+    """The single folder everything lives under when the paths come from an override
+    (``--home`` / ``$SEEDANCE_HOME``: ``<root>/config``, ``<root>/data``, ...), else None."""
+    root = paths.config_dir.parent
+    if paths.config_dir.name == "config" and paths.data_dir.parent == root and paths.data_dir.name == "data":
+        return root
+    return None
+
+
+def resolve_output_dir(
+    settings: Settings, *, demo: bool, override: str | Path | None = None, paths: AppPaths | None = None
+) -> Path:
     """Where finished videos go: an explicit ``override`` verbatim; otherwise the configured
-    folder (default: the user's videos folder / Seedance), with a demo subfolder in demo mode."""
+    folder (default: the user's videos folder / Seedance), with a demo subfolder in demo mode.
+
+    When ``paths`` come from a home override and the folder was never configured, videos go
+    to ``<home>/videos`` instead of the real Videos folder: tests and portable installs keep
+    everything in one place.
+    """
     if override is not None:
         return Path(override).expanduser()
     configured = getattr(settings, "output_dir", None)
     folder = Path(configured).expanduser() if configured else default_output_dir()
+    root = home_root(paths) if paths is not None else None
+    if root is not None and folder == default_output_dir():
+        folder = root / "videos"
     return folder / DEMO_OUTPUT_SUBDIR if demo else folder
 
 
@@ -288,7 +307,7 @@ async def build_runtime(
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
         # The client's 429 hook (one shared request budget) is wired by Engine.set_client.
         client = ModellixClient(http, url, key)
-        out_dir = resolve_output_dir(settings, demo=demo, override=output_dir)
+        out_dir = resolve_output_dir(settings, demo=demo, override=output_dir, paths=paths)
         engine = Engine(
             store,
             client,
@@ -345,6 +364,7 @@ __all__ = [
     "close_logging",
     "demo_paths",
     "demo_time_scale",
+    "home_root",
     "open_store",
     "resolve_api_key",
     "resolve_mode",

@@ -69,6 +69,18 @@ def test_output_dir_resolution(tmp_path: Path) -> None:
     assert resolve_output_dir(settings, demo=True, override=tmp_path / "x") == tmp_path / "x"
 
 
+def test_home_override_keeps_videos_inside_it(paths: AppPaths, tmp_path: Path) -> None:
+    from seedance_desktop.composition import home_root
+
+    assert home_root(paths) == tmp_path / "home"
+    assert resolve_output_dir(Settings(), demo=False, paths=paths) == tmp_path / "home" / "videos"
+    assert resolve_output_dir(Settings(), demo=True, paths=paths) == tmp_path / "home" / "videos" / DEMO_OUTPUT_SUBDIR
+    configured = Settings(output_dir=tmp_path / "mine")
+    assert resolve_output_dir(configured, demo=False, paths=paths) == tmp_path / "mine"  # a choice wins
+    platform = AppPaths(tmp_path / ".config" / "x", tmp_path / ".local" / "x", tmp_path / "c", tmp_path / "l")
+    assert home_root(platform) is None
+
+
 def test_demo_time_scale_env() -> None:
     assert demo_time_scale({}) == composition.DEMO_TIME_SCALE
     assert demo_time_scale({composition.DEMO_TIME_SCALE_ENV: "40"}) == 40.0
