@@ -59,8 +59,13 @@ def test_unknown_path_and_model_answer_404_envelopes(api: httpx.Client) -> None:
 @pytest.mark.parametrize("path", [
     "/api/v1/bytedance/seedance-2.0-fast-v2v/async", "/api/v1/bytedance/seedance-2.0-fast-v2v",
 ])
-def test_submit_on_both_path_forms_and_task_progression(simulator: SimulatorThread, api: httpx.Client,
-                                                        clip_url: str, path: str) -> None:
+def test_submit_on_both_path_forms_and_task_progression(simulator_factory, clip: Path, path: str) -> None:  # type: ignore[no-untyped-def]
+    # A hand-driven clock (1 s = 1 simulated s): each phase is entered exactly when the test says.
+    now = [1_700_000_000.0]
+    simulator = simulator_factory(time_scale=1.0, pending_seconds=10.0, processing_seconds=(20.0, 20.0),
+                                  clock=lambda: now[0])
+    api = httpx.Client(base_url=simulator.base_url, headers={"Authorization": f"Bearer {simulator.api_key}"})
+    clip_url = upload(api, clip)["url"]
     response = api.post(path, json=v2v_body(clip_url, return_last_frame=True))
     assert response.status_code == 200
     envelope = response.json()
@@ -71,18 +76,28 @@ def test_submit_on_both_path_forms_and_task_progression(simulator: SimulatorThre
     assert data["model_id"] == "bytedance/seedance-2.0-fast-v2v"
     assert data["get_result"] == {"method": "GET", "url": f"{simulator.base_url}/api/v1/tasks/{task_id}"}
 
-    seen: list[str] = []
+    def status() -> str:
+        return str(httpx.get(data["get_result"]["url"], headers=api.headers).json()["data"]["status"])
+
+    sim = simulator.simulator
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        task = httpx.get(data["get_result"]["url"], headers=api.headers).json()["data"]
-        if not seen or seen[-1] != task["status"]:
-            seen.append(task["status"])
-        if task["status"] == "success":
-            break
-        time.sleep(0.02)
-    assert seen == ["pending", "processing", "success"]
+    while sim.task(task_id).render_done_at is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # the render runs in real time; let it finish before time moves
+    seen = [status()]
+    now[0] += 9.9
+    seen.append(status())
+    now[0] += 0.2
+    seen.append(status())
+    now[0] += 19.8
+    seen.append(status())
+    now[0] += 0.2
+    seen.append(status())
+    task = httpx.get(data["get_result"]["url"], headers=api.headers).json()["data"]
+    api.close()
+    assert seen == ["pending", "pending", "processing", "processing", "success"]
+    assert task["duration"] == 30_000  # simulated ms from submit to success
     assert task["task_id"] == task_id and task["model_id"] == "bytedance/seedance-2.0-fast-v2v"
-    assert isinstance(task["duration"], int) and task["duration"] > 30_000  # simulated ms
+    assert isinstance(task["duration"], int)
     assert task["billing"]["amount"] == pytest.approx(0.069 * 4)
     video, image = task["result"]["resources"]
     assert video["type"] == "video" and (video["width"], video["height"], video["format"]) == (854, 480, "mp4")
@@ -92,7 +107,7 @@ def test_submit_on_both_path_forms_and_task_progression(simulator: SimulatorThre
     assert simulator.simulator is not None
     record = simulator.simulator.tasks()[task_id]
     assert record.status == "success"
-    assert record.succeeded_at is not None and record.submitted_at < record.succeeded_at <= time.time()
+    assert record.succeeded_at == record.submitted_at + 30  # exact, not the time of the first poll
     assert record.body["prompt"].startswith("Make")
     assert record.video_size == len(httpx.get(video["url"]).content)
     assert record.video_sha256 and len(record.video_sha256) == 64
