@@ -466,3 +466,32 @@ def test_cost_note_is_labelled_as_an_estimate() -> None:
     custom = Settings(prices={"bytedance/seedance-2.0-fast-v2v": {"480p": 0.1, "720p": 0.2}})
     assert "$0.40" in cost_note(custom, "bytedance/seedance-2.0-fast-v2v", {"duration": 4, "resolution": "480p"}, demo=False)
     assert "nothing" in cost_note(Settings(), "bytedance/seedance-2.0-fast-v2v", {}, demo=True).lower()
+
+
+@pytest.mark.timeout(60)
+def test_outcome_unknown_is_never_resent_until_submit_again(tmp_path: Path, clip: Path, simulator,
+                                                            capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from seedance_desktop.simulator.faults import Fault
+
+    common = _live(tmp_path, simulator, monkeypatch)
+    simulator.simulator.inject(Fault.parse("submit:drop"))  # the POST arrives, the answer never does
+    code = cli.main([*common, "submit", "--wait", "--video", str(clip), "--prompt", "[Video 1] at night",
+                     "--duration", "4", "--resolution", "480p"])
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_JOB_FAILED
+    unknown_id = captured.out.strip()
+    assert f"submit-again {unknown_id[:12]}" in captured.err
+    assert simulator.simulator.request_counts()["submit"] == 1
+
+    code = cli.main([*common, "wait", unknown_id[:8]])  # waiting again never re-sends it
+    capsys.readouterr()
+    assert code == cli.EXIT_JOB_FAILED
+    assert simulator.simulator.request_counts()["submit"] == 1
+
+    code = cli.main([*common, "submit-again", unknown_id[:8], "--wait", "--json"])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK, captured.err
+    job = json.loads(captured.out)
+    assert job["state"] == "done" and job["attempt_of"] == unknown_id
+    assert simulator.simulator.request_counts()["submit"] == 2
