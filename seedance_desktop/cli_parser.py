@@ -60,9 +60,10 @@ scaled, re-encoded to H.264) automatically, then uploaded through Modellix's Fil
 inputs in the prompt as [Video 1], [Image 1], [Audio 1] (1-based, in the order given).
 
 Without --wait the command returns once Modellix has accepted the job (its id is printed);
-collect the result later with '{PROG} wait ID'. With --demo, use --wait: the simulator stops
-when the command ends. If the command stops before the job was sent (an error, Ctrl+C), the
-job is cancelled, so running the command again never sends it twice.
+collect the result later with '{PROG} wait ID'.
+With --demo, use --wait: the simulator stops when the command ends. If the command stops
+before the job was sent (an error, Ctrl+C), the job is cancelled, so running the command
+again never sends it twice.
 
 The command line runs the same job queue as the desktop app (one at a time: while the window
 is open, use it instead). Jobs still queued from the app are sent too while a command runs.
@@ -156,9 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Generate videos with Seedance 2.0 (Fast) video-to-video through Modellix, "
-                    "from the command line. Jobs share the desktop app's durable queue: a job is "
-                    "never submitted twice and its result is downloaded exactly once.",
+        description="Generate videos with Seedance 2.0 (Fast) video-to-video through Modellix, from\n"
+                    "the command line. Jobs share the desktop app's durable queue: a job is never\n"
+                    "submitted twice and its result is downloaded exactly once.",
         epilog=MAIN_EPILOG,
         formatter_class=fmt,
     )
