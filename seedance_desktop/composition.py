@@ -80,6 +80,15 @@ def resolve_mode(settings: Settings, key: str | None) -> Mode:
     return "live"
 
 
+def secret_store(paths: AppPaths, environ: Mapping[str, str] | None = None) -> Any:
+    """The app's :class:`core.secrets.SecretStore` for these paths (keyring service
+    "seedance-desktop", key file ``paths.key_file``). Use this everywhere, so the window's
+    Settings dialog saves the key exactly where the CLI and :func:`resolve_api_key` look."""
+    from seedance_desktop.core.secrets import SecretStore
+
+    return SecretStore(file_path=paths.key_file, environ=os.environ if environ is None else environ)
+
+
 def resolve_api_key(paths: AppPaths, environ: Mapping[str, str] | None = None) -> str | None:
     """The API key: ``$MODELLIX_API_KEY`` first (scripts, CI), then the secret store (keyring
     or the user-approved 0600 file). ``None`` when neither has one."""
@@ -88,9 +97,7 @@ def resolve_api_key(paths: AppPaths, environ: Mapping[str, str] | None = None) -
     if value:
         return value
     try:
-        from seedance_desktop.core.secrets import SecretStore
-
-        key = SecretStore(file_path=paths.key_file, environ=env).get_key()
+        key = secret_store(paths, env).get_key()
     except Exception as exc:  # a broken keyring must not stop demo mode or the CLI's list/show
         log.warning("could not read the API key from the secret store: %s", exc)
         return None
@@ -370,6 +377,7 @@ __all__ = [
     "resolve_mode",
     "resolve_output_dir",
     "retire_orphaned_demo_jobs",
+    "secret_store",
     "setup_logging",
     "start_simulator",
 ]

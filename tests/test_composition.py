@@ -185,3 +185,13 @@ def test_live_runtime_needs_a_key_and_a_safe_base_url(paths: AppPaths) -> None:
     with pytest.raises(ConfigurationError):
         asyncio.run(build_runtime(paths, Settings(), api_key="sk-1234", demo=False, base_url="http://example.com"))
     EngineLock(paths.data_dir / "engine.lock").acquire().release()  # released after the failures
+
+
+def test_key_saved_in_the_key_file_is_found(paths: AppPaths) -> None:
+    from seedance_desktop.composition import secret_store
+
+    store = secret_store(paths, {})
+    assert store.file_path == paths.key_file
+    store.set_key("sk-file-key-98765", storage="file", consent=True)
+    assert resolve_api_key(paths, {}) == "sk-file-key-98765"
+    assert resolve_api_key(paths, {"MODELLIX_API_KEY": "sk-env"}) == "sk-env"  # env wins
