@@ -92,7 +92,7 @@ def poll_interval(age: float, polls: int, window: tuple[float, float], rng: rand
         return max(0.0, FIRST_POLL - age)
     dense_start = lo + DENSE_FROM * (hi - lo)
     if age < dense_start:
-        backoff = min(SPARSE_MAX, FIRST_POLL * SPARSE_GROWTH ** polls)
+        backoff = min(SPARSE_MAX, FIRST_POLL * SPARSE_GROWTH ** min(polls, 16))  # no float overflow
         gap = backoff * (1.0 + rng.uniform(-JITTER, JITTER))
         remaining = dense_start - age
         if gap >= remaining:
@@ -138,7 +138,7 @@ RETRY_CAP = 20.0
 
 def backoff_delay(failures: int, rng: random.Random, *, base: float = RETRY_BASE, cap: float = RETRY_CAP) -> float:
     """Exponential back-off with "equal jitter" after ``failures`` consecutive failures (>= 1)."""
-    step = min(cap, base * 2.0 ** max(0, failures - 1))
+    step = min(cap, base * 2.0 ** min(max(0, failures - 1), 30))  # no float overflow after days of retries
     return step / 2.0 + rng.uniform(0.0, step / 2.0)
 
 

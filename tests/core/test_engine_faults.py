@@ -183,7 +183,7 @@ def test_expired_url_is_refetched_then_done(tmp_path: Path, simulator: Any, host
             job = await _run_one(rig, "expiring link", hosted)
             assert job.state is S.DONE
             _check_file(simulator, job)
-            assert "expired" in _reasons(rig, job.id) or _counts(simulator)["result"] >= 2
+            assert _counts(simulator)["result"] >= 2  # the gone link, then the fresh one
 
     asyncio.run(main())
 

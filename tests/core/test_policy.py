@@ -7,6 +7,8 @@ import random
 import statistics
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seedance_desktop.api.errors import (
     AuthenticationError,
@@ -135,10 +137,28 @@ def test_next_poll_at(now: float, submitted: float, polls: int, not_before: floa
     assert at == pytest.approx(expected)
 
 
+@given(
+    age=st.floats(0, 1e7), polls=st.integers(0, 10_000), seed=st.integers(0, 2**32),
+    duration=st.integers(4, 15), resolution=st.sampled_from(["480p", "720p", "1080p"]),
+    hint=st.one_of(st.none(), st.floats(-100, 1000)), scale=st.sampled_from([1.0, 2.0, 60.0]),
+)
+def test_next_poll_is_always_in_the_future_bounded_and_honours_hints(
+    age: float, polls: int, seed: int, duration: int, resolution: str, hint: float | None, scale: float
+) -> None:
+    window = policy.expected_window({"duration": duration, "resolution": resolution})
+    now = NOW + age / scale
+    not_before = None if hint is None else now + hint
+    at = policy.next_poll_at(now=now, submitted_at=NOW, polls=polls, window=window, rng=random.Random(seed),
+                             not_before=not_before, time_scale=scale)
+    assert now <= at <= now + max(policy.OVERDUE_MAX * 1.15, policy.SPARSE_MAX * 1.15) / scale + max(0.0, hint or 0.0)
+    if not_before is not None:
+        assert at >= not_before
+
+
 # ------------------------------------------------------------------ back-off
 
 
-@pytest.mark.parametrize(("failures", "low", "high"), [(1, 0.25, 0.5), (2, 0.5, 1.0), (3, 1.0, 2.0), (10, 10.0, 20.0)])
+@pytest.mark.parametrize(("failures", "low", "high"), [(1, 0.25, 0.5), (2, 0.5, 1.0), (3, 1.0, 2.0), (10, 10.0, 20.0), (5000, 10.0, 20.0)])
 def test_backoff_delay_grows_with_equal_jitter(failures: int, low: float, high: float) -> None:
     for seed in range(20):
         assert low <= policy.backoff_delay(failures, random.Random(seed)) <= high
