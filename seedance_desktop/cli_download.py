@@ -25,6 +25,7 @@ from seedance_desktop.api.errors import ModellixError, ResultGoneError
 from seedance_desktop.api.tasks import TaskStatus
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE, render_name, unique_path, write_sidecar
+from seedance_desktop.core.store import JobStore
 
 
 class DownloadRefused(Exception):
@@ -49,7 +50,7 @@ async def download_job(runtime: Any, job_id: str, *, force: bool = False,
     Raises :class:`DownloadRefused` when there is nothing to download (never sent, cancelled,
     outcome unknown) and :class:`ModellixError` subclasses for network/API failures.
     """
-    store = runtime.store
+    store: JobStore = runtime.store
     job: Job = store.get(job_id)
     if job.state is JobState.DONE and job.video_path and Path(job.video_path).is_file() and not force:
         say(f"Already downloaded: {job.video_path}")
@@ -69,7 +70,8 @@ async def download_job(runtime: Any, job_id: str, *, force: bool = False,
         # The task succeeded and only the download failed: the engine resumes it (with its
         # .part file, fresh links on 403/404/410, the last frame and the sidecar).
         say(f"[{job.id[:8]}] Resuming the download")
-        return runtime.engine.retry(job.id)
+        resumed: Job = runtime.engine.retry(job.id)
+        return resumed
 
     say(f"[{job.id[:8]}] Asking Modellix for a fresh result link…")
     info = await runtime.client.get_task(job.task_id, job.result_url)

@@ -66,7 +66,8 @@ async def await_job(runtime: Any, job_id: str, *, until_sent: bool) -> Job:
     Raises CliError(EXIT_CONFIG) when the engine pauses submitting (402 balance, 401 key)
     while this job is still unsent: waiting would otherwise never end.
     """
-    engine, store = runtime.engine, runtime.store
+    engine = runtime.engine
+    store: JobStore = runtime.store
     waiter: asyncio.Future[Any] = asyncio.ensure_future(engine.wait_for(job_id))
     try:
         while True:
@@ -74,7 +75,7 @@ async def await_job(runtime: Any, job_id: str, *, until_sent: bool) -> Job:
             if done:
                 waiter.result()
                 return store.get(job_id)
-            job = store.get(job_id)
+            job: Job = store.get(job_id)
             if until_sent and (job.state in SENT_STATES or job.state.is_final):
                 return job
             simulator = runtime.simulator

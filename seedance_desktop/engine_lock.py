@@ -8,6 +8,7 @@ lock first (see ``composition.build_runtime``).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from seedance_desktop.api.errors import ConfigurationError
@@ -39,7 +40,7 @@ class EngineLock:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
         try:
-            if os.name == "nt":  # pragma: no cover - exercised on Windows only
+            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
                 import msvcrt
 
                 msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
@@ -60,7 +61,7 @@ class EngineLock:
         if fd is None:
             return
         try:
-            if os.name == "nt":  # pragma: no cover
+            if sys.platform == "win32":  # pragma: no cover
                 import msvcrt
 
                 try:
