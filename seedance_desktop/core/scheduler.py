@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance_desktop.api.download import download_file
+from seedance_desktop.api.errors import SubmitOutcomeUnknownError
 from seedance_desktop.core import policy
 from seedance_desktop.core.actions import EngineError, QueueActions
 from seedance_desktop.core.budget import RequestBudget
@@ -78,6 +79,7 @@ class Engine(QueueActions, JobSteps):
         self._listeners: list[Listener] = []
         self._pause_listeners: list[Callable[[bool, str | None], None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._timers: list[asyncio.TimerHandle] = []
         self._runners: dict[str, asyncio.Task[Any]] = {}
         self._slots: set[str] = set()
         self._waiters: dict[str, list[asyncio.Future[Job]]] = {}
@@ -143,6 +145,9 @@ class Engine(QueueActions, JobSteps):
         self._runners.clear()
         self._slots.clear()
         self._cancel_events.clear()
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
         for futures in self._waiters.values():
             for future in futures:
                 if not future.done():
@@ -239,6 +244,10 @@ class Engine(QueueActions, JobSteps):
                 job = await self._poll(job)
             if job is not None and job.state is JobState.DOWNLOADING:
                 await self._download(job)
+        except Exception as error:  # noqa: BLE001 - e.g. the store failed: report, try again later
+            self._report(error, f"running job {job_id[:8]}")
+            delay = policy.backoff_delay(4, self._rng) / self.time_scale
+            self._timers.append(asyncio.get_running_loop().call_later(delay, self._recover, job_id))
         finally:
             self._runners.pop(job_id, None)
             self._cancel_events.pop(job_id, None)
@@ -246,6 +255,26 @@ class Engine(QueueActions, JobSteps):
             if current is None or current.state not in SLOT_STATES:
                 self._slots.discard(job_id)
             self._poke()
+
+    def _recover(self, job_id: str) -> None:
+        """Pick a job up again after its runner died of an unexpected error."""
+        if not self._running or job_id in self._runners:
+            return
+        try:
+            job = self.store.get(job_id)
+            if job.state is JobState.SUBMITTING and job_id not in self._submitting:
+                reason = SubmitOutcomeUnknownError.user_message
+                self._commit(job_id, JobState.OUTCOME_UNKNOWN, reason, error=reason)
+            elif job.state is JobState.UPLOADING:
+                self._commit(job_id, JobState.QUEUED, "Upload interrupted by an error; it will start again.")
+            elif job.state in (JobState.SUBMITTED, JobState.PROCESSING, JobState.DOWNLOADING):
+                if job.state is not JobState.DOWNLOADING:
+                    self._slots.add(job_id)
+                self._start_runner(job_id)
+        except Exception as error:  # noqa: BLE001
+            self._report(error, f"recovering job {job_id[:8]}")
+            self._timers.append(asyncio.get_running_loop().call_later(
+                policy.backoff_delay(6, self._rng) / self.time_scale, self._recover, job_id))
 
     async def _schedule(self) -> None:
         """Start QUEUED jobs while slots are free; sleep until something changes."""

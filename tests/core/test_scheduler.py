@@ -188,3 +188,33 @@ def test_no_qt_in_the_engine() -> None:
             "print([m for m in sys.modules if m.startswith(('PySide6', 'qasync'))])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out.strip().replace("'", '"')) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_runner_killed_by_an_unexpected_error_is_reported_and_recovers(tmp_path: Path, simulator: Any, clip: Path) -> None:
+    """E.g. the disk hiccups while committing PROCESSING: the error reaches the handler, and the
+    job is picked up again instead of being silently forgotten."""
+    from engine_harness import hosted_url
+
+    errors: list[tuple[BaseException, str]] = []
+    url = hosted_url(simulator.base_url, simulator.api_key, clip)
+
+    async def main() -> None:
+        async with engine_rig(tmp_path, simulator.base_url, simulator.api_key,
+                              on_error=lambda e, what: errors.append((e, what))) as rig:
+            real = rig.store.transition
+            failed = []
+
+            def flaky(job_id: str, state: JobState, reason: str = "", **fields: Any) -> Job:
+                if state is S.PROCESSING and not failed:
+                    failed.append(job_id)
+                    raise OSError(5, "Input/output error")
+                return real(job_id, state, reason, **fields)
+
+            rig.store.transition = flaky  # type: ignore[method-assign]
+            job = rig.engine.enqueue(MODEL, request_for("store hiccup", url), [])
+            done = await asyncio.wait_for(rig.engine.wait_for(job.id), 30)
+            assert done.state is S.DONE and failed == [job.id]
+        assert len(errors) == 1 and isinstance(errors[0][0], OSError) and job.id[:8] in errors[0][1]
+
+    asyncio.run(main())
