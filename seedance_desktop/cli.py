@@ -328,7 +328,7 @@ def run(args: argparse.Namespace) -> int:
             stream_handler = logging.StreamHandler(sys.stderr)
             stream_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
             logging.getLogger().addHandler(stream_handler)
-            logging.getLogger().setLevel(logging.DEBUG)
+            logging.getLogger("seedance_desktop").setLevel(logging.DEBUG)  # ours, not asyncio's
             setup_logging(ctx.paths)  # re-install redaction so the new handler is filtered too
         if args.command in SYNC_COMMANDS:
             return SYNC_COMMANDS[args.command](ctx)
