@@ -321,6 +321,8 @@ async def _main_async(ctx: _Context) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run a parsed command; map every expected failure to a message and an exit code."""
     stream_handler: logging.Handler | None = None
+    package_logger = logging.getLogger("seedance_desktop")
+    previous_level = package_logger.level
     try:
         ctx = _Context(args)
         setup_logging(ctx.paths)
@@ -328,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
             stream_handler = logging.StreamHandler(sys.stderr)
             stream_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
             logging.getLogger().addHandler(stream_handler)
-            logging.getLogger("seedance_desktop").setLevel(logging.DEBUG)  # ours, not asyncio's
+            package_logger.setLevel(logging.DEBUG)  # ours, not asyncio's
             setup_logging(ctx.paths)  # re-install redaction so the new handler is filtered too
         if args.command in SYNC_COMMANDS:
             return SYNC_COMMANDS[args.command](ctx)
@@ -371,6 +373,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if stream_handler is not None:
             logging.getLogger().removeHandler(stream_handler)
+            package_logger.setLevel(previous_level)
         close_logging()
 
 
