@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seedance_desktop.simulator.validation import SIM_MODELS, BodyError, validate_body
 
@@ -103,3 +105,29 @@ def test_server_answers_with_the_real_error_envelope(api: httpx.Client) -> None:
     assert broken.status_code == 400 and broken.json()["message"].startswith("Invalid parameters")
     missing = api.post("/api/v1/bytedance/seedance-2.0-fast-i2v/async", json={"prompt": "p"})
     assert missing.status_code == 400 and "'first_frame_image'" in missing.json()["message"]
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+_FIELDS = ["prompt", "video_urls", "first_frame_image", "last_frame_image", "reference_images", "audio_urls",
+           "ratio", "resolution", "duration", "seed", "camera_fixed", "generate_audio",
+           "execution_expires_after", "return_last_frame"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(model=st.sampled_from(list(SIM_MODELS.values())),
+       body=st.dictionaries(st.sampled_from(_FIELDS) | st.text(max_size=6), _json, max_size=8) | _json)
+def test_any_json_is_either_accepted_or_refused_naming_a_field(model: Any, body: Any) -> None:
+    """Whatever arrives, the answer is a clean 400 naming one field, never a crash (a 500)."""
+    try:
+        full = validate_body(model, body)
+    except BodyError as exc:
+        # The field is a known one (e.g. a missing "prompt"), an unknown key that was sent, or
+        # the body itself when it is not an object.
+        assert exc.field in _FIELDS or exc.field == "body" or (isinstance(body, dict) and exc.field in body)
+        assert str(exc).startswith(f"Invalid parameters: parameter '{exc.field}' ")
+        return
+    assert set(full) >= {"prompt", "ratio", "resolution", "duration", "seed"}
