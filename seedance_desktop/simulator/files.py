@@ -119,19 +119,22 @@ async def serve_file(request: web.Request, path: Path, content_type: str, sha256
     limit = end - start + 1
     if truncate is not None:
         limit = min(limit, max(0, truncate.after_bytes))
-    with path.open("rb") as handle:
-        handle.seek(start)
-        sent = 0
-        while sent < limit:
-            chunk = handle.read(min(_CHUNK, limit - sent))
-            if not chunk:
-                break
-            await response.write(chunk)
-            sent += len(chunk)
-    if truncate is not None and limit < end - start + 1:
-        drop_connection(request)
-        return response
-    await response.write_eof()
+    try:
+        with path.open("rb") as handle:
+            handle.seek(start)
+            sent = 0
+            while sent < limit:
+                chunk = handle.read(min(_CHUNK, limit - sent))
+                if not chunk:
+                    break
+                await response.write(chunk)
+                sent += len(chunk)
+        if truncate is not None and limit < end - start + 1:
+            drop_connection(request)
+            return response
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client stopped reading (cancelled download): normal, not a server error
     return response
 
 

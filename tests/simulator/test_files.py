@@ -135,3 +135,21 @@ def test_head_gives_headers_without_a_body(result: tuple[str, bytes]) -> None:
     response = httpx.head(url)
     assert response.status_code == 200
     assert response.headers["content-length"] == str(len(body)) and response.content == b""
+
+
+def test_a_client_leaving_mid_download_is_not_a_server_error(result: tuple[str, bytes],
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    url, body = result
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    with caplog.at_level("DEBUG", logger="aiohttp"):
+        for _ in range(3):
+            with socket.create_connection((parts.hostname, parts.port)) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.sendall(f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+                assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+            time.sleep(0.2)
+        assert httpx.get(url).content == body  # still serving
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
