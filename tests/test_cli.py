@@ -21,11 +21,26 @@ from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.store import JobStore
 
 
+#: Runs the CLI like its console script does, then fails (exit 99) if anything imported Qt.
+_NO_QT_MAIN = (
+    "import sys\n"
+    "from seedance_desktop.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "qt = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'qasync')]\n"
+    "if qt:\n"
+    "    print('Qt was imported: ' + ', '.join(qt), file=sys.stderr)\n"
+    "    sys.exit(99)\n"
+    "sys.exit(code)\n"
+)
+
+
 def run_cli(*args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "MODELLIX_API_KEY"}
+    """The CLI in a child process with no display and no key (unless ``env`` sets one)."""
+    drop = ("MODELLIX_API_KEY", "DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    full_env = {k: v for k, v in os.environ.items() if k not in drop}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "seedance_desktop.cli", "--home", str(home), *args],
+        [sys.executable, "-c", _NO_QT_MAIN, "--home", str(home), *args],
         capture_output=True, text=True, timeout=timeout, env=full_env,
     )
 
@@ -178,7 +193,7 @@ def test_demo_submit_wait_makes_a_playable_mp4_and_sidecar(tmp_path: Path, clip:
     result = run_cli(
         "submit", "--demo", "--wait", "--json", "--video", str(clip),
         "--prompt", "[Video 1] as a watercolour", "--duration", "4", "--resolution", "480p",
-        home=home, env={"SEEDANCE_DEMO_TIME_SCALE": "60", "DISPLAY": "", "WAYLAND_DISPLAY": ""},
+        home=home, env={"SEEDANCE_DEMO_TIME_SCALE": "60"},
     )
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
