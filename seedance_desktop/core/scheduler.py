@@ -50,7 +50,13 @@ ErrorHandler = Callable[[BaseException, str], None]
 
 
 class Engine(QueueActions, JobSteps):
-    """See the module docstring. All public methods must be called on the loop thread."""
+    """See the module docstring. All public methods must be called on the loop thread.
+
+    ``downloader`` is ``api.download.download_file`` or a stand-in with its signature (run in
+    a worker thread). ``time_scale`` > 1 compresses the poll schedule for a simulator that runs
+    faster than real time (demo mode, tests). ``on_error(exception, what)`` receives every
+    exception no caller could see (default: logged).
+    """
 
     def __init__(
         self,
