@@ -18,7 +18,6 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from seedance_desktop.api.errors import (
     AuthenticationError,
@@ -27,8 +26,8 @@ from seedance_desktop.api.errors import (
     ModellixError,
     NetworkError,
 )
+from seedance_desktop.cli_context import CliContext
 from seedance_desktop.cli_output import (
-    ProgressPrinter,
     cost_note,
     job_details,
     job_to_dict,
@@ -50,78 +49,16 @@ from seedance_desktop.cli_parser import (
 )
 from seedance_desktop.cli_submit import InputProblem, prepare_request
 from seedance_desktop.cli_wait import SENT_STATES, CliError, SubmitBlocked, await_job, resolve_job_id
-from seedance_desktop.composition import (
-    KEY_ENV,
-    EngineBusyError,
-    Runtime,
-    build_runtime,
-    close_logging,
-    open_store,
-    resolve_api_key,
-    setup_logging,
-)
+from seedance_desktop.composition import EngineBusyError, Runtime, close_logging, setup_logging
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.scheduler import EngineError
-from seedance_desktop.core.settings import Settings, SettingsStore
-from seedance_desktop.core.store import JobStore, StoreError
+from seedance_desktop.core.store import StoreError
 
 log = logging.getLogger(__name__)
 
 
-class _Context:
-    """What every command needs: parsed args, paths, settings and where output goes."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.paths = AppPaths.from_env(args.home).ensure()
-        self.settings_store = SettingsStore(self.paths.settings_file)
-        self.settings: Settings = self.settings_store.load()
-        self.demo: bool = bool(args.demo)
-        self.printer = ProgressPrinter(watch=set(), quiet=bool(args.quiet))
-        for problem in self.settings_store.problems:
-            self.printer.note(f"warning: {problem}")
-
-    def output_dir(self) -> Path | None:
-        """``--output-dir`` verbatim, else None: the composition root applies the configured
-        folder (``<home>/videos`` under ``--home`` when none was configured)."""
-        return Path(self.args.output_dir).expanduser() if self.args.output_dir else None
-
-    def api_key(self) -> str | None:
-        if self.demo:
-            return None
-        key = resolve_api_key(self.paths)
-        if not key:
-            raise CliError(
-                "no Modellix API key is set.\n"
-                f"  Set one for this shell:   export {KEY_ENV}=<your key>\n"
-                "  or save it in the desktop app (Settings > API key; stored in the keyring),\n"
-                f"  or try everything without a key and without cost:   {PROG} --demo submit --wait ...",
-                EXIT_CONFIG,
-            )
-        return key
-
-    async def runtime(self, *, start_engine: bool = True) -> Runtime:
-        key = self.api_key()
-        runtime = await build_runtime(
-            self.paths,
-            self.settings,
-            api_key=key,
-            demo=self.demo,
-            base_url=self.args.base_url,
-            output_dir=self.output_dir(),
-            start_engine=start_engine,
-        )
-        runtime.engine.add_listener(self.printer)
-        if runtime.demo:
-            self.printer.note("Demo mode: a local simulator stands in for Modellix (simulated videos, nothing billed).")
-        return runtime
-
-    def open_store(self) -> JobStore:
-        return open_store(self.paths, demo=self.demo)
-
-
-def report_job(ctx: _Context, job: Job, *, sent_ok: bool = False) -> int:
+def report_job(ctx: CliContext, job: Job, *, sent_ok: bool = False) -> int:
     """Print a finished (or sent) job's outcome; return its exit code."""
     ok = job.state is JobState.DONE or (sent_ok and job.state in SENT_STATES)
     if ctx.args.json:
@@ -153,7 +90,7 @@ def _cancel_if_unsent(runtime: Runtime, job_id: str) -> bool:
     return True
 
 
-async def _run_and_report(ctx: _Context, runtime: Runtime, job: Job, *, wait: bool) -> int:
+async def _run_and_report(ctx: CliContext, runtime: Runtime, job: Job, *, wait: bool) -> int:
     """Follow a job this command just created until it is sent (or, with ``wait``, done)."""
     ctx.printer.watch = {job.id}
     ctx.printer(job)
@@ -175,7 +112,7 @@ async def _run_and_report(ctx: _Context, runtime: Runtime, job: Job, *, wait: bo
 # ------------------------------------------------------------------------------ commands
 
 
-async def cmd_submit(ctx: _Context) -> int:
+async def cmd_submit(ctx: CliContext) -> int:
     prepared = prepare_request(ctx.args, ctx.paths.conform_dir, say=ctx.printer.note)
     for note in prepared.notes:
         ctx.printer.note(note)
@@ -190,7 +127,7 @@ async def cmd_submit(ctx: _Context) -> int:
         await runtime.aclose()
 
 
-def cmd_list(ctx: _Context) -> int:
+def cmd_list(ctx: CliContext) -> int:
     store = ctx.open_store()
     try:
         states = None
@@ -212,7 +149,7 @@ def cmd_list(ctx: _Context) -> int:
         store.close()
 
 
-def cmd_show(ctx: _Context) -> int:
+def cmd_show(ctx: CliContext) -> int:
     store = ctx.open_store()
     try:
         job = store.get(resolve_job_id(store, ctx.args.job))
@@ -225,7 +162,7 @@ def cmd_show(ctx: _Context) -> int:
         store.close()
 
 
-def _ids(ctx: _Context, prefixes: Sequence[str]) -> list[str]:
+def _ids(ctx: CliContext, prefixes: Sequence[str]) -> list[str]:
     store = ctx.open_store()
     try:
         return [resolve_job_id(store, p) for p in prefixes]
@@ -233,7 +170,7 @@ def _ids(ctx: _Context, prefixes: Sequence[str]) -> list[str]:
         store.close()
 
 
-async def cmd_wait(ctx: _Context) -> int:
+async def cmd_wait(ctx: CliContext) -> int:
     ids = _ids(ctx, ctx.args.jobs)
     runtime = await ctx.runtime()
     try:
@@ -255,7 +192,7 @@ async def cmd_wait(ctx: _Context) -> int:
     return code
 
 
-async def cmd_retry(ctx: _Context) -> int:
+async def cmd_retry(ctx: CliContext) -> int:
     (old_id,) = _ids(ctx, [ctx.args.job])
     runtime = await ctx.runtime()
     try:
@@ -273,7 +210,7 @@ async def cmd_retry(ctx: _Context) -> int:
         await runtime.aclose()
 
 
-async def cmd_download(ctx: _Context) -> int:
+async def cmd_download(ctx: CliContext) -> int:
     from seedance_desktop.cli_download import DownloadRefused, download_job
 
     (job_id,) = _ids(ctx, [ctx.args.job])
@@ -295,7 +232,32 @@ async def cmd_download(ctx: _Context) -> int:
     return report_job(ctx, job)
 
 
-ASYNC_COMMANDS = {"submit": cmd_submit, "wait": cmd_wait, "retry": cmd_retry,
+async def cmd_cancel(ctx: CliContext) -> int:
+    ids = _ids(ctx, ctx.args.jobs)
+    # The engine lock (no second engine may run meanwhile) but no started engine: starting
+    # it would send the very jobs being cancelled.
+    runtime = await ctx.runtime(start_engine=False)
+    code = EXIT_OK
+    try:
+        jobs = []
+        for job_id in ids:
+            try:
+                jobs.append(runtime.engine.cancel(job_id))
+            except EngineError as exc:
+                ctx.printer.note(f"Job {job_id[:12]}: {exc.user_message}")
+                jobs.append(runtime.store.get(job_id))
+                code = EXIT_BAD_INPUT
+    finally:
+        await runtime.aclose()
+    if ctx.args.json:
+        print_json([job_to_dict(job, history=False) for job in jobs])
+    else:
+        for job in jobs:
+            print(f"{job.id}\t{job.state.value}")
+    return code
+
+
+ASYNC_COMMANDS = {"submit": cmd_submit, "wait": cmd_wait, "retry": cmd_retry, "cancel": cmd_cancel,
                   "submit-again": cmd_retry, "download": cmd_download}
 SYNC_COMMANDS = {"list": cmd_list, "show": cmd_show}
 
@@ -307,7 +269,7 @@ def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
 
 
-async def _main_async(ctx: _Context) -> int:
+async def _main_async(ctx: CliContext) -> int:
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if task is not None:
@@ -324,7 +286,7 @@ def run(args: argparse.Namespace) -> int:
     package_logger = logging.getLogger("seedance_desktop")
     previous_level = package_logger.level
     try:
-        ctx = _Context(args)
+        ctx = CliContext(args)
         setup_logging(ctx.paths)
         if args.verbose:
             stream_handler = logging.StreamHandler(sys.stderr)

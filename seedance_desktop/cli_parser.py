@@ -210,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job", metavar="ID", help="job id or a unique prefix of it")
     _add_wait_option(p)
 
+    p = command("cancel", "cancel queued jobs that were not sent yet",
+                "Cancel jobs still waiting in the queue (queued or uploading). A job Modellix "
+                "already has cannot be cancelled: Modellix offers no way to stop a task.",
+                f"examples:\n  {PROG} cancel 3f2a 91bc\n\n{EXIT_CODES_HELP}")
+    p.add_argument("jobs", nargs="+", metavar="ID", help="job ids or unique prefixes")
+
     p = command("submit-again", "submit an outcome-unknown job again (may cost twice!)",
                 "An outcome-unknown job's submission may or may not have reached Modellix. "
                 "Check your Modellix dashboard first: if the task is not there, this submits "

@@ -510,3 +510,20 @@ def test_outcome_unknown_is_never_resent_until_submit_again(tmp_path: Path, clip
     job = json.loads(captured.out)
     assert job["state"] == "done" and job["attempt_of"] == unknown_id
     assert simulator.simulator.request_counts()["submit"] == 2
+
+
+@pytest.mark.timeout(60)
+def test_cancel_only_touches_unsent_jobs_and_sends_nothing(tmp_path: Path, simulator, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    common = _live(tmp_path, simulator, monkeypatch)
+    store, sent = make_job_store(tmp_path / "home")  # a submitted job
+    queued = store.add(Job(request={"prompt": "later", "video_urls": ["https://example.invalid/v.mp4"]},
+                           position=store.next_position()))
+    store.close()
+    code = cli.main([*common, "cancel", queued.id[:8], sent.id[:8]])
+    captured = capsys.readouterr()
+    assert code == EXIT_BAD_INPUT  # one of them could not be cancelled
+    assert f"{queued.id}\tcancelled" in captured.out
+    assert f"{sent.id}\tsubmitted" in captured.out
+    assert "no way to cancel" in captured.err
+    assert simulator.simulator.request_counts().get("submit", 0) == 0
