@@ -203,8 +203,8 @@ async def cmd_retry(ctx: CliContext) -> int:
             raise CliError(exc.user_message, EXIT_BAD_INPUT) from None
         if job.id == old_id:  # a failed download of a paid result: resumed, not re-submitted
             ctx.printer.note(f"Resuming the download of job {old_id[:12]}")
-        else:
-            ctx.printer.note(f"New attempt {job.id[:12]} of job {old_id[:12]}")
+            return await _run_and_report(ctx, runtime, job, wait=True)  # nothing to send: finish it
+        ctx.printer.note(f"New attempt {job.id[:12]} of job {old_id[:12]}")
         return await _run_and_report(ctx, runtime, job, wait=ctx.args.wait)
     finally:
         await runtime.aclose()
