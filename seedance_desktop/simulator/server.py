@@ -133,6 +133,9 @@ class Simulator:
         self.faults.clear()
 
     def request_counts(self) -> dict[str, int]:
+        """Requests per endpoint name ("submit", "task", "upload", "files_list", "files_delete",
+        "validate", "balance", "models", "result", "uploaded") since the last reset -- every
+        request that reached the endpoint, including refused and faulted ones."""
         return self.counters.snapshot()
 
     def reset_counts(self) -> None:
@@ -146,6 +149,7 @@ class Simulator:
             return {task_id: replace(record) for task_id, record in self._tasks.items()}
 
     def task(self, task_id: str) -> TaskRecord | None:
+        """The live record (not a copy) of one task, brought up to date; None when unknown."""
         with self.lock:
             record = self._tasks.get(task_id)
             if record is not None:
