@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seedance_desktop.api.spec import DEFAULT_MODEL, ModelSpec, get_model
-from seedance_desktop.api.validate import validate_request
+from seedance_desktop.api.spec import DEFAULT_MODEL, MediaKind, ModelSpec, get_model
+from seedance_desktop.api.validate import placeholder_report, validate_request
 from seedance_desktop.core.job import InputFile
 
 #: JSON field -> the option that sets it.
@@ -200,6 +200,28 @@ def apply_recipe(args: argparse.Namespace) -> None:
                 setattr(args, attr, str(value))
 
 
+def placeholder_notes(values: dict[str, Any]) -> list[str]:
+    """Warnings (not errors) for ``[Video 2]``-style references to inputs that do not exist:
+    legal to send, but the model would have to guess."""
+    def count(*names: str) -> int:
+        total = 0
+        for name in names:
+            value = values.get(name)
+            total += len(value) if isinstance(value, list) else (1 if value else 0)
+        return total
+
+    counts = {
+        MediaKind.VIDEO: count("video_urls"),
+        MediaKind.IMAGE: count("first_frame_image", "last_frame_image", "reference_images"),
+        MediaKind.AUDIO: count("audio_urls"),
+    }
+    report = placeholder_report(str(values.get("prompt") or ""), counts)
+    if not report.missing:
+        return []
+    return [f"warning: --prompt mentions {', '.join(report.missing)}, but there is no such input "
+            "(inputs are numbered 1, 2, 3 in the order given)"]
+
+
 def prepare_request(
     args: argparse.Namespace,
     conform_dir: Path,
@@ -222,6 +244,7 @@ def prepare_request(
     if problems:
         raise InputProblem(problems)
     notes = check_media(inputs, conform_dir, say=say) if (check_files and inputs) else []
+    notes += placeholder_notes(values)
     request = dict(values)
     for item in inputs:
         # The engine fills in the uploaded URL at this position just before submit; until then

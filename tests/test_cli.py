@@ -527,3 +527,12 @@ def test_cancel_only_touches_unsent_jobs_and_sends_nothing(tmp_path: Path, simul
     assert f"{sent.id}\tsubmitted" in captured.out
     assert "no way to cancel" in captured.err
     assert simulator.simulator.request_counts().get("submit", 0) == 0
+
+
+def test_prompt_placeholder_without_an_input_is_a_warning() -> None:
+    from seedance_desktop.cli_submit import placeholder_notes
+
+    assert placeholder_notes({"prompt": "[Video 1] meets [Video 2]", "video_urls": ["https://a.example/v.mp4"]}) == [
+        "warning: --prompt mentions [Video 2], but there is no such input (inputs are numbered 1, 2, 3 in the order given)"
+    ]
+    assert placeholder_notes({"prompt": "[Video 1] with [Image 1]", "video_urls": ["u"], "first_frame_image": "i"}) == []
