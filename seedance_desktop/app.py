@@ -188,9 +188,11 @@ class DesktopApp:
     async def shutdown(self) -> None:
         import asyncio  # lazily: not needed for the first paint
         self.player.stop()
+        from seedance_desktop.ui.controller import STOP_TIMEOUT, bounded
+
         await self.controller.shutdown()
         if self.runtime is not None:
-            await self.runtime.aclose()
+            await bounded(self.runtime.aclose(), STOP_TIMEOUT, "closing the runtime")
             self.runtime = None
         self.settings.last_model = self.form.spec.slug
         try:
@@ -202,47 +204,89 @@ class DesktopApp:
 
     # -- settings --------------------------------------------------------------------------------
     def open_settings(self) -> None:
-        """Non-modal (``open()``, never ``exec()`` inside the loop): saving goes through the
-        controller's worker thread."""
-        try:
-            from seedance_desktop.ui.settings_dialog import SettingsDialog
-        except ImportError:
-            self.window.show_error("The settings dialog is not available in this build.")
-            return
         if self._dialog is not None and self._dialog.isVisible():
             self._dialog.raise_()
             return
-        try:
-            self._dialog = make_settings_dialog(SettingsDialog, self)
-        except Exception as exc:  # noqa: BLE001
-            self.controller.report(exc, "opening the settings")
+        self.controller.spawn(self._open_settings(), "opening the settings")
+
+    async def _open_settings(self) -> None:
+        """Read where the key lives in a worker (keyring can be slow), then show the dialog
+        with ``open()``: never ``exec()`` inside the loop. Saving goes through a worker too."""
+        import asyncio  # lazily: not needed for the first paint
+
+        from seedance_desktop.core.secrets import SecretStore
+        from seedance_desktop.ui.settings_dialog import SettingsDialog
+
+        secrets = SecretStore(self.paths)
+        storage, secure = await asyncio.to_thread(lambda: (secrets.storage_kind, secrets.secure_backend_available()))
+        dialog = SettingsDialog(self.settings, key_storage=storage, secure_backend=secure,
+                                key_file=secrets.file_path, parent=self.window)
+        dialog.check_key_requested.connect(lambda url, key: self.controller.spawn(
+            self._check_key(secrets, url, key), "checking the key"))
+        self.controller.key_checked.connect(dialog.show_key_check)
+        dialog.settings_accepted.connect(lambda new, change: self.apply_settings(secrets, new, change))
+        self._dialog = dialog
+        dialog.open()
+
+    async def _check_key(self, secrets: Any, base_url: str, key: str) -> None:
+        import asyncio  # lazily: not needed for the first paint
+
+        if not key:  # "check the saved key": read it in a worker, never show it
+            key = await asyncio.to_thread(secrets.get_key) or ""
+        if not key:
+            self.controller.key_checked.emit(False, 0.0, "No key is saved yet. Paste one first.")
             return
-        self._dialog.open()
+        self.controller.check_key(base_url or self.settings.base_url, key)
 
+    def apply_settings(self, secrets: Any, new: Any, change: Any) -> None:
+        """Save settings and key in a worker thread, then switch mode/connection if needed."""
+        import dataclasses
 
-def make_settings_dialog(dialog_cls: Any, app: DesktopApp) -> Any:
-    """Build the settings dialog with whatever dependencies its constructor asks for."""
-    import inspect
+        before = (self.settings.base_url, self.settings.demo_mode, str(self.settings.output_dir),
+                  self.settings.naming_template)
+        keep = {"window_geometry", "window_state", "splitter_state", "last_model", "version"}
+        for f in dataclasses.fields(new):
+            if f.name not in keep:
+                setattr(self.settings, f.name, getattr(new, f.name))
+        after = (self.settings.base_url, self.settings.demo_mode, str(self.settings.output_dir),
+                 self.settings.naming_template)
+        key_changed = change.action in ("set", "delete")
 
-    from seedance_desktop.core.secrets import SecretStore
+        def save() -> None:
+            if change.action == "set":
+                secrets.set_key(change.key, change.storage, consent=change.consent)
+            elif change.action == "delete":
+                secrets.delete_key()
+            self.settings_store.save(self.settings)
 
-    available = {
-        "settings": app.settings, "settings_store": app.settings_store, "store": app.settings_store,
-        "secrets": SecretStore(app.paths), "secret_store": SecretStore(app.paths),
-        "controller": app.controller, "paths": app.paths, "parent": app.window,
-    }
-    params = inspect.signature(dialog_cls).parameters
-    kwargs = {name: value for name, value in available.items() if name in params}
-    dialog = dialog_cls(**kwargs)
-    if hasattr(dialog, "check_key_requested"):
-        dialog.check_key_requested.connect(app.controller.check_key)
-    if hasattr(dialog, "set_key_result"):
-        app.controller.key_checked.connect(dialog.set_key_result)
-    return dialog
+        async def then() -> None:
+            self.window.notifier.enabled = bool(self.settings.notify_on_completion) if self.window.notifier else False
+            if self.settings.prices:
+                self.form.set_prices(self.settings.prices)
+            if key_changed or before != after:
+                await self.restart_runtime()
+            else:
+                self.controller.set_max_in_flight(self.settings.max_in_flight)
+            self.window.statusBar().showMessage("Settings saved.", 4000)
+
+        self.controller.save_settings(save, then=then)
+
+    async def restart_runtime(self) -> None:
+        """A new key, base URL or mode: stop the engine (jobs stay resumable) and rebuild."""
+        old = self.runtime
+        self.runtime = None
+        self.controller.detach()
+        if old is not None:
+            from seedance_desktop.ui.controller import STOP_TIMEOUT, bounded
+
+            await bounded(old.aclose(), STOP_TIMEOUT, "closing the runtime")
+        self.ready.clear()
+        await self.start_runtime()
 
 
 def main(argv: list[str] | None = None) -> int:
     import asyncio  # lazily: not needed for the first paint
+
     args = parse_args(argv)
     from PySide6.QtWidgets import QApplication
 

@@ -47,6 +47,26 @@ class EngineLike(Protocol):
 KeyChecker = Callable[[str, str], Awaitable[tuple[bool, float]]]
 
 
+#: Quitting never waits longer than this for the engine: every job is persisted before each
+#: externally visible step, so an engine that does not stop in time loses nothing.
+STOP_TIMEOUT = 10.0
+
+
+async def bounded(coro: Coroutine[Any, Any, Any], timeout: float, what: str) -> bool:
+    """Await ``coro`` for at most ``timeout`` s; unlike ``wait_for`` never waits on a task that
+    ignores its cancellation. False (and a log line) when it failed or took too long."""
+    task = asyncio.ensure_future(coro)
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if not done:
+        task.cancel()
+        log.warning("%s took longer than %.0f s; going on without it", what, timeout)
+        return False
+    if task.exception() is not None:
+        log.warning("%s failed: %s", what, task.exception())
+        return False
+    return True
+
+
 def summarize_counts(by_state: dict[JobState, int]) -> dict[str, int]:
     """The four numbers the status bar shows."""
     return {
@@ -167,6 +187,14 @@ class Controller(QObject):
         # Engine-internal failures (a job runner that crashed) reach the same single handler.
         if hasattr(engine, "on_error") and getattr(engine, "on_error", None) is None:
             engine.on_error = self.report
+
+    def detach(self) -> None:
+        """Forget the current engine and store (the app is about to replace the runtime)."""
+        if self.engine is not None and hasattr(self.engine, "remove_listener"):
+            self.engine.remove_listener(self._on_engine_job)
+        self.engine = None
+        self.store = None
+        self._jobs.clear()
 
     def _on_engine_pause(self, paused: bool, reason: str | None) -> None:
         self.paused_changed.emit(bool(paused))
@@ -394,7 +422,4 @@ class Controller(QObject):
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         if self.engine is not None:
-            try:
-                await self.engine.stop()
-            except Exception as exc:  # noqa: BLE001 - quitting anyway; log it
-                log.warning("engine stop failed: %s", exc)
+            await bounded(self.engine.stop(), STOP_TIMEOUT, "stopping the engine")

@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import Iterator
 from types import SimpleNamespace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -164,3 +165,73 @@ def test_fetch_more_through_panel(window: Any) -> None:
         w.store.jobs[f"j{i}"] = Job(id=f"j{i}", request={"prompt": f"p{i}"})
     w.model.reload()
     assert w.model.rowCount() == 5 and not w.model.canFetchMore(QModelIndex())
+
+
+# -- the composition root ----------------------------------------------------------------------
+
+def test_help_and_cli_delegation(capsys: Any, monkeypatch: Any) -> None:
+    from seedance_desktop import __main__ as entry
+    from seedance_desktop.app import parse_args
+
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--demo" in out and "--home DIR" in out
+    assert parse_args(["--demo", "--home", "/tmp/x"]).home == "/tmp/x"
+    seen: list[list[str]] = []
+    import seedance_desktop.cli as cli
+
+    monkeypatch.setattr(cli, "main", lambda argv: seen.append(list(argv)) or 0)
+    assert entry.main(["cli", "list", "--json"]) == 0
+    assert seen == [["list", "--json"]]
+
+
+@QT_NOISE
+@pytest.mark.timeout(60)
+def test_first_run_without_key_opens_demo_with_sample(qtbot: Any, qapp: Any, tmp_path: Any, simulator: Any) -> None:
+    """DesktopApp end to end offscreen: frame first, then runtime; no key -> demo + sample."""
+    import dataclasses
+
+    from seedance_desktop import app as appmod
+    from seedance_desktop import composition
+    from seedance_desktop.core.paths import AppPaths
+
+    paths = AppPaths.from_env(tmp_path / "home").ensure()
+    calls: list[dict[str, Any]] = []
+
+    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
+        calls.append(kw)
+        # The in-process simulator stands in for the demo child process (much faster here).
+        runtime = await composition.build_runtime(paths, settings, api_key=simulator.api_key, demo=False,
+                                                  base_url=simulator.base_url, start_engine=False,
+                                                  output_dir=tmp_path / "out")
+        return dataclasses.replace(runtime, mode="demo")
+
+    qapp.setQuitOnLastWindowClosed(False)
+    shell = appmod.Shell(paths)
+    assert shell.window.mode_label.text() == "Starting…"
+    desktop = appmod.DesktopApp(qapp, paths, runtime_builder=builder, shell=shell)
+    qtbot.addWidget(desktop.window)
+    result: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        run = asyncio.ensure_future(desktop.run())
+        await asyncio.wait_for(desktop.ready.wait(), 20)
+        result["banner"] = desktop.window.banner.isVisible()
+        result["inputs"] = desktop.form.recipe()[2]
+        result["prompt"] = desktop.form.recipe()[1]["prompt"]
+        result["mode"] = desktop.window.mode_label.text()
+        desktop.window.close()
+        result["exit"] = await asyncio.wait_for(run, 20)
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
+        runner.run(scenario())
+    gc.collect()
+    assert calls and calls[0]["demo"] is True and calls[0]["api_key"] is None  # no key anywhere
+    assert result["banner"] and result["mode"] == "Demo" and result["exit"] == 0
+    assert [Path(i.local_path).name for i in result["inputs"]] == ["sample_clip.mp4"]
+    assert "[Video 1]" in result["prompt"]
+    assert desktop.window.isHidden()
+    saved = (paths.settings_file).read_text()
+    assert '"window_geometry": "' in saved and '"window_geometry": ""' not in saved
