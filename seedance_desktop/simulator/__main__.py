@@ -26,13 +26,15 @@ fault syntax (repeat --fault for several):
   options: status=N (JSON error envelope), html=N (HTML error page), kind=KIND or a bare KIND
            (status html_status slow drop malformed_json truncate fail_task expire_result),
            retry_after=S, reset=S (X-RateLimit-Reset = now+S), limit=N, remaining=N,
-           delay=S, times=N (-1 = forever), message=TEXT, after_bytes=N, create_task=true|false
+           delay=S, times=N (-1 = forever), message=TEXT, after_bytes=N, create_task=true|false,
+           probability=P (hit each matching request with chance P; seeded, repeatable)
   create_task=false on submit/upload: a dropped/slow request does nothing (default: it acts,
   which is the dangerous case a client must survive: a paid task whose id it never saw)
 examples:
   --fault "submit:status=429,retry_after=2,times=3"
   --fault "task:html=502"          --fault "submit:drop"
   --fault "result:truncate,after_bytes=100000"   --fault "submit:fail_task,message=Face detected"
+  --fault "task:html=503,times=-1,probability=0.2"   (chaos: one poll in five fails)
 """
 
 

@@ -10,6 +10,7 @@ thread that applies, so every access goes through one lock.
 from __future__ import annotations
 
 import enum
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ class Fault:
     create_task: bool = True
     #: STATUS: seconds from now written as a Unix time into ``X-RateLimit-Reset`` when applied.
     reset_in: float | None = None
+    #: Chance that a matching request is hit (chaos runs: ``probability=0.1``); a miss does not
+    #: use up ``times``. Drawn from a seeded generator, so a run is repeatable.
+    probability: float = 1.0
 
     def __post_init__(self) -> None:
         if self.endpoint not in ENDPOINTS and self.endpoint != "any":
@@ -62,6 +66,8 @@ class Fault:
             raise ValueError(f"{self.kind.value} faults apply to the {fixed!r} endpoint")
         if self.times == 0 or self.times < -1:
             raise ValueError("times must be a positive count or -1 (forever)")
+        if not 0.0 < self.probability <= 1.0:
+            raise ValueError("probability must be above 0 and at most 1")
 
     def response_headers(self) -> dict[str, str]:
         """Headers to send with a STATUS answer, with a relative reset turned into a Unix time."""
@@ -76,7 +82,8 @@ class Fault:
 
         Keys: ``kind`` (or a bare kind name such as ``drop``), ``status``, ``retry_after``,
         ``reset`` (seconds from now, sent as ``X-RateLimit-Reset``), ``limit``, ``remaining``,
-        ``delay``, ``times``, ``message``, ``after_bytes``, ``create_task`` (true/false).
+        ``delay``, ``times``, ``message``, ``after_bytes``, ``create_task`` (true/false),
+        ``probability`` (0-1).
         ``status=`` alone means a JSON error envelope; ``html=502`` means an HTML error page.
         """
         endpoint, sep, rest = text.partition(":")
@@ -114,6 +121,8 @@ class Fault:
                 kwargs["message"] = value
             elif key in ("after_bytes", "bytes"):
                 kwargs["after_bytes"] = int(value)
+            elif key in ("probability", "p"):
+                kwargs["probability"] = float(value)
             elif key == "create_task":
                 kwargs["create_task"] = value.lower() in ("1", "true", "yes", "on")
             else:
@@ -143,9 +152,10 @@ class _Entry:
 class FaultBook:
     """The pending faults, consumed in injection order. Thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
         self._lock = threading.Lock()
         self._entries: list[_Entry] = []
+        self._rng = random.Random(seed)
 
     def inject(self, fault: Fault) -> None:
         with self._lock:
@@ -173,6 +183,8 @@ class FaultBook:
                 if kinds is None and fault.kind in _FIXED_ENDPOINT:
                     continue
                 if kinds is not None and fault.kind not in kinds:
+                    continue
+                if fault.probability < 1.0 and self._rng.random() >= fault.probability:
                     continue
                 if entry.remaining > 0:
                     entry.remaining -= 1

@@ -222,3 +222,16 @@ def test_download_faults_hit_before_any_byte(simulator: SimulatorThread, api: ht
         with pytest.raises(error):
             httpx.get(url, timeout=0.5)
     assert httpx.get(url).content[4:8] == b"ftyp"
+
+
+def test_probabilistic_faults_are_repeatable() -> None:
+    def run() -> list[bool]:
+        book = FaultBook()
+        book.inject(Fault.parse("task:status=503,times=-1,probability=0.25"))
+        return [book.take("task") is not None for _ in range(400)]
+
+    first = run()
+    assert first == run()  # seeded: the same chaos every run
+    assert 60 < sum(first) < 140
+    with pytest.raises(ValueError):
+        Fault.parse("task:status=503,probability=0")
