@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from seedance_desktop import __version__
 from seedance_desktop.api.spec import DEFAULT_MODEL, MAX_SEED, MODELS, RATIOS
 
 PROG = "seedance-desktop-cli"
@@ -163,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=MAIN_EPILOG,
         formatter_class=fmt,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
