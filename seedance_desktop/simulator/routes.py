@@ -221,7 +221,8 @@ class Routes:
         sim = self.sim
         task_id, name = request.match_info["task_id"], request.match_info["name"]
         record = sim.task(task_id)
-        if record is None or name not in RESULT_NAMES or record.render is None:
+        if (record is None or name not in RESULT_NAMES or record.render is None
+                or (name == "last.png" and record.render.last_frame_path is None)):
             return error(404, "Not found: no such result file")
         try:
             expires = int(request.query.get("expires", ""))
@@ -235,7 +236,8 @@ class Routes:
                 record.url_generation += 1  # every URL handed out so far is now retired
         if expire_fault is not None:
             status = expire_fault.status if expire_fault.status in (403, 410) else 410
-            return error(status, "Gone: the result URL has expired; fetch the task again for a new one")
+            category = "Forbidden" if status == 403 else "Gone"
+            return error(status, f"{category}: the result URL has expired; fetch the task again for a new one")
         if verdict == "retired":
             return error(410, "Gone: the result URL has expired; fetch the task again for a new one")
         if verdict != "ok":
@@ -245,7 +247,7 @@ class Routes:
         if name == "output.mp4":
             path, sha = record.render.video_path, record.render.sha256
         else:
-            assert record.render.last_frame_path is not None
+            assert record.render.last_frame_path is not None  # checked above
             path, sha = record.render.last_frame_path, None
         truncate = sim.faults.take("result", (FaultKind.TRUNCATE,))
         return await serve_file(request, path, RESULT_NAMES[name], sha, truncate)

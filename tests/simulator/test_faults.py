@@ -235,3 +235,11 @@ def test_probabilistic_faults_are_repeatable() -> None:
     assert 60 < sum(first) < 140
     with pytest.raises(ValueError):
         Fault.parse("task:status=503,probability=0")
+
+
+def test_expire_result_as_403(simulator: SimulatorThread, api: httpx.Client, clip_url: str) -> None:
+    url = video_url(wait_final(api, submit(api, v2v_body(clip_url))))
+    _sim(simulator).inject(Fault.parse("result:expire_result,status=403"))
+    refused = httpx.get(url)
+    assert refused.status_code == 403 and refused.json()["message"].startswith("Forbidden")
+    assert httpx.get(url).status_code == 410  # retired for good

@@ -153,3 +153,9 @@ def test_a_client_leaving_mid_download_is_not_a_server_error(result: tuple[str, 
             time.sleep(0.2)
         assert httpx.get(url).content == body  # still serving
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+def test_no_last_frame_file_unless_asked(result: tuple[str, bytes]) -> None:
+    url, _ = result  # rendered without return_last_frame
+    response = httpx.get(url.replace("output.mp4", "last.png"))
+    assert response.status_code == 404 and response.json()["code"] == 404
