@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import mimetypes
 import re
 import secrets
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from seedance_desktop.simulator.server import Simulator
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger("seedance.simulator")
 
 _STATUS_TEXT = {
     400: "Invalid parameters", 401: "Unauthorized", 402: "Insufficient balance", 403: "Forbidden",
@@ -352,6 +354,12 @@ async def _envelope_errors(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return error(exc.status, f"{_STATUS_TEXT.get(exc.status, exc.reason)}: {request.method} {request.path}")
+    except (asyncio.CancelledError, ConnectionError):
+        raise
+    except Exception:
+        # A simulator bug: still answer like the service would (a JSON 500), and say where.
+        log.exception("simulator error on %s %s", request.method, request.path)
+        return error(500, "Internal server error: the simulator failed (see its log)")
 
 
 def build_app(sim: "Simulator") -> web.Application:

@@ -292,3 +292,18 @@ def test_requests_per_minute_limit(simulator_factory) -> None:  # type: ignore[n
     assert refused.json() == {"code": 429, "message": "Rate limit exceeded: too many requests per minute"}
     assert "Retry-After" not in refused.headers
     assert int(refused.headers["X-RateLimit-Reset"]) == int(frozen) + 40 + 1
+
+
+def test_a_simulator_bug_still_answers_a_json_500(simulator: SimulatorThread, api: httpx.Client,
+                                                  monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    sim = simulator.simulator
+    assert sim is not None
+
+    def broken() -> dict[str, object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sim, "files", broken)
+    with caplog.at_level("ERROR", logger="seedance.simulator"):
+        response = api.get("/api/v1/media/files")
+    assert response.status_code == 500 and response.json()["code"] == 500
+    assert any("boom" in (r.exc_text or "") or r.exc_info for r in caplog.records)
