@@ -23,7 +23,6 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -416,36 +415,3 @@ class QueueModel(QAbstractTableModel):
     def queue_position(self, row: int, exclude: set[str] | frozenset[str] = frozenset()) -> int:
         """Index among the other QUEUED jobs that a drop before ``row`` means."""
         return sum(1 for job in self._jobs[:row] if job.state == JobState.QUEUED and job.id not in exclude)
-
-
-class JobFilterProxy(QSortFilterProxyModel):
-    """Sort by any column and show only the chosen states (None = all)."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._states: frozenset[JobState] | None = None
-        self.setSortRole(SortRole)
-        self.setDynamicSortFilter(True)
-
-    def set_states(self, states: frozenset[JobState] | set[JobState] | None) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10: the non-deprecated way
-            self.beginFilterChange()
-            self._states = frozenset(states) if states else None
-            self.endFilterChange()
-        else:
-            self._states = frozenset(states) if states else None
-            self.invalidateFilter()
-
-    @property
-    def states(self) -> frozenset[JobState] | None:
-        return self._states
-
-    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
-        if self._states is None:
-            return True
-        index = self.sourceModel().index(source_row, COL_STATE, source_parent)
-        return self.sourceModel().data(index, StateRole) in self._states
-
-    def job_at(self, row: int) -> Job | None:
-        index = self.index(row, 0)
-        return self.data(index, JobRole) if index.isValid() else None

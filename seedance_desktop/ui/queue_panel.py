@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QPoint,
     QRunnable,
     QSize,
+    QSortFilterProxyModel,
     Qt,
     QThreadPool,
     QTimer,
@@ -49,9 +50,11 @@ from seedance_desktop.ui.queue_model import (
     COL_PROMPT,
     COL_STATE,
     COL_THUMB,
-    JobFilterProxy,
+    AnyIndex,
+    JobRole,
     ProgressRole,
     QueueModel,
+    SortRole,
     StateRole,
 )
 
@@ -86,6 +89,39 @@ def enabled_actions(job: Job | None) -> dict[str, bool]:
         "remove": state is not None and (state.is_final or state == JobState.QUEUED),
         "cancel": state is not None and state.is_local,
     }
+
+
+class JobFilterProxy(QSortFilterProxyModel):
+    """Sort by any column and show only the chosen states (None = all)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._states: frozenset[JobState] | None = None
+        self.setSortRole(SortRole)
+        self.setDynamicSortFilter(True)
+
+    def set_states(self, states: frozenset[JobState] | set[JobState] | None) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10: the non-deprecated way
+            self.beginFilterChange()
+            self._states = frozenset(states) if states else None
+            self.endFilterChange()
+        else:
+            self._states = frozenset(states) if states else None
+            self.invalidateFilter()
+
+    @property
+    def states(self) -> frozenset[JobState] | None:
+        return self._states
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        if self._states is None:
+            return True
+        index = self.sourceModel().index(source_row, COL_STATE, source_parent)
+        return self.sourceModel().data(index, StateRole) in self._states
+
+    def job_at(self, row: int) -> Job | None:
+        index = self.index(row, 0)
+        return self.data(index, JobRole) if index.isValid() else None
 
 
 class ProgressDelegate(QStyledItemDelegate):

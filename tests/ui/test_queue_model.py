@@ -15,11 +15,11 @@ from seedance_desktop.ui.queue_model import (
     COL_PARAMS,
     COL_STATE,
     MIME_TYPE,
-    JobFilterProxy,
     JobRole,
     ProgressRole,
     QueueModel,
 )
+from seedance_desktop.ui.queue_panel import JobFilterProxy
 
 # The offscreen platform plugin warns that it cannot propagate size hints; harmless.
 # Applied per test: tests/ui/conftest.py adds an item-level qt_log_ignore that would shadow
