@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import os
 import random
 import secrets
 import shutil
@@ -37,6 +38,34 @@ DEFAULT_FAIL_REASON = (
     "InputVideoSensitiveContentDetected.PrivacyInformation: the input video may contain real "
     "human faces"
 )
+
+
+DIR_PREFIX = "seedance-sim-"
+OWNER_FILE = "owner.pid"
+
+
+def sweep_stale_data_dirs(parent: Path | None = None) -> int:
+    """Remove temp data dirs left by simulators that were killed (SIGKILL leaves no chance to
+    clean up). A dir is stale when the process id in its owner file no longer exists. POSIX only:
+    elsewhere there is no harmless liveness probe, and the dirs are left alone."""
+    if os.name != "posix":
+        return 0
+    removed = 0
+    for folder in Path(parent or tempfile.gettempdir()).glob(DIR_PREFIX + "*"):
+        try:
+            pid = int((folder / OWNER_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue  # not ours, or still being created
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        except PermissionError:
+            pass  # alive, someone else's
+    return removed
 
 
 def _new_key() -> str:
@@ -96,7 +125,11 @@ class Simulator:
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
         self._owns_dir = self.config.data_dir is None
-        self.data_dir = Path(self.config.data_dir or tempfile.mkdtemp(prefix="seedance-sim-"))
+        if self._owns_dir:
+            sweep_stale_data_dirs()
+        self.data_dir = Path(self.config.data_dir or tempfile.mkdtemp(prefix=DIR_PREFIX))
+        if self._owns_dir:
+            (self.data_dir / OWNER_FILE).write_text(str(os.getpid()))
         for sub in ("uploads", "renders", "sources"):
             (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
         self.clock = SimClock(self.config.time_scale, self.config.clock)

@@ -157,3 +157,30 @@ def test_config_repr_hides_the_key() -> None:
     assert "very-secret-key" not in repr(config)
     with pytest.raises(ValueError, match="processing_seconds"):
         SimulatorConfig(processing_seconds=(10.0, 5.0))
+
+
+def test_dirs_of_killed_simulators_are_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from seedance_desktop.simulator.server import Simulator, sweep_stale_data_dirs
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / "seedance-sim-stale"
+    (stale / "renders").mkdir(parents=True)
+    (stale / "owner.pid").write_text(str(dead.pid))
+    alive = tmp_path / "seedance-sim-alive"
+    alive.mkdir()
+    (alive / "owner.pid").write_text(str(os.getppid()))
+    foreign = tmp_path / "seedance-sim-foreign"
+    foreign.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    sim = Simulator(SimulatorConfig())
+    try:
+        assert not stale.exists()
+        assert alive.exists() and foreign.exists()
+        assert sim.data_dir.parent == tmp_path and (sim.data_dir / "owner.pid").read_text() == str(os.getpid())
+        assert sweep_stale_data_dirs(tmp_path) == 0  # its own dir is never swept
+    finally:
+        sim.close()
+    assert not sim.data_dir.exists()
