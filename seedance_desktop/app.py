@@ -35,6 +35,21 @@ SAMPLE_MODEL = "bytedance/seedance-2.0-fast-v2v"
 RuntimeBuilder = Callable[..., Awaitable[Any]]
 
 
+def tune_interpreter() -> None:
+    """Keep the GUI thread responsive while worker threads stream bytes.
+
+    * The GIL switch interval drops from 5 ms to 1 ms: when a download or upload thread holds
+      the GIL, the GUI thread gets it back within a millisecond instead of five.
+    * ``gc.freeze()`` after start-up moves the long-lived objects (Qt wrappers, modules,
+      settings) out of the collector's reach, so full collections stay short.
+    Both are measured by ``tests/benchmarks/ui_responsiveness.py``."""
+    import gc
+
+    sys.setswitchinterval(0.001)
+    gc.collect()
+    gc.freeze()
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="seedance-desktop",
@@ -79,7 +94,7 @@ class DesktopApp:
 
     def __init__(self, qapp: QApplication, paths: AppPaths, *, force_demo: bool = False,
                  runtime_builder: RuntimeBuilder | None = None, time_scale: float | None = None,
-                 shell: Any = None) -> None:
+                 shell: Any = None, tune: bool = False) -> None:
         import asyncio  # lazily: not needed for the first paint
         from seedance_desktop.ui.controller import Controller
         from seedance_desktop.ui.player import Player
@@ -93,6 +108,7 @@ class DesktopApp:
         self.settings_store = self.shell.settings_store
         self.settings = self.shell.settings
         self.force_demo = force_demo
+        self.tune = tune  # process-wide interpreter tuning: only when this process is the app
         self.time_scale = time_scale
         self._builder = runtime_builder
         self.runtime: Any = None
@@ -171,6 +187,8 @@ class DesktopApp:
         self.controller.started.connect(started.set)
         self.controller.start()
         await started.wait()
+        if self.tune:
+            tune_interpreter()
 
     def fill_sample(self) -> None:
         """Demo mode: a ready-to-submit request with the bundled sample clip."""
@@ -308,5 +326,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: file logging disabled: {exc}", file=sys.stderr)
     # qasync on 3.11: asyncio.Runner with qasync's loop (see ARCHITECTURE.md).
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
-        desktop = DesktopApp(qapp, paths, force_demo=args.demo, shell=shell)
+        desktop = DesktopApp(qapp, paths, force_demo=args.demo, shell=shell, tune=True)
         return runner.run(desktop.run())

@@ -221,7 +221,7 @@ def scenario(screenshot: Path) -> int:
         win.close()
 
     async def main() -> None:
-        desktop = appmod.DesktopApp(qapp, paths, force_demo=True, shell=shell)
+        desktop = appmod.DesktopApp(qapp, paths, force_demo=True, shell=shell, tune=True)
         driver = asyncio.ensure_future(drive(desktop))
         exit_code = await desktop.run()
         await driver  # raises what the driver raised
