@@ -72,6 +72,14 @@ class _SlowTransport(httpx.HTTPTransport):
                               stream=_SlowStream(response.stream), extensions=response.extensions)
 
 
+def logged_download(url: str, dest: Path, **kwargs: Any) -> Any:
+    """download_file, noting on stderr when it resumed a .part left by a kill."""
+    result = download_file(url, dest, **kwargs)
+    if result.resumed_from:
+        print(f"RESUMED {dest.name} from byte {result.resumed_from}", file=sys.stderr, flush=True)
+    return result
+
+
 async def main(base_url: str, api_key: str, db: Path, out: Path, time_scale: float) -> int:
     store = JobStore(db)
 
@@ -82,7 +90,7 @@ async def main(base_url: str, api_key: str, db: Path, out: Path, time_scale: flo
     async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as http:
         client = ModellixClient(http, base_url, api_key, sleep=scaled_sleep)
         engine = Engine(store, SlowClient(client), output_dir=out, time_scale=time_scale,
-                        downloader=functools.partial(download_file, client=download_client))
+                        downloader=functools.partial(logged_download, client=download_client))
         await engine.start()
         while store.unfinished():
             await asyncio.sleep(0.05)

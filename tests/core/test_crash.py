@@ -86,7 +86,7 @@ def _submit_again_unknown(db: Path) -> int:
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_engine_survives_sigkill_at_any_moment(tmp_path: Path, simulator_factory: Any, clip: Path) -> None:
-    sim = simulator_factory(time_scale=TIME_SCALE, pending_seconds=6.0, processing_seconds=(20.0, 40.0),
+    sim = simulator_factory(time_scale=TIME_SCALE, pending_seconds=6.0, processing_seconds=(50.0, 90.0),
                             upload_quota=1000)
     rng = random.Random(20260824)
     db, out, log = tmp_path / "jobs.sqlite3", tmp_path / "out", tmp_path / "worker.log"
@@ -117,6 +117,8 @@ def test_engine_survives_sigkill_at_any_moment(tmp_path: Path, simulator_factory
             hit: set[str] = set()
             while time.monotonic() < deadline and child.poll() is None:
                 hit = {state for state, _ in _states(db).values()} & PHASES[target]
+                if target == "download" and not any(p.stat().st_size for p in out.glob("*.part")):
+                    hit = set()  # wait until bytes are on disk, so the kill leaves a .part to resume
                 if hit:
                     break
                 time.sleep(0.005)
@@ -177,4 +179,7 @@ def test_engine_survives_sigkill_at_any_moment(tmp_path: Path, simulator_factory
     assert len(videos) == sum(1 for j in jobs if j.state is JobState.DONE)
     assert not list(out.glob("*.part"))
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
-    print(f"kills: {len(kills)} {dict(hit_phases)}; outcome-unknown: {len(unknown)}; jobs: {len(by_id)}")
+    resumed = log.read_text().count("RESUMED ")
+    assert resumed >= 1  # a download cut by a kill continued from its .part
+    print(f"kills: {len(kills)} {dict(hit_phases)}; outcome-unknown: {len(unknown)}; jobs: {len(by_id)}; "
+          f"downloads resumed from a .part: {resumed}")
