@@ -44,6 +44,7 @@ from seedance_desktop.cli_parser import (
     EXIT_JOB_FAILED,
     EXIT_NETWORK,
     EXIT_OK,
+    LIST_DEFAULT_LIMIT,
     PROG,
     build_parser,
 )
@@ -138,8 +139,10 @@ def cmd_list(ctx: CliContext) -> int:
                 known = ", ".join(s.value for s in JobState)
                 raise CliError(f"--state: {exc}; use one of {known}", EXIT_BAD_INPUT) from None
         jobs = store.list(states=states)
-        if ctx.args.limit is not None:
-            jobs = jobs[-max(0, ctx.args.limit):] if ctx.args.limit > 0 else []
+        limit = ctx.args.limit if ctx.args.limit is not None else (0 if ctx.args.json else LIST_DEFAULT_LIMIT)
+        if limit > 0 and len(jobs) > limit:
+            ctx.printer.note(f"(the last {limit} of {len(jobs)} jobs; --limit 0 shows all)")
+            jobs = jobs[-limit:]
         if ctx.args.json:
             print_json([job_to_dict(job, history=False) for job in jobs])
         else:
@@ -171,9 +174,15 @@ def _ids(ctx: CliContext, prefixes: Sequence[str]) -> list[str]:
 
 
 async def cmd_wait(ctx: CliContext) -> int:
-    ids = _ids(ctx, ctx.args.jobs)
+    if bool(ctx.args.jobs) == bool(ctx.args.all):
+        raise CliError("give job ids, or --all for every unfinished job", EXIT_BAD_INPUT)
+    ids = _ids(ctx, ctx.args.jobs)  # a typo fails before anything starts
     runtime = await ctx.runtime()
     try:
+        if ctx.args.all:  # after start(): what is still unfinished once the engine resumed
+            ids = [job.id for job in runtime.store.unfinished()]
+        if not ids:
+            ctx.printer.note("No unfinished jobs.")
         ctx.printer.watch = set(ids)
         for job_id in ids:
             ctx.printer(runtime.store.get(job_id))

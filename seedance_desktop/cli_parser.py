@@ -23,6 +23,9 @@ EXIT_BUSY = 5
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
+#: Rows the ``list`` table shows by default (a long history stays readable).
+LIST_DEFAULT_LIMIT = 50
+
 EXIT_CODES_HELP = f"""\
 exit codes:
   {EXIT_OK}    success (with --wait: every job ended done, its video on disk)
@@ -183,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", action="append", metavar="STATE",
                    help="only jobs in this state (queued, uploading, submitting, submitted, processing, "
                         "downloading, done, failed, outcome_unknown, expired, cancelled); repeatable")
-    p.add_argument("--limit", type=int, metavar="N", help="show at most the last N jobs")
+    p.add_argument("--limit", type=int, metavar="N",
+                   help=f"show at most the last N jobs (default: the table shows the last {LIST_DEFAULT_LIMIT}, "
+                        "--json shows all; 0 means all)")
 
     p = command("show", "show one job in detail, with its history",
                 "Show a job's recipe, state, timings, cost, files and full history.",
@@ -193,8 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("wait", "wait for jobs to finish and download their results",
                 "Resume the given jobs (poll Modellix, download results) and wait until each "
                 "has finished. Prints each video's path.",
-                f"examples:\n  {PROG} wait 3f2a\n  {PROG} wait 3f2a 91bc --json\n\n{EXIT_CODES_HELP}")
-    p.add_argument("jobs", nargs="+", metavar="ID", help="job ids or unique prefixes")
+                f"examples:\n  {PROG} wait 3f2a\n  {PROG} wait 3f2a 91bc --json\n  {PROG} wait --all\n\n"
+                f"{EXIT_CODES_HELP}")
+    p.add_argument("jobs", nargs="*", metavar="ID", help="job ids or unique prefixes")
+    p.add_argument("--all", action="store_true",
+                   help="wait for every unfinished job (queued ones are sent first)")
 
     p = command("download", "fetch a finished job's result again (resume or re-download)",
                 "Download a job's result: resumes an interrupted or failed download, or fetches "
@@ -238,6 +246,7 @@ __all__ = [
     "EXIT_JOB_FAILED",
     "EXIT_NETWORK",
     "EXIT_OK",
+    "LIST_DEFAULT_LIMIT",
     "PROG",
     "build_parser",
 ]

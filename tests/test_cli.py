@@ -376,3 +376,18 @@ def test_prompt_placeholder_without_an_input_is_a_warning() -> None:
         "warning: --prompt mentions [Video 2], but there is no such input (inputs are numbered 1, 2, 3 in the order given)"
     ]
     assert placeholder_notes({"prompt": "[Video 1] with [Image 1]", "video_urls": ["u"], "first_frame_image": "i"}) == []
+
+
+def test_list_table_shows_the_latest_jobs_by_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from seedance_desktop.cli_parser import LIST_DEFAULT_LIMIT
+
+    store = JobStore(AppPaths.from_env(tmp_path).ensure().db_file)
+    jobs = [Job(request={"prompt": f"job {n}"}, position=float(n)) for n in range(LIST_DEFAULT_LIMIT + 5)]
+    store.add_many(jobs)
+    store.close()
+    assert cli.main(["--home", str(tmp_path), "list"]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert jobs[-1].id[:12] in captured.out and jobs[0].id[:12] not in captured.out
+    assert f"of {LIST_DEFAULT_LIMIT + 5} jobs" in captured.err
+    assert cli.main(["--home", str(tmp_path), "list", "--json"]) == EXIT_OK
+    assert len(json.loads(capsys.readouterr().out)) == LIST_DEFAULT_LIMIT + 5

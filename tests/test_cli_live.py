@@ -194,3 +194,19 @@ def test_cancel_only_touches_unsent_jobs_and_sends_nothing(tmp_path: Path, simul
     assert f"{sent.id}\tsubmitted" in captured.out
     assert "no way to cancel" in captured.err
     assert simulator.simulator.request_counts().get("submit", 0) == 0
+
+
+@pytest.mark.timeout(60)
+def test_wait_all_finishes_every_unfinished_job(tmp_path: Path, clip: Path, simulator, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    common = _live(tmp_path, simulator, monkeypatch)
+    for seed in ("1", "2"):
+        assert cli.main([*common, "submit", "--quiet", "--video", str(clip), "--prompt", "[Video 1]",
+                         "--duration", "4", "--resolution", "480p", "--seed", seed]) == EXIT_OK
+    capsys.readouterr()
+    assert cli.main([*common, "wait"]) == EXIT_BAD_INPUT  # neither ids nor --all
+    capsys.readouterr()
+    assert cli.main([*common, "wait", "--all", "--json"]) == EXIT_OK
+    jobs = json.loads(capsys.readouterr().out)
+    assert len(jobs) == 2 and {j["state"] for j in jobs} == {"done"}
+    assert simulator.simulator.request_counts()["submit"] == 2
