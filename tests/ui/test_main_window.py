@@ -235,3 +235,86 @@ def test_first_run_without_key_opens_demo_with_sample(qtbot: Any, qapp: Any, tmp
     assert desktop.window.isHidden()
     saved = (paths.settings_file).read_text()
     assert '"window_geometry": "' in saved and '"window_geometry": ""' not in saved
+
+
+class SessionSecrets:
+    """Stands in for SecretStore (no keyring in tests)."""
+
+    def __init__(self) -> None:
+        self.key: str | None = None
+        self.file_path = Path("/nonexistent/api-key")
+
+    def set_key(self, key: str, storage: str = "keyring", *, consent: bool = False) -> None:
+        self.key = key
+
+    def delete_key(self) -> None:
+        self.key = None
+
+    def get_key(self) -> str | None:
+        return self.key
+
+
+@QT_NOISE
+@pytest.mark.timeout(60)
+def test_settings_saved_in_worker_and_new_key_switches_to_account_mode(
+    qtbot: Any, qapp: Any, tmp_path: Any, simulator: Any
+) -> None:
+    import dataclasses
+
+    from seedance_desktop import app as appmod
+    from seedance_desktop import composition
+    from seedance_desktop.core.paths import AppPaths
+    from seedance_desktop.ui.settings_dialog import KeyChange
+
+    paths = AppPaths.from_env(tmp_path / "home").ensure()
+    calls: list[dict[str, Any]] = []
+
+    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
+        calls.append(kw)
+        runtime = await composition.build_runtime(
+            paths, settings, api_key=kw["api_key"] or simulator.api_key, demo=False,
+            base_url=simulator.base_url, start_engine=False, output_dir=tmp_path / "out")
+        return dataclasses.replace(runtime, mode="demo" if kw["demo"] else "live")
+
+    qapp.setQuitOnLastWindowClosed(False)
+    desktop = appmod.DesktopApp(qapp, paths, runtime_builder=builder)
+    qtbot.addWidget(desktop.window)
+    secrets = SessionSecrets()
+    desktop._secrets = secrets
+    result: dict[str, Any] = {}
+
+    async def wait_signal(signal: Any, action: Any) -> None:
+        fired = asyncio.Event()
+        signal.connect(fired.set)
+        action()
+        await asyncio.wait_for(fired.wait(), 20)
+
+    async def scenario() -> None:
+        run = asyncio.ensure_future(desktop.run())
+        await asyncio.wait_for(desktop.ready.wait(), 20)
+        result["mode_before"] = desktop.window.mode_label.text()
+        quieter = dataclasses.replace(desktop.settings, max_in_flight=3)
+        await wait_signal(desktop.controller.settings_saved,
+                          lambda: desktop.apply_settings(secrets, quieter, KeyChange("keep")))
+        result["in_flight"] = desktop.controller.engine.max_in_flight
+        desktop.ready.clear()
+        await wait_signal(desktop.controller.mode_changed, lambda: desktop.apply_settings(
+            secrets, desktop.settings, KeyChange("set", simulator.api_key, "session")))
+        await asyncio.wait_for(desktop.ready.wait(), 20)
+        for _ in range(100):
+            if desktop.window.mode_label.text().startswith("Account"):
+                break
+            await asyncio.sleep(0.05)
+        result["mode_after"] = desktop.window.mode_label.text()
+        result["banner_after"] = desktop.window.banner.isVisible()
+        desktop.window.close()
+        await asyncio.wait_for(run, 20)
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
+        runner.run(scenario())
+    gc.collect()
+    assert result["mode_before"] == "Demo" and result["in_flight"] == 3
+    assert '"max_in_flight": 3' in paths.settings_file.read_text()
+    assert [c["demo"] for c in calls] == [True, False] and calls[1]["api_key"] == simulator.api_key
+    assert result["mode_after"] == f"Account · ${simulator.simulator.config.balance:,.2f}" and not result["banner_after"]
+    assert simulator.api_key not in paths.settings_file.read_text()  # the key never goes to settings
