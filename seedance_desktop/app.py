@@ -333,6 +333,30 @@ class DesktopApp:
         await self.start_runtime()
 
 
+def quit_on_signals(window: Any) -> Any:
+    """Ctrl+C / SIGTERM close the window the normal way (engine stopped, layout saved).
+
+    Python runs signal handlers only between bytecodes; while Qt waits in C nothing runs, so a
+    light timer wakes the interpreter a few times a second."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def handler(_signum: int, _frame: Any) -> None:
+        QTimer.singleShot(0, window.close)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread, or not supported here
+            pass
+    keepalive = QTimer(window)
+    keepalive.setInterval(250)
+    keepalive.timeout.connect(lambda: None)
+    keepalive.start()
+    return keepalive
+
+
 def main(argv: list[str] | None = None) -> int:
     import asyncio  # lazily: not needed for the first paint
 
@@ -358,4 +382,5 @@ def main(argv: list[str] | None = None) -> int:
     # qasync on 3.11: asyncio.Runner with qasync's loop (see ARCHITECTURE.md).
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
         desktop = DesktopApp(qapp, paths, force_demo=args.demo, shell=shell, tune=True)
+        quit_on_signals(desktop.window)
         return runner.run(desktop.run())
