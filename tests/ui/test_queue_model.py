@@ -255,3 +255,12 @@ def test_thumbnails_are_made_in_a_worker_for_visible_rows(qtbot: Any, clip: Any)
     assert pixmap.width() <= 64 and pixmap.height() > 0
     assert wanted == [("job00000", str(clip))]  # asked once; the job without inputs has none
     assert panel.thumbnails.wait()
+
+
+def test_tick_refreshes_running_rows_in_one_signal(qtbot: Any) -> None:
+    model = QueueModel(FakeSource(mixed_jobs()))
+    model.fetchMore(QModelIndex())
+    spans: list[tuple[int, int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, roles: spans.append((top.row(), bottom.row(), top.column())))
+    model.tick()
+    assert spans == [(1, 3, COL_STATE)]  # uploading .. downloading; queued and final rows excluded
