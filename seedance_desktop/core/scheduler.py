@@ -94,6 +94,7 @@ class Engine(QueueActions, JobSteps):
         self._job_not_before: dict[str, float] = {}
         self._submit_not_before = 0.0
         self._submit_failures = 0
+        self._upload_failures: dict[str, int] = {}
         self._last_progress: dict[str, float] = {}
         self._paused = False
         self._pause_reason: str | None = None

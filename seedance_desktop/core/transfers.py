@@ -84,6 +84,7 @@ class JobSteps:
     _job_not_before: dict[str, float]
     _submit_not_before: float
     _submit_failures: int
+    _upload_failures: dict[str, int]
     _paused: bool
 
     # Provided by Engine.
@@ -119,7 +120,6 @@ class JobSteps:
         total = sum(sizes.values()) or 1
         done_before = 0
         cancel = self._cancel_events.setdefault(job.id, threading.Event())
-        failures = 0
         for position, item in enumerate(job.inputs):
             if item.uploaded_url:
                 continue
@@ -133,7 +133,8 @@ class JobSteps:
                 await self.budget.acquire()
                 uploaded = await self.client.upload_file(Path(item.local_path), progress=on_progress, cancel=cancel)
             except (ModellixError, OSError) as error:
-                failures += 1
+                # Counted per job across requeues, so the back-off grows while a problem lasts.
+                failures = self._upload_failures[job.id] = self._upload_failures.get(job.id, 0) + 1
                 decision = policy.on_upload_error(error, now=self._clock(), failures=failures, rng=self._rng,
                                                   time_scale=self.time_scale)
                 self._carry_out(job.id, decision)
@@ -142,6 +143,7 @@ class JobSteps:
             inputs[position] = replace(item, uploaded_url=uploaded.url)
             job = self._update(job.id, inputs=inputs)
             done_before += sizes[item.local_path]
+        self._upload_failures.pop(job.id, None)
         self._progress(job.id, None)
         return job
 

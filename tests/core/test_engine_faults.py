@@ -373,3 +373,29 @@ def test_httpx_is_only_used_through_the_client(tmp_path: Path) -> None:
 
     assert "httpx" not in vars(scheduler) and "httpx" not in vars(transfers)
     assert httpx  # imported above for the harness
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("upload", FaultKind.STATUS, status=503, times=2),
+        Fault("upload", FaultKind.DROP, times=2),
+        Fault("upload", FaultKind.STATUS, status=429, headers={"Retry-After": "1"}),
+    ],
+    ids=["503", "drop", "429"],
+)
+def test_upload_faults_requeue_and_keep_going(tmp_path: Path, simulator: Any, clip: Path, fault: Fault) -> None:
+    simulator.simulator.inject(fault)
+
+    async def main() -> None:
+        async with engine_rig(tmp_path, simulator.base_url, simulator.api_key, timeout=2.0) as rig:
+            job = rig.engine.enqueue(MODEL, request_for("bumpy upload"), local_input(clip))
+            done = await asyncio.wait_for(rig.engine.wait_for(job.id), 30)
+            assert done.state is S.DONE
+            history = states(rig, job.id)
+            assert history.count(S.UPLOADING) >= 2 and history.count(S.SUBMITTING) == 1
+            assert "Upload failed" in _reasons(rig, job.id)
+            assert _counts(simulator)["submit"] == 1
+            _check_file(simulator, done)
+
+    asyncio.run(main())
