@@ -12,8 +12,10 @@ import asyncio
 import copy
 import random
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from seedance_desktop.api.download import discard_partial
 from seedance_desktop.api.spec import MAX_SEED
 from seedance_desktop.core.job import InputFile, Job, JobState
 
@@ -81,6 +83,11 @@ class QueueActions:
         if job.state.is_local and job_id in self._runners:
             self.cancel(job_id)
         self.store.remove(job_id)
+        if job.video_path and job.state is not JobState.DONE:
+            # A failed/expired download's .part is of no use once the job is gone.
+            for path in (job.video_path, job.last_frame_path):
+                if path:
+                    discard_partial(Path(path))
         self._poke()
 
     def move(self, job_id: str, position: float) -> Job:

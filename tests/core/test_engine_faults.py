@@ -197,6 +197,9 @@ def test_no_working_url_means_expired(tmp_path: Path, simulator: Any, hosted: st
             assert job.state is S.EXPIRED
             assert "no longer available" in (job.error or "")
             assert not Path(job.video_path).exists()
+            rig.engine.remove(job.id)  # nothing of it is left behind
+            assert rig.store.find(job.id) is None
+            assert not any(Path(job.video_path).parent.iterdir())
 
     asyncio.run(main())
 
