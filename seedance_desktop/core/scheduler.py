@@ -296,8 +296,8 @@ class Engine(QueueActions, JobSteps):
 
     def _fill_slots(self) -> float | None:
         """Start what may start now; return seconds until a held-back job may start."""
-        if self._paused or self._auth_blocked:
-            return None
+        if self._paused or self._auth_blocked or self.client is None:
+            return None  # (no client: no key yet; set_client() wakes the queue)
         now = self._clock()
         if now < self._submit_not_before:
             return self._submit_not_before - now
@@ -390,6 +390,7 @@ class Engine(QueueActions, JobSteps):
         # did not (the hook is a constructor argument of ModellixClient).
         if client is not None and getattr(client, "_on_rate_limited", "absent") is None:
             client._on_rate_limited = self.on_rate_limited
+        self._poke()
         if self._auth_blocked:
             self._paused = False
             self._pause_reason = None
