@@ -43,7 +43,6 @@ class QueueActions:
     def _update(self, job_id: str, **fields: Any) -> Job: ...
     def _start_runner(self, job_id: str) -> None: ...
 
-
     def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> Job:
         """Add a job at the end of the queue (committed before returning)."""
         job = Job(model=model, request=copy.deepcopy(request), inputs=[replace(i) for i in inputs],
