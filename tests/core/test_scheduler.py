@@ -218,3 +218,59 @@ def test_a_runner_killed_by_an_unexpected_error_is_reported_and_recovers(tmp_pat
         assert len(errors) == 1 and isinstance(errors[0][0], OSError) and job.id[:8] in errors[0][1]
 
     asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+def test_pause_during_upload_requeues_keeping_the_url(tmp_path: Path, simulator: Any, clip: Path) -> None:
+    """A job whose upload finishes after the queue was paused goes back to QUEUED with its
+    uploaded URL kept, and is submitted (without a second upload) after resume()."""
+
+    async def main() -> None:
+        async with engine_rig(tmp_path, simulator.base_url, simulator.api_key) as rig:
+            real_upload = rig.client.upload_file
+            release = asyncio.Event()
+
+            async def held_upload(path: Path, **kwargs: Any) -> Any:
+                result = await real_upload(path, **kwargs)
+                await release.wait()
+                return result
+
+            rig.client.upload_file = held_upload  # type: ignore[method-assign]
+            job = rig.engine.enqueue(MODEL, request_for("paused mid-upload"), local_input(clip))
+            while simulator.simulator.request_counts().get("upload", 0) == 0 or rig.store.get(job.id).state is not S.UPLOADING:
+                await asyncio.sleep(0.01)
+            rig.engine.pause()
+            release.set()
+            while rig.store.get(job.id).state is not S.QUEUED:
+                await asyncio.sleep(0.01)
+            assert rig.store.get(job.id).inputs[0].uploaded_url
+            await asyncio.sleep(0.2)
+            assert rig.store.get(job.id).state is S.QUEUED and simulator.simulator.request_counts().get("submit", 0) == 0
+            rig.engine.resume()
+            done = await asyncio.wait_for(rig.engine.wait_for(job.id), 20)
+            assert done.state is S.DONE
+            assert simulator.simulator.request_counts()["upload"] == 1
+
+    asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+def test_raising_the_cap_starts_more_jobs(tmp_path: Path, simulator: Any, clip: Path) -> None:
+    from engine_harness import hosted_url
+
+    url = hosted_url(simulator.base_url, simulator.api_key, clip)
+
+    async def main() -> None:
+        async with engine_rig(tmp_path, simulator.base_url, simulator.api_key, max_in_flight=1) as rig:
+            jobs = [rig.engine.enqueue(MODEL, request_for(f"cap {i}", url), []) for i in range(3)]
+            await asyncio.sleep(0.2)
+            busy = [j for j in rig.store.list() if j.state in SLOT_STATES]
+            assert len(busy) == 1
+            rig.engine.set_max_in_flight(3)
+            await asyncio.sleep(0.2)
+            assert sum(1 for j in rig.store.list() if j.state in SLOT_STATES or j.state is S.DOWNLOADING
+                       or j.state is S.DONE) == 3
+            done = await wait_all(rig.engine, jobs)
+            assert [j.state for j in done] == [S.DONE] * 3
+
+    asyncio.run(main())
