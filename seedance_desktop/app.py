@@ -88,17 +88,45 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class SavedLayout:
+    """The only settings the first paint needs (window geometry and splitters), read straight
+    from the JSON file; the typed ``Settings`` (and the modules behind it) load after it."""
+
+    def __init__(self, settings_file: Path) -> None:
+        import json
+
+        try:
+            data = json.loads(settings_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        for name in ("window_geometry", "window_state", "splitter_state"):
+            value = data.get(name, "")
+            setattr(self, name, value if isinstance(value, str) else "")
+        self.notify_on_completion = True
+
+
 class Shell:
-    """Step one of start-up: settings and the window frame, shown before anything heavy is
-    imported (asyncio, qasync, the form, multimedia, the job store)."""
+    """Step one of start-up: the window frame with its saved geometry, shown before anything
+    heavy is imported (settings model, asyncio, qasync, the form, multimedia, the job store)."""
 
     def __init__(self, paths: AppPaths) -> None:
-        from seedance_desktop.core.settings import SettingsStore
         from seedance_desktop.ui.main_window import MainWindow
 
-        self.settings_store = SettingsStore(paths.settings_file)
-        self.settings = self.settings_store.load()
-        self.window = MainWindow(settings=self.settings)
+        self.paths = paths
+        self.window = MainWindow(settings=SavedLayout(paths.settings_file))
+        self._store: Any = None
+        self._settings: Any = None
+
+    def load_settings(self) -> tuple[Any, Any]:
+        """(SettingsStore, Settings), loaded once; the window then keeps its layout in them."""
+        if self._store is None:
+            from seedance_desktop.core.settings import SettingsStore
+
+            self._store = SettingsStore(self.paths.settings_file)
+            self._settings = self._store.load()
+            self.window.settings = self._settings
+        return self._store, self._settings
 
     def show_and_paint(self, qapp: QApplication, timeout: float = 5.0) -> bool:
         """Show the frame and process events until it has painted once."""
@@ -129,8 +157,7 @@ class DesktopApp:
         self.qapp = qapp
         self.paths = paths
         self.shell = shell or Shell(paths)
-        self.settings_store = self.shell.settings_store
-        self.settings = self.shell.settings
+        self.settings_store, self.settings = self.shell.load_settings()
         self.force_demo = force_demo
         self.tune = tune  # process-wide interpreter tuning: only when this process is the app
         self.time_scale = time_scale
