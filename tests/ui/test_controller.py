@@ -341,3 +341,15 @@ def test_queue_actions_with_real_engine(qtbot: Any, loop: asyncio.AbstractEventL
     loop.run_until_complete(http.aclose())
     store.close()
     assert errors == []
+
+
+@pytest.mark.timeout(30)
+def test_check_key_against_the_simulator(loop: asyncio.AbstractEventLoop, simulator: Any) -> None:
+    controller = Controller()  # default checker: a throw-away ModellixClient over loopback HTTP
+    ok = drive(loop, controller.key_checked, lambda: controller.check_key(simulator.base_url, simulator.api_key))
+    assert ok[0] is True and ok[1] == simulator.simulator.config.balance and ok[2].startswith("Key accepted")
+    bad = drive(loop, controller.key_checked, lambda: controller.check_key(simulator.base_url, "sk-wrong"))
+    assert bad[0] is False and "rejected" in bad[2]
+    insecure = drive(loop, controller.key_checked, lambda: controller.check_key("http://example.com", "k"))
+    assert insecure[0] is False and insecure[2]  # https required unless loopback: a message, no crash
+    loop.run_until_complete(controller.shutdown())
