@@ -344,8 +344,9 @@ class QueuePanel(QWidget):
 
     def _refresh_if_selected(self, top: QModelIndex, bottom: QModelIndex, *_roles: Any) -> None:
         job = self.selected_job()
-        if job is not None and top.row() <= (self.model.row_of(job.id) or -1) <= bottom.row():
-            self.update_actions()
+        row = self.model.row_of(job.id) if job is not None else None
+        if row is not None and top.row() <= row <= bottom.row():
+            self.update_actions()  # e.g. the selected job just finished: Play becomes possible
 
     def _emit_for_selection(self, signal: Any) -> None:
         job = self.selected_job()

@@ -264,3 +264,22 @@ def test_tick_refreshes_running_rows_in_one_signal(qtbot: Any) -> None:
     model.dataChanged.connect(lambda top, bottom, roles: spans.append((top.row(), bottom.row(), top.column())))
     model.tick()
     assert spans == [(1, 3, COL_STATE)]  # uploading .. downloading; queued and final rows excluded
+
+
+@QT_NOISE
+def test_actions_follow_the_selected_job_when_it_changes_state(qtbot: Any, tmp_path: Any) -> None:
+    from seedance_desktop.ui.queue_panel import QueuePanel
+
+    source = FakeSource(mixed_jobs())
+    model = QueueModel(source)
+    panel = QueuePanel(model)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: model.rowCount() == 8)
+    panel.select_job("job00000")  # row 0, queued
+    assert panel.actions["cancel"].isEnabled() and not panel.actions["play"].isEnabled()
+    video = tmp_path / "result.mp4"
+    video.write_bytes(b"\0" * 16)
+    source.jobs[0] = replace(source.jobs[0], state=JobState.DONE, video_path=str(video))
+    model.job_changed("job00000")
+    assert panel.actions["play"].isEnabled() and not panel.actions["cancel"].isEnabled()
