@@ -38,6 +38,7 @@ StateRole = Qt.ItemDataRole.UserRole + 4     # the JobState
 
 MIME_TYPE = "application/x-seedance-job-ids"
 PAGE_SIZE = 200
+MAX_THUMBS = 600  # about 5 MB of 64x36 pictures; older ones are made again when scrolled back
 
 COL_THUMB, COL_PROMPT, COL_PARAMS, COL_STATE, COL_COST = range(5)
 HEADERS = ("", "Prompt", "Parameters", "State", "Cost")
@@ -362,6 +363,10 @@ class QueueModel(QAbstractTableModel):
             # An input's picture: replaced by the result's once the job is done.
             self._thumbs_asked.discard(f"{job_id}:True")
         self._thumbs[job_id] = pixmap
+        while len(self._thumbs) > MAX_THUMBS:  # scrolling through 10,000 jobs must not hoard them
+            oldest = next(iter(self._thumbs))
+            del self._thumbs[oldest]
+            self._thumbs_asked.difference_update({f"{oldest}:True", f"{oldest}:False"})
         row = self._rows.get(job_id)
         if row is not None:
             idx = self.index(row, COL_THUMB)
