@@ -283,3 +283,24 @@ def test_actions_follow_the_selected_job_when_it_changes_state(qtbot: Any, tmp_p
     source.jobs[0] = replace(source.jobs[0], state=JobState.DONE, video_path=str(video))
     model.job_changed("job00000")
     assert panel.actions["play"].isEnabled() and not panel.actions["cancel"].isEnabled()
+
+
+@pytest.mark.timeout(60)
+def test_ten_thousand_jobs_from_a_real_store_open_instantly(tmp_path: Any) -> None:
+    from seedance_desktop.core.store import JobStore
+
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    states = [JobState.DONE, JobState.FAILED, JobState.QUEUED, JobState.OUTCOME_UNKNOWN]
+    store.add_many(make_job(i, states[i % 4]) for i in range(10_000))
+    try:
+        started = time.perf_counter()
+        model = QueueModel(store)
+        model.fetchMore(QModelIndex())
+        opened = time.perf_counter() - started
+        assert model.total == 10_000 and model.rowCount() == 200
+        assert opened < 0.5, f"opening took {opened:.3f} s"
+        assert model.data(model.index(199, 0), JobRole).id == "job00199"  # store (queue) order
+        model.job_changed("job00005")  # the store's own lookup (get raises KeyError when gone)
+        model.job_changed("missing")
+    finally:
+        store.close()
