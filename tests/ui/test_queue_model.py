@@ -304,3 +304,16 @@ def test_ten_thousand_jobs_from_a_real_store_open_instantly(tmp_path: Any) -> No
         model.job_changed("missing")
     finally:
         store.close()
+
+
+def test_drop_through_the_filter_proxy_reaches_the_model() -> None:
+    moves: list[tuple[str, int]] = []
+    model = QueueModel(FakeSource(mixed_jobs()), move=lambda job_id, pos: moves.append((job_id, pos)))
+    model.fetchMore(QModelIndex())
+    proxy = JobFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.set_states({JobState.QUEUED})  # the view shows job0 and job7 only
+    mime = proxy.mimeData([proxy.index(1, 1)])
+    assert proxy.canDropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex())
+    proxy.dropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex())
+    assert moves == [("job00007", 0)]
