@@ -184,8 +184,16 @@ def scenario(screenshot: Path) -> int:
 
         panel.model.dataChanged.connect(record)
         panel.model.rowsInserted.connect(record)
-        form.submit_action.trigger()
+        form.submit_action.trigger()  # job 1: the sample request the app put in the form
         await asyncio.sleep(0.3)
+        # Job 2: fill the form ourselves (the sample clip again, another prompt, a fixed seed).
+        from seedance_desktop.core.job import InputFile
+
+        form.set_recipe(appmod.SAMPLE_MODEL, {
+            "prompt": "A paper boat drifts through [Video 1] at dusk, lanterns reflected in the water.",
+            "duration": 4, "resolution": "480p", "ratio": "16:9", "seed": 42,
+        }, [InputFile("video_urls", 0, str(appmod.SAMPLE_CLIP))])
+        await until(lambda: form.submit_action.isEnabled(), 30, "the refilled form to become valid")
         form.submit_action.trigger()
         await until(lambda: len(seen) == 2 and all(s[-1] == "done" for s in seen.values()), 90,
                     "both jobs to finish")
