@@ -135,6 +135,7 @@ class Controller(QObject):
         self._jobs: dict[str, Job] = {}
         self._closing = False
         self._user_pausing = False
+        self._pending: list[tuple[str, dict[str, Any], list[InputFile]]] = []
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(150)  # coalesce bursts of state changes
@@ -222,6 +223,9 @@ class Controller(QObject):
     async def _start(self) -> None:
         assert self.engine is not None
         await self.engine.start()
+        pending, self._pending = self._pending, []
+        for model, request, inputs in pending:
+            self.submit(model, request, inputs)
         self.paused_changed.emit(bool(getattr(self.engine, "paused", False)))
         self.refresh_counts()
         self.started.emit()
@@ -282,7 +286,8 @@ class Controller(QObject):
     @Slot(str, dict, list)
     def submit(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> None:
         if self.engine is None:
-            self.error.emit("The job engine is still starting. Try again in a moment.")
+            # The window shows before the engine exists: keep the request, add it once started.
+            self._pending.append((model, dict(request), list(inputs)))
             return
         self._added(self._call("adding the job", self.engine.enqueue, model, dict(request), list(inputs)))
 

@@ -353,3 +353,17 @@ def test_check_key_against_the_simulator(loop: asyncio.AbstractEventLoop, simula
     insecure = drive(loop, controller.key_checked, lambda: controller.check_key("http://example.com", "k"))
     assert insecure[0] is False and insecure[2]  # https required unless loopback: a message, no crash
     loop.run_until_complete(controller.shutdown())
+
+
+def test_submit_before_the_engine_exists_is_kept_until_it_starts(qtbot: Any, loop: asyncio.AbstractEventLoop) -> None:
+    controller = Controller()
+    added: list[str] = []
+    controller.job_added.connect(added.append)
+    controller.submit("bytedance/seedance-2.0-fast-v2v", {"prompt": "early"}, [])
+    assert added == []  # the window is up, the runtime is not
+    store = FakeStore()
+    engine = FakeEngine(store)
+    controller.attach_runtime(store, engine, demo=True)
+    drive(loop, controller.started, controller.start)
+    assert len(added) == 1 and store.jobs[added[0]].request == {"prompt": "early"}
+    loop.run_until_complete(controller.shutdown())
