@@ -336,7 +336,8 @@ class DesktopApp:
             self.settings_store.save(self.settings)
 
         async def then() -> None:
-            self.window.notifier.enabled = bool(self.settings.notify_on_completion) if self.window.notifier else False
+            if self.window.notifier is not None:
+                self.window.notifier.enabled = bool(self.settings.notify_on_completion)
             if self.settings.prices:
                 self.form.set_prices(self.settings.prices)
             if key_changed or before != after:

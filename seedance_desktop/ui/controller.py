@@ -16,6 +16,7 @@ nobody retrieves is a silent bug. So this object
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
@@ -151,10 +152,10 @@ class Controller(QObject):
             return None
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(lambda t, w=what: self._task_done(t, w))
+        task.add_done_callback(functools.partial(self._task_done, what=what))
         return task
 
-    def _task_done(self, task: asyncio.Task[Any], what: str) -> None:
+    def _task_done(self, task: asyncio.Task[Any], *, what: str) -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return

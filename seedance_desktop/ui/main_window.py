@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
         self.pause_action.setEnabled(True)
         self.pause_action.triggered.connect(self.controller.set_paused)
         for name in ("play", "reveal", "retry", "submit_again", "duplicate", "rerun", "cancel", "remove"):
-            self.queue_menu.addAction(self.panel.actions[name])
+            self.queue_menu.addAction(self.panel.job_actions[name])
 
     def _connect(self) -> None:
         assert self.controller is not None and self.panel is not None and self.player is not None

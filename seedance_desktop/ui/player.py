@@ -99,12 +99,12 @@ class Player(QWidget):
             self.set_volume(self.volume.value())
 
         controls = QHBoxLayout()
-        for widget in (self.play_button, self.back_button, self.forward_button):
-            controls.addWidget(widget)
+        for button in (self.play_button, self.back_button, self.forward_button):
+            controls.addWidget(button)
         controls.addWidget(self.slider, 1)
         controls.addWidget(self.time_label)
-        for widget in (self.loop_button, self.mute_button, self.volume, self.full_button):
-            controls.addWidget(widget)
+        for control in (self.loop_button, self.mute_button, self.volume, self.full_button):
+            controls.addWidget(control)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.source)

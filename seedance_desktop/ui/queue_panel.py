@@ -250,7 +250,7 @@ class QueuePanel(QWidget):
             self.filter.addItem(label)
         self.filter.currentIndexChanged.connect(lambda i: self.proxy.set_states(FILTERS[i][1]))
 
-        self.actions: dict[str, QAction] = {}
+        self.job_actions: dict[str, QAction] = {}
         specs = (
             ("play", "Play", QKeySequence(Qt.Key.Key_Return), self.play_requested),
             ("reveal", "Reveal in folder", None, None),
@@ -268,13 +268,13 @@ class QueuePanel(QWidget):
                 action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             if signal is not None:
                 action.triggered.connect(lambda _=False, s=signal: self._emit_for_selection(s))
-            self.actions[name] = action
+            self.job_actions[name] = action
             self.view.addAction(action)
-        self.actions["reveal"].triggered.connect(self._reveal)
+        self.job_actions["reveal"].triggered.connect(self._reveal)
         enter = QAction(self)
         enter.setShortcut(QKeySequence(Qt.Key.Key_Enter))
         enter.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        enter.triggered.connect(self.actions["play"].trigger)
+        enter.triggered.connect(self.job_actions["play"].trigger)
         self.view.addAction(enter)
 
         self.pause_button = QPushButton("Pause queue", self)
@@ -286,10 +286,10 @@ class QueuePanel(QWidget):
         bar.addWidget(self.filter)
         bar.addStretch(1)
         for name in ("play", "retry", "duplicate", "cancel", "remove"):
-            button = QPushButton(self.actions[name].text(), self)
+            button = QPushButton(self.job_actions[name].text(), self)
             button.setObjectName(f"{name}_button")
-            button.clicked.connect(self.actions[name].trigger)
-            self.actions[name].enabledChanged.connect(button.setEnabled)
+            button.clicked.connect(self.job_actions[name].trigger)
+            self.job_actions[name].enabledChanged.connect(button.setEnabled)
             bar.addWidget(button)
         bar.addWidget(self.pause_button)
         layout = QVBoxLayout(self)
@@ -298,7 +298,7 @@ class QueuePanel(QWidget):
         layout.addWidget(self.view, 1)
 
         self.view.customContextMenuRequested.connect(self._context_menu)
-        self.view.doubleClicked.connect(lambda _i: self.actions["play"].trigger())
+        self.view.doubleClicked.connect(lambda _i: self.job_actions["play"].trigger())
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         model.dataChanged.connect(self._refresh_if_selected)
         model.modelReset.connect(self.update_actions)
@@ -326,7 +326,7 @@ class QueuePanel(QWidget):
 
     def update_actions(self) -> None:
         for name, enabled in enabled_actions(self.selected_job()).items():
-            self.actions[name].setEnabled(enabled)
+            self.job_actions[name].setEnabled(enabled)
 
     def set_paused(self, paused: bool) -> None:
         self._paused = paused
@@ -371,13 +371,13 @@ class QueuePanel(QWidget):
         self.update_actions()
         menu = QMenu(self)
         for name in ("play", "reveal"):
-            menu.addAction(self.actions[name])
+            menu.addAction(self.job_actions[name])
         menu.addSeparator()
         for name in ("retry", "submit_again", "duplicate", "rerun"):
-            menu.addAction(self.actions[name])
+            menu.addAction(self.job_actions[name])
         menu.addSeparator()
         for name in ("cancel", "remove"):
-            menu.addAction(self.actions[name])
+            menu.addAction(self.job_actions[name])
         menu.addSeparator()
         pause = menu.addAction("Resume queue" if self._paused else "Pause queue")
         pause.triggered.connect(lambda: self.pause_requested.emit(not self._paused))

@@ -208,7 +208,7 @@ def scenario(screenshot: Path) -> int:
         first = next(iter(seen))
         panel.select_job(first)
         assert panel.model.data(panel.model.index(panel.model.row_of(first), 3), StateRole) == JobState.DONE
-        panel.actions["play"].trigger()
+        panel.job_actions["play"].trigger()
         await until(lambda: len(frames) >= 24, 30, "video frames")
         await asyncio.sleep(0.5)
         player.media.pause()

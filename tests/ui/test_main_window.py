@@ -126,7 +126,7 @@ def test_duplicate_fills_the_form_and_pause_updates_panel(qtbot: Any, window: An
     w.model.reload()
     w.panel = w.win.panel
     assert w.panel.select_job("a")
-    w.panel.actions["duplicate"].trigger()
+    w.panel.job_actions["duplicate"].trigger()
     model, request, inputs = w.form.recipe()
     assert request["prompt"] == "again [Video 1]" and request["duration"] == 6
     assert [i.local_path for i in inputs] == [str(tmp_path / "v.mp4")]

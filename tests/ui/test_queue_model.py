@@ -196,7 +196,7 @@ def test_panel_actions_follow_selected_state_and_emit_ids(qtbot: Any) -> None:
     panel.show()
     qtbot.waitUntil(lambda: model.rowCount() == 8)
     assert panel.select_job("job00005")  # failed
-    acts = panel.actions
+    acts = panel.job_actions
     assert acts["retry"].isEnabled() and not acts["submit_again"].isEnabled()
     assert not acts["cancel"].isEnabled() and acts["remove"].isEnabled()
     with qtbot.waitSignal(panel.retry_requested) as blocker:
@@ -277,12 +277,12 @@ def test_actions_follow_the_selected_job_when_it_changes_state(qtbot: Any, tmp_p
     panel.show()
     qtbot.waitUntil(lambda: model.rowCount() == 8)
     panel.select_job("job00000")  # row 0, queued
-    assert panel.actions["cancel"].isEnabled() and not panel.actions["play"].isEnabled()
+    assert panel.job_actions["cancel"].isEnabled() and not panel.job_actions["play"].isEnabled()
     video = tmp_path / "result.mp4"
     video.write_bytes(b"\0" * 16)
     source.jobs[0] = replace(source.jobs[0], state=JobState.DONE, video_path=str(video))
     model.job_changed("job00000")
-    assert panel.actions["play"].isEnabled() and not panel.actions["cancel"].isEnabled()
+    assert panel.job_actions["play"].isEnabled() and not panel.job_actions["cancel"].isEnabled()
 
 
 @pytest.mark.timeout(60)
