@@ -118,6 +118,7 @@ def lateness_run(jobs: int, download_bytes: int, seconds: float, workdir: Path) 
     from seedance_desktop.ui.queue_panel import QueuePanel
 
     qapp = QApplication.instance() or QApplication([])
+    assert isinstance(qapp, QApplication)
     qapp.setQuitOnLastWindowClosed(False)  # closing the panel must not stop the loop
     big = workdir / "big.bin"
     with open(big, "wb") as handle:  # sparse: no disk or time spent writing zeros
@@ -171,7 +172,7 @@ def lateness_run(jobs: int, download_bytes: int, seconds: float, workdir: Path) 
                 polls[0] += 1
                 return await get_task(*args, **kwargs)
 
-            runtime.client.get_task = counted_get_task
+            runtime.client.get_task = counted_get_task  # type: ignore[method-assign]
             from seedance_desktop.app import tune_interpreter
 
             tune_interpreter()  # what the app does once its runtime has started
