@@ -253,6 +253,13 @@ class SessionSecrets:
     def get_key(self) -> str | None:
         return self.key
 
+    @property
+    def storage_kind(self) -> str | None:
+        return "session" if self.key else None
+
+    def secure_backend_available(self) -> bool:
+        return False
+
 
 @QT_NOISE
 @pytest.mark.timeout(60)
@@ -293,6 +300,14 @@ def test_settings_saved_in_worker_and_new_key_switches_to_account_mode(
         run = asyncio.ensure_future(desktop.run())
         await asyncio.wait_for(desktop.ready.wait(), 20)
         result["mode_before"] = desktop.window.mode_label.text()
+        desktop.open_settings()  # non-modal; key storage is looked up in a worker first
+        for _ in range(100):
+            if desktop._dialog is not None and desktop._dialog.isVisible():
+                break
+            await asyncio.sleep(0.05)
+        result["dialog"] = type(desktop._dialog).__name__
+        result["key_shown"] = desktop._dialog.key_edit.text()
+        desktop._dialog.reject()
         quieter = dataclasses.replace(desktop.settings, max_in_flight=3)
         await wait_signal(desktop.controller.settings_saved,
                           lambda: desktop.apply_settings(secrets, quieter, KeyChange("keep")))
@@ -314,6 +329,7 @@ def test_settings_saved_in_worker_and_new_key_switches_to_account_mode(
         runner.run(scenario())
     gc.collect()
     assert result["mode_before"] == "Demo" and result["in_flight"] == 3
+    assert result["dialog"] == "SettingsDialog" and result["key_shown"] == ""
     assert '"max_in_flight": 3' in paths.settings_file.read_text()
     assert [c["demo"] for c in calls] == [True, False] and calls[1]["api_key"] == simulator.api_key
     assert result["mode_after"] == f"Account · ${simulator.simulator.config.balance:,.2f}" and not result["banner_after"]
