@@ -18,8 +18,9 @@ cost per detected job is therefore ``S(t)/f(t)``, the inverse of the hazard rate
 towards the end of the window: a job still running late is about to finish. So the schedule is
 
 * a first poll soon after submitting (catches instant failures and confirms the task exists);
-* sparse polls that back off with jitter (6 s, 18 s, then ~20 s) while a finish is unlikely;
-* dense polls (every 1.5 s) in the last 45 % of the likely-finish window;
+* sparse polls that back off with jitter (6 s, 18 s, then up to 25 s) while a finish is unlikely;
+* dense polls (every 1.75 s) in the second half of the likely-finish window, so that more than
+  half of all jobs are noticed within 2 s of finishing;
 * past the window, a slow back-off (2 s growing to 30 s) that never ends: a task may run until
   its ``execution_expires_after``, so **no client-side deadline ever fails a job**.
 
@@ -62,9 +63,9 @@ from seedance_desktop.core.job import JobState
 TYPICAL_WINDOW = (30.0, 120.0)
 FIRST_POLL = 2.0          # the first poll, seconds after submit
 SPARSE_GROWTH = 3.0       # sparse gaps grow 6 s, 18 s, ... (after the first poll)
-SPARSE_MAX = 20.0         # longest gap while a finish is unlikely
-DENSE_INTERVAL = 1.5      # gap inside the likely-finish window
-DENSE_FROM = 0.55         # the dense part starts this far into the window (0..1)
+SPARSE_MAX = 25.0         # longest gap while a finish is unlikely
+DENSE_INTERVAL = 1.75     # gap inside the likely-finish window (under 2 s, with room for latency)
+DENSE_FROM = 0.5          # the dense part is the second half of the window
 OVERDUE_GROWTH = 0.1      # past the window the gap grows by this many seconds per second late
 OVERDUE_MAX = 30.0        # ...up to this gap, forever
 JITTER = 0.15             # +-15 % on sparse gaps so many jobs do not poll in lock-step

@@ -67,12 +67,12 @@ def test_expected_window_scales_with_duration_and_resolution(request_: dict, win
         (1.5, 0, 0.5, 0.5),
         (300.0, 0, 0.0, 0.0),      # a resumed old job polls at once
         (2.0, 1, 5.0, 6.9),        # then sparse, growing with jitter
-        (8.0, 2, 12.0, 20.0),
-        (40.0, 5, 5.0, 20.0),      # never past the dense start (79.5 s)
-        (79.0, 6, 0.05, 0.5),
-        (80.0, 7, 1.5, 1.5),       # dense in the likely-finish window
-        (119.0, 30, 1.5, 1.5),
-        (130.0, 40, 2.5, 2.9),     # overdue: slow back-off...
+        (8.0, 2, 12.0, 21.0),
+        (40.0, 5, 5.0, 25.0),      # never past the dense start (75 s)
+        (74.0, 6, 0.05, 1.0),
+        (80.0, 7, 1.75, 1.75),     # dense in the likely-finish window
+        (119.0, 30, 1.75, 1.75),
+        (130.0, 40, 2.75, 3.17),   # overdue: slow back-off...
         (1000.0, 90, 30.0, 34.5),  # ...capped, forever
         (100000.0, 999, 30.0, 34.5),
     ],
@@ -87,11 +87,11 @@ def test_sparse_polls_land_exactly_on_the_dense_start() -> None:
     r = rng()
     age, polls = 0.0, 0
     times = []
-    while age < 79.5:
+    while age < 75.0:
         age += policy.poll_interval(age, polls, WINDOW, r)
         polls += 1
         times.append(age)
-    assert times[-1] == pytest.approx(79.5)
+    assert times[-1] == pytest.approx(75.0)
     assert len(times) <= 7  # 2 s, then few sparse polls
 
 
@@ -126,8 +126,8 @@ def test_no_client_side_deadline_ever() -> None:
         (NOW, NOW, 0, None, 1.0, NOW + 2.0),
         (NOW, NOW, 0, None, 10.0, NOW + 0.2),            # compressed time
         (NOW, NOW, 0, NOW + 9.0, 1.0, NOW + 9.0),        # Retry-After is always honoured
-        (NOW + 100, NOW, 7, None, 1.0, NOW + 101.5),     # dense
-        (NOW + 10, NOW, 7, None, 10.0, NOW + 10.15),     # age 100 s in service time
+        (NOW + 100, NOW, 7, None, 1.0, NOW + 101.75),    # dense
+        (NOW + 10, NOW, 7, None, 10.0, NOW + 10.175),    # age 100 s in service time
     ],
 )
 def test_next_poll_at(now: float, submitted: float, polls: int, not_before: float | None, scale: float,
