@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -33,7 +33,7 @@ MEDIA_FILTER = "Media (*.mp4 *.mov *.m4v *.png *.jpg *.jpeg *.webp *.mp3 *.wav *
 
 def _placeholder(text: str) -> QLabel:
     label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setMargin(24)
     label.setEnabled(False)
     return label
 
@@ -73,16 +73,15 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.banner.settings_requested.connect(self.settings_requested)
 
-        self.right = QSplitter(Qt.Orientation.Vertical, self)
-        self.right.setObjectName("queuePlayerSplitter")
-        self.right.addWidget(_placeholder("Loading the queue…"))
-        self.right.addWidget(_placeholder(""))
-        self.right.setStretchFactor(0, 1)
-        self.right.setStretchFactor(1, 1)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        # No Qt-namespace enum before the first paint: PySide6 builds all of ``Qt``'s enums on
+        # first use (15-25 ms here). A QSplitter is horizontal by default; the vertical
+        # queue/player splitter is made in install().
+        self.right: QSplitter | None = None
+        self._right_state = QByteArray()
+        self.splitter = QSplitter(self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(_placeholder("Loading the form…"))
-        self.splitter.addWidget(self.right)
+        self.splitter.addWidget(_placeholder("Loading the queue…"))
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         central = QWidget(self)
@@ -105,9 +104,19 @@ class MainWindow(QMainWindow):
     def install(self, controller: Controller, form: Any, panel: QueuePanel, player: Player,
                 *, notifier: Notifier | None = None) -> None:
         """Put the real panels in place of the placeholders and wire them up."""
+        from PySide6.QtCore import Qt
+
         self.controller, self.form, self.panel, self.player = controller, form, panel, player
-        for splitter, index, widget in ((self.splitter, 0, form), (self.right, 0, panel), (self.right, 1, player)):
-            old = splitter.replaceWidget(index, widget)
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.setObjectName("queuePlayerSplitter")
+        self.right.addWidget(panel)
+        self.right.addWidget(player)
+        self.right.setStretchFactor(0, 1)
+        self.right.setStretchFactor(1, 1)
+        if not self._right_state.isEmpty():
+            self.right.restoreState(self._right_state)
+        for index, widget in ((0, form), (1, self.right)):
+            old = self.splitter.replaceWidget(index, widget)
             if old is not None:
                 old.deleteLater()
         self.notifier = notifier or Notifier(self, enabled=bool(getattr(self.settings, "notify_on_completion", True)))
@@ -152,6 +161,8 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
 
     def _install_actions(self) -> None:
+        from PySide6.QtCore import Qt
+
         assert self.panel is not None and self.controller is not None
         form_submit: QAction | None = getattr(self.form, "submit_action", None)
         if form_submit is not None:
@@ -252,7 +263,7 @@ class MainWindow(QMainWindow):
             parts = s.splitter_state.split("|")
             self.splitter.restoreState(decode_state(parts[0]))
             if len(parts) > 1:
-                self.right.restoreState(decode_state(parts[1]))
+                self._right_state = decode_state(parts[1])  # applied when install() makes it
         else:
             self.splitter.setSizes([480, 800])
 
@@ -261,7 +272,8 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.window_geometry = encode_state(self.saveGeometry())
         s.window_state = encode_state(self.saveState())
-        s.splitter_state = f"{encode_state(self.splitter.saveState())}|{encode_state(self.right.saveState())}"
+        right = self.right.saveState() if self.right is not None else self._right_state
+        s.splitter_state = f"{encode_state(self.splitter.saveState())}|{encode_state(right)}"
 
     # -- events ----------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
