@@ -205,7 +205,10 @@ async def cmd_retry(ctx: CliContext) -> int:
     (old_id,) = _ids(ctx, [ctx.args.job])
     runtime = await ctx.runtime()
     try:
-        action = runtime.engine.submit_again if ctx.args.command == "submit-again" else runtime.engine.retry
+        # A cancelled job was never sent, so running it again cannot pay twice: 'retry' allows it.
+        never_sent = runtime.store.get(old_id).state is JobState.CANCELLED
+        use_again = ctx.args.command == "submit-again" or never_sent
+        action = runtime.engine.submit_again if use_again else runtime.engine.retry
         try:
             job = action(old_id)
         except EngineError as exc:
@@ -315,8 +318,8 @@ def run(args: argparse.Namespace) -> int:
         return exc.code
     except (KeyboardInterrupt, asyncio.CancelledError):
         if args.demo:
-            _error("interrupted. The demo simulator stopped with it; demo jobs cannot be resumed, "
-                   f"run them again with '{PROG} --demo retry ID'.")
+            _error("interrupted. The demo simulator stopped with it, so its jobs cannot be resumed; "
+                   f"run them again with '{PROG} --demo retry ID' (see '{PROG} --demo list').")
         else:
             _error("interrupted. Jobs already sent keep running on the server and nothing is lost; "
                    f"resume with '{PROG} wait ID' (see '{PROG} list').")

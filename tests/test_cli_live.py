@@ -14,7 +14,7 @@ import pytest
 
 from seedance_desktop import cli
 from seedance_desktop.cli_parser import EXIT_BAD_INPUT, EXIT_CONFIG, EXIT_OK
-from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.store import JobStore
 
@@ -210,3 +210,19 @@ def test_wait_all_finishes_every_unfinished_job(tmp_path: Path, clip: Path, simu
     jobs = json.loads(capsys.readouterr().out)
     assert len(jobs) == 2 and {j["state"] for j in jobs} == {"done"}
     assert simulator.simulator.request_counts()["submit"] == 2
+
+
+@pytest.mark.timeout(60)
+def test_retry_of_a_cancelled_job_sends_it_once(tmp_path: Path, clip: Path, simulator, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    common = _live(tmp_path, simulator, monkeypatch)
+    store = JobStore(AppPaths.from_env(tmp_path / "home").ensure().db_file)
+    queued = store.add(Job(request={"prompt": "[Video 1] later", "video_urls": [None], "duration": 4, "resolution": "480p"},
+                           inputs=[InputFile("video_urls", 0, str(clip))]))
+    store.close()
+    assert cli.main([*common, "cancel", queued.id[:8]]) == EXIT_OK
+    capsys.readouterr()
+    assert cli.main([*common, "retry", queued.id[:8], "--wait", "--json"]) == EXIT_OK
+    job = json.loads(capsys.readouterr().out)
+    assert job["state"] == "done" and job["attempt_of"] == queued.id
+    assert simulator.simulator.request_counts()["submit"] == 1
