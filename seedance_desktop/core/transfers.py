@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance_desktop.api.errors import ModellixError, SubmitOutcomeUnknownError, ValidationError
-from seedance_desktop.api.spec import get_model
+from seedance_desktop.api.spec import MODELS, FieldKind, get_model
 from seedance_desktop.api.tasks import TaskInfo, TaskStatus
 from seedance_desktop.api.validate import build_body
 from seedance_desktop.core import policy
@@ -40,11 +40,15 @@ LAST_FRAME_SUFFIX = ".last.png"
 def request_with_urls(job: Job) -> dict[str, Any]:
     """The request as it is sent: every local input replaced by its uploaded URL."""
     request = copy.deepcopy(job.request)
+    spec = MODELS.get(job.model)
     for item in job.inputs:
         if not item.uploaded_url:
             raise ValueError(f"input {item.field}[{item.index}] has not been uploaded")
         current = request.get(item.field)
-        if isinstance(current, list) or (current is None and item.index > 0):
+        # The spec, not the request's current shape, says whether the field is a list: a
+        # request that leaves `video_urls` out must still send a list.
+        is_list = spec is not None and spec.has_field(item.field) and spec.field(item.field).kind is FieldKind.MEDIA_LIST
+        if is_list or isinstance(current, list) or (current is None and item.index > 0):
             values = list(current or [])
             while len(values) <= item.index:
                 values.append(None)
