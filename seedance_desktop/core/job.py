@@ -99,6 +99,7 @@ class InputFile:
     index: int                 # position in that field's list (0 for single-valued fields)
     local_path: str
     uploaded_url: str | None = None
+    uploaded_file_id: str | None = None  # to free the File API quota once the task is final
 
 
 @dataclass

@@ -15,7 +15,7 @@ import logging
 import os
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,7 @@ class JobSteps:
     def _apply_pause(self, pause: Pause, reason: str) -> None: ...
     async def _auth_gate(self) -> None: ...
     async def _sleep_until(self, when: float) -> None: ...
+    def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]: ...
 
     def _thread_progress(self, job_id: str, scale: Callable[[int, int | None], float | None]) -> Callable[[int, int | None], None]:
         """A progress callback for worker threads: marshalled onto the loop thread."""
@@ -144,7 +145,7 @@ class JobSteps:
                 self._carry_out(job.id, decision)
                 return None
             inputs = list(job.inputs)
-            inputs[position] = replace(item, uploaded_url=uploaded.url)
+            inputs[position] = replace(item, uploaded_url=uploaded.url, uploaded_file_id=uploaded.file_id)
             job = self._update(job.id, inputs=inputs)
             done_before += sizes[item.local_path]
         self._upload_failures.pop(job.id, None)
@@ -244,6 +245,8 @@ class JobSteps:
             assert info is not None
             failures, not_before = 0, None
             decision = policy.on_task(info, job.state)
+            if decision.state in (JobState.DOWNLOADING, JobState.FAILED):
+                self._spawn(self._release_uploads(job), "free uploaded inputs")
             if decision.state is JobState.DOWNLOADING:
                 assert info.video is not None
                 return self._commit(
@@ -256,6 +259,19 @@ class JobSteps:
                 return None
             if decision.state is not None:
                 job = self._commit(job.id, decision.state, decision.reason)
+
+    async def _release_uploads(self, job: Job) -> None:
+        """Free this job's uploads once the task is final and the server no longer reads them:
+        the File API holds only about 10 files per team, so a busy queue would otherwise stall
+        on 429s. Best effort (the delete path is unconfirmed, SPEC section 1; uploads also expire
+        after about 7 days). New attempts re-upload from the local files."""
+        for item in job.inputs:
+            if not item.uploaded_file_id:
+                continue
+            try:
+                await self.client.delete_file(item.uploaded_file_id)
+            except ModellixError as error:
+                log.info("could not delete uploaded input %s of job %s: %s", item.uploaded_file_id, job.id, error)
 
     # -------------------------------------------------------------------- download
 

@@ -50,6 +50,9 @@ class SlowClient:
     async def get_task(self, task_id: str, url: str | None = None) -> Any:
         return await self._inner.get_task(task_id, url)
 
+    async def delete_file(self, file_id: str) -> None:
+        await self._inner.delete_file(file_id)
+
 
 class _SlowStream(httpx.SyncByteStream):
     def __init__(self, inner: Any) -> None:

@@ -274,3 +274,25 @@ def test_raising_the_cap_starts_more_jobs(tmp_path: Path, simulator: Any, clip: 
             assert [j.state for j in done] == [S.DONE] * 3
 
     asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+def test_uploads_are_freed_so_a_small_upload_quota_never_stalls_the_queue(
+    tmp_path: Path, simulator_factory: Any, clip: Path
+) -> None:
+    """The File API holds about 10 files per team: more local-input jobs than that must still
+    all finish, because each job frees its uploads once its task is final."""
+    from sim_fixtures import FAST_SIM
+
+    server = simulator_factory(**{**FAST_SIM, "upload_quota": 2})
+
+    async def main() -> None:
+        async with engine_rig(tmp_path, server.base_url, server.api_key, max_in_flight=1) as rig:
+            jobs = [rig.engine.enqueue(MODEL, request_for(f"quota {i}", seed=i), local_input(clip)) for i in range(5)]
+            done = await wait_all(rig.engine, jobs)
+            assert [j.state for j in done] == [S.DONE] * 5
+            assert all(j.inputs[0].uploaded_file_id for j in done)
+            counts = server.simulator.request_counts()
+            assert counts.get("upload") == 5 and counts.get("files_delete", 0) >= 3
+
+    asyncio.run(main())
