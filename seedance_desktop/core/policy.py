@@ -224,6 +224,10 @@ def on_submit_error(error: BaseException, *, now: float, failures: int, rng: ran
         return Decision(JobState.FAILED, describe_validation(error))
     if isinstance(error, SubmitOutcomeUnknownError):
         return Decision(JobState.OUTCOME_UNKNOWN, error.user_message)
+    if isinstance(error, ApiError) and error.status == 408:
+        # 408: the server gave up before it had the whole request, so nothing was accepted.
+        return Decision(JobState.QUEUED, "Not accepted: Modellix timed out receiving the request; will try again.",
+                        retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
     if isinstance(error, ApiError) and error.status is not None and 400 <= error.status < 500:
         return Decision(JobState.FAILED, error.user_message)  # explicit refusal (403, 404, ...)
     # Anything else (a bug, an unexpected exception) might have happened after sending.

@@ -190,6 +190,8 @@ def _submit(error: BaseException) -> policy.Decision:
         (SubmitOutcomeUnknownError("read timeout"), S.OUTCOME_UNKNOWN, Pause.NONE, False),
         (ValidationError(field_errors=[FieldError("prompt", "is required")]), S.FAILED, Pause.NONE, False),
         (NotFoundError(status=404), S.FAILED, Pause.NONE, False),
+        (ServerError(status=408), S.QUEUED, Pause.NONE, True),
+        (ServerError(status=500), S.OUTCOME_UNKNOWN, Pause.NONE, False),
         (RuntimeError("a bug after sending"), S.OUTCOME_UNKNOWN, Pause.NONE, False),
         (NetworkError("?"), S.OUTCOME_UNKNOWN, Pause.NONE, False),
     ],
