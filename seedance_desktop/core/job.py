@@ -7,11 +7,15 @@ else raises :class:`IllegalTransition`, so a bug can never silently move a paid 
 
 from __future__ import annotations
 
+import copy
 import enum
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from seedance_desktop.api.spec import MODELS, FieldKind
 
 
 class JobState(enum.Enum):
@@ -140,3 +144,24 @@ class Job:
     def seed(self) -> int | None:
         value = self.request.get("seed")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def place_inputs(job: Job, value: Callable[[InputFile], str | None]) -> dict[str, Any]:
+    """A copy of the job's request with each input's slot filled by ``value(input)`` (its
+    uploaded URL when sending, its local path in a sidecar). The model spec, not the request's
+    current shape, decides whether a field is a list: a request that leaves ``video_urls`` out
+    must still send a list."""
+    request = copy.deepcopy(job.request)
+    spec = MODELS.get(job.model)
+    for item in job.inputs:
+        current = request.get(item.field)
+        is_list = spec is not None and spec.has_field(item.field) and spec.field(item.field).kind is FieldKind.MEDIA_LIST
+        if is_list or isinstance(current, list) or (current is None and item.index > 0):
+            values = list(current or [])
+            while len(values) <= item.index:
+                values.append(None)
+            values[item.index] = value(item)
+            request[item.field] = values
+        else:
+            request[item.field] = value(item)
+    return request

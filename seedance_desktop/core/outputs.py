@@ -14,7 +14,6 @@ import json
 import os
 import re
 import string
-import tempfile
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from seedance_desktop.core.job import InputFile, Job
+from seedance_desktop.core.fileio import atomic_write_text
+from seedance_desktop.core.job import InputFile, Job, place_inputs
 
 DEFAULT_TEMPLATE = "{date}_{prompt}_{seed}_{job}"
 PLACEHOLDERS = ("date", "time", "prompt", "seed", "job", "model", "ratio", "resolution")
@@ -182,39 +182,11 @@ def _scrub(value: Any) -> Any:
 def recipe_request(job: Job) -> dict[str, Any]:
     """The request with every local input put back as its local path (uploaded URLs expire
     and may be signed; the local file is what the user chose)."""
-    request = json.loads(json.dumps(job.request))
-    for item in job.inputs:
-        current = request.get(item.field)
-        if isinstance(current, list) or (current is None and item.index > 0):
-            values = list(current or [])
-            while len(values) <= item.index:
-                values.append(None)
-            values[item.index] = item.local_path
-            request[item.field] = values
-        else:
-            request[item.field] = item.local_path
-    return _scrub(request)
+    return _scrub(place_inputs(job, lambda item: item.local_path))
 
 
 def sidecar_path(video_path: str | Path) -> Path:
     return Path(video_path).with_suffix(".json")
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def sidecar_data(job: Job, video_path: str | Path | None = None) -> dict[str, Any]:
@@ -260,7 +232,7 @@ def write_sidecar(video_path: str | Path, job: Job) -> Path:
     path = sidecar_path(video_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(sidecar_data(job, video_path), indent=2, ensure_ascii=False, sort_keys=False)
-    _atomic_write_text(path, text + "\n")
+    atomic_write_text(path, text + "\n", mode=0o644)
     return path
 
 

@@ -10,11 +10,11 @@ repr, and never written anywhere else (settings, DB, sidecars).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from seedance_desktop.core.fileio import atomic_write_text
 from seedance_desktop.core.paths import AppPaths
 
 ENV_VAR = "MODELLIX_API_KEY"
@@ -186,21 +186,7 @@ class SecretStore:
         raise ValueError(f"unknown storage {storage!r}")
 
     def _write_file(self, key: str) -> None:
-        self.file_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix="." + self.file_path.name, dir=self.file_path.parent)  # 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(key + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.file_path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        atomic_write_text(self.file_path, key + "\n", mode=0o600)
 
     def _remove_file(self) -> None:
         try:

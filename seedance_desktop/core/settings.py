@@ -13,7 +13,6 @@ import dataclasses
 import ipaddress
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from seedance_desktop.api.spec import DEFAULT_MODEL
+from seedance_desktop.core.fileio import atomic_write_text
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE, check_template
 from seedance_desktop.core.paths import default_output_dir
 
@@ -215,19 +215,4 @@ class SettingsStore:
         if found:
             raise ValueError(" ".join(found.values()))
         settings.version = SETTINGS_VERSION
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix="." + self.path.name, suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(settings.to_dict(), handle, indent=2, sort_keys=True)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        atomic_write_text(self.path, json.dumps(settings.to_dict(), indent=2, sort_keys=True) + "\n", mode=0o600)

@@ -10,7 +10,6 @@ a job the engine can resume without paying or uploading twice. What an answer or
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import os
 import random
@@ -21,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from seedance_desktop.api.errors import ModellixError, SubmitOutcomeUnknownError, ValidationError
-from seedance_desktop.api.spec import MODELS, FieldKind, get_model
+from seedance_desktop.api.spec import get_model
 from seedance_desktop.api.tasks import TaskInfo, TaskStatus
 from seedance_desktop.api.validate import build_body
 from seedance_desktop.core import policy
 from seedance_desktop.core.budget import RequestBudget
-from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.job import Job, JobState, place_inputs
 from seedance_desktop.core.outputs import render_name, strip_query, unique_path, write_sidecar
 from seedance_desktop.core.policy import Decision, Pause
 
@@ -39,24 +38,10 @@ LAST_FRAME_SUFFIX = ".last.png"
 
 def request_with_urls(job: Job) -> dict[str, Any]:
     """The request as it is sent: every local input replaced by its uploaded URL."""
-    request = copy.deepcopy(job.request)
-    spec = MODELS.get(job.model)
-    for item in job.inputs:
-        if not item.uploaded_url:
-            raise ValueError(f"input {item.field}[{item.index}] has not been uploaded")
-        current = request.get(item.field)
-        # The spec, not the request's current shape, says whether the field is a list: a
-        # request that leaves `video_urls` out must still send a list.
-        is_list = spec is not None and spec.has_field(item.field) and spec.field(item.field).kind is FieldKind.MEDIA_LIST
-        if is_list or isinstance(current, list) or (current is None and item.index > 0):
-            values = list(current or [])
-            while len(values) <= item.index:
-                values.append(None)
-            values[item.index] = item.uploaded_url
-            request[item.field] = values
-        else:
-            request[item.field] = item.uploaded_url
-    return request
+    missing = [f"{i.field}[{i.index}]" for i in job.inputs if not i.uploaded_url]
+    if missing:
+        raise ValueError(f"input {', '.join(missing)} has not been uploaded")
+    return place_inputs(job, lambda item: item.uploaded_url)
 
 
 def scrub(value: Any) -> Any:

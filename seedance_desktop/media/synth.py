@@ -50,19 +50,31 @@ def make_clip(
         for packet in video.encode():
             container.mux(packet)
         if audio_stream is not None:
-            _write_tone(container, audio_stream, duration, 220.0 + 20 * (seed % 10))
+            write_tone(container, audio_stream, duration, 220.0 + 20 * (seed % 10))
     return path
 
 
-def _write_tone(container: av.container.OutputContainer, stream: av.audio.stream.AudioStream, duration: float, hz: float) -> None:
-    rate = 44_100
+def write_tone(
+    container: av.container.OutputContainer,
+    stream: av.audio.stream.AudioStream,
+    duration: float,
+    hz: float,
+    *,
+    tremolo_hz: float = 0.0,
+) -> None:
+    """Encode and mux ``duration`` seconds of a mono sine tone into an open ``stream`` (its
+    rate is the stream's), optionally with a slow tremolo, then flush the encoder."""
+    rate = stream.rate or 44_100
     samples_total = int(duration * rate)
     chunk = 1024
     pts = 0
     while pts < samples_total:
         n = min(chunk, samples_total - pts)
         t = (np.arange(pts, pts + n) / rate).astype(np.float32)
-        data = (0.2 * np.sin(2 * math.pi * hz * t)).astype(np.float32).reshape(1, -1)
+        wave = 0.2 * np.sin(2 * math.pi * hz * t)
+        if tremolo_hz:
+            wave = wave * (0.6 + 0.4 * np.sin(2 * math.pi * tremolo_hz * t))
+        data = wave.astype(np.float32).reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="mono")
         frame.sample_rate = rate
         frame.pts = pts
@@ -82,12 +94,13 @@ def make_image(path: str | Path, *, width: int = 640, height: int = 640, seed: i
         [(xs * 255 // max(1, width - 1)), (ys * 255 // max(1, height - 1)), np.full_like(xs, seed * 41 % 256)],
         axis=-1,
     ).astype(np.uint8)
-    _save_png(rgb, path)
+    write_png(rgb, path)
     return path
 
 
-def _save_png(rgb: np.ndarray, path: Path) -> None:
-    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+def write_png(rgb: np.ndarray, path: Path) -> None:
+    """Write an RGB24 array as a PNG through PyAV (no Pillow dependency)."""
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
     with av.open(str(path), mode="w", format="image2") as container:
         stream = container.add_stream("png", rate=1)
         stream.width, stream.height = frame.width, frame.height

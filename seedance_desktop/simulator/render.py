@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import os
 import random
 import threading
@@ -23,6 +22,8 @@ from pathlib import Path
 
 import av
 import numpy as np
+
+from seedance_desktop.media.synth import write_png, write_tone
 
 FPS = 24
 AUDIO_RATE = 44_100
@@ -206,7 +207,7 @@ def _render(source: Path, params: RenderParams, dest: Path, tmp: Path, last_fram
         for packet in video.encode():
             container.mux(packet)
         if audio is not None:
-            _write_tone(container, audio, params.duration, 180.0 + (params.seed % 12) * 30)
+            write_tone(container, audio, params.duration, 180.0 + (params.seed % 12) * 30, tremolo_hz=0.5)
     os.replace(tmp, dest)
     png_path = None
     if params.return_last_frame and last is not None:
@@ -216,37 +217,9 @@ def _render(source: Path, params: RenderParams, dest: Path, tmp: Path, last_fram
     return RenderResult(dest, png_path, width, height, len(data), hashlib.sha256(data).hexdigest())
 
 
-def _write_tone(container: av.container.OutputContainer, stream: av.audio.stream.AudioStream,
-                duration: int, hz: float) -> None:
-    total = duration * AUDIO_RATE
-    pts = 0
-    while pts < total:
-        n = min(1024, total - pts)
-        t = np.arange(pts, pts + n) / AUDIO_RATE
-        # A tone with a slow tremolo: audibly "generated", deterministic per seed.
-        data = (0.2 * np.sin(2 * math.pi * hz * t) * (0.6 + 0.4 * np.sin(2 * math.pi * 0.5 * t)))
-        frame = av.AudioFrame.from_ndarray(data.astype(np.float32).reshape(1, -1), format="fltp", layout="mono")
-        frame.sample_rate = AUDIO_RATE
-        frame.pts = pts
-        frame.time_base = Fraction(1, AUDIO_RATE)
-        for packet in stream.encode(frame):
-            container.mux(packet)
-        pts += n
-    for packet in stream.encode():
-        container.mux(packet)
-
-
 def _write_png(rgb: np.ndarray, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-    with av.open(str(tmp), mode="w", format="image2") as container:
-        stream = container.add_stream("png", rate=1)
-        stream.width, stream.height = frame.width, frame.height
-        stream.pix_fmt = "rgb24"
-        for packet in stream.encode(frame):
-            container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    write_png(rgb, tmp)
     os.replace(tmp, path)
 
 
