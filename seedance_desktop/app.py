@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -389,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     import asyncio  # lazily: not needed for the first paint
 
     args = parse_args(argv)
+    # Qt Multimedia reports every optional codec library it cannot find (VA-API, PipeWire...) on
+    # stderr; none is needed (FFmpeg in the wheel decodes H.264/AAC). The user's own rules win.
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
     from PySide6.QtWidgets import QApplication
 
     qapp = QApplication.instance() or QApplication(sys.argv[:1])

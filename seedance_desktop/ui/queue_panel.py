@@ -209,6 +209,21 @@ class QueueView(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
 
+    #: Shown in the empty table so a newcomer knows what the panel is for and what to do next.
+    EMPTY_HINT = "No jobs yet.\nFill in the form on the left and press Submit (Ctrl+Enter)."
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        model = self.model()
+        if model is not None and model.rowCount() == 0:
+            source = model.sourceModel() if isinstance(model, QSortFilterProxyModel) else None
+            filtered = source is not None and source.rowCount() > 0
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter,
+                             "No jobs in this state." if filtered else self.EMPTY_HINT)
+            painter.end()
+
 
 class QueuePanel(QWidget):
     """Jobs table plus the actions a person can take on the selected job."""
