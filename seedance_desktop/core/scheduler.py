@@ -90,6 +90,7 @@ class Engine(QueueActions, JobSteps):
         self._slots: set[str] = set()
         self._waiters: dict[str, list[asyncio.Future[Job]]] = {}
         self._cancel_events: dict[str, threading.Event] = {}
+        self._result_urls: dict[str, tuple[str, str | None]] = {}
         self._submitting: set[str] = set()
         self._job_not_before: dict[str, float] = {}
         self._submit_not_before = 0.0

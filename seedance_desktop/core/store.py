@@ -52,12 +52,16 @@ _TRANSIENT = frozenset({"progress"})
 _PROTECTED = frozenset({"id", "state", "history", "created_at"})
 
 
+#: Result URLs may carry signed query strings: stored without them (see ``_redact``).
+_SIGNED_URL_FIELDS = frozenset({"remote_video_url", "remote_last_frame_url"})
+
 _URL_QUERY = re.compile(r"(https?://[^\s?#\"']+)[?#][^\s\"']*")
 
 
 def _redact(text: str | None) -> str | None:
-    """Drop query strings from URLs inside free text (reasons, errors): a signed URL quoted in
-    an error message must not end up in the history. Result URL fields are kept verbatim."""
+    """Drop query strings from URLs inside free text (reasons, errors) and from the result URL
+    fields: signed URLs never reach the database. The engine keeps signed result URLs in memory
+    only and asks the task for fresh ones after a restart."""
     return _URL_QUERY.sub(r"\1", text) if text else text
 
 
@@ -189,6 +193,8 @@ class JobStore:
                 ]
             elif name == "inputs":
                 value = [asdict(i) if isinstance(i, InputFile) else dict(i) for i in job.inputs]
+            elif name in _SIGNED_URL_FIELDS:
+                value = _redact(value)
             if name in self._columns:
                 row[name] = value
             else:

@@ -69,6 +69,8 @@ class JobSteps:
     _rng: random.Random
     _downloader: Callable[..., Any]
     _cancel_events: dict[str, threading.Event]
+    #: Signed result URLs (video, last frame) by job id: in memory only, never in the store.
+    _result_urls: dict[str, tuple[str, str | None]]
     _submitting: set[str]
     _job_not_before: dict[str, float]
     _submit_not_before: float
@@ -234,6 +236,7 @@ class JobSteps:
                 self._spawn(self._release_uploads(job), "free uploaded inputs")
             if decision.state is JobState.DOWNLOADING:
                 assert info.video is not None
+                self._result_urls[job.id] = (info.video.url, info.last_frame.url if info.last_frame else None)
                 return self._commit(
                     job.id, JobState.DOWNLOADING, decision.reason, remote_video_url=info.video.url,
                     remote_last_frame_url=info.last_frame.url if info.last_frame else None,
@@ -288,13 +291,23 @@ class JobSteps:
         link is gone; EXPIRED only when no working URL can be had. Then sidecar, then DONE."""
         job = self._choose_paths(job)
         failures = refetches = 0
+        if job.id not in self._result_urls:
+            # After a restart: the store holds no signed URL, so ask the task for fresh ones.
+            refetches += 1
+            fresh = await self._refetch(job)
+            if fresh is None:
+                reason = "The result is no longer available: Modellix has no working link for it."
+                self._commit(job.id, JobState.EXPIRED, reason, error=reason)
+                return None
+            job = fresh
         while True:
             try:
-                assert job.video_path and job.remote_video_url
-                has_last = bool(job.remote_last_frame_url and job.last_frame_path)
-                await self._fetch_file(job.id, job.remote_video_url, Path(job.video_path), (0.0, 0.9 if has_last else 1.0))
+                video_url, last_url = self._result_urls[job.id]
+                assert job.video_path
+                has_last = bool(last_url and job.last_frame_path)
+                await self._fetch_file(job.id, video_url, Path(job.video_path), (0.0, 0.9 if has_last else 1.0))
                 if has_last:
-                    await self._fetch_file(job.id, str(job.remote_last_frame_url), Path(str(job.last_frame_path)), (0.9, 0.1))
+                    await self._fetch_file(job.id, str(last_url), Path(str(job.last_frame_path)), (0.9, 0.1))
                 break
             except Exception as error:  # noqa: BLE001 - classified by policy
                 failures += 1
@@ -315,6 +328,7 @@ class JobSteps:
                 log.info("download of job %s failed (%s); retrying", job.id[:8], decision.reason)
                 await self._sleep_until(decision.retry_at or self._clock())
         self._progress(job.id, None)
+        self._result_urls.pop(job.id, None)
         now = self._clock()
         final = replace(job, state=JobState.DONE, finished_at=now, error=None)
         await asyncio.to_thread(write_sidecar, Path(str(job.video_path)), final)
@@ -328,10 +342,12 @@ class JobSteps:
             if info is not None:
                 if info.status is not TaskStatus.SUCCESS or info.video is None:
                     return None
-                if info.video.url == job.remote_video_url and info.last_frame is None:
+                previous = self._result_urls.get(job.id)
+                last_url = info.last_frame.url if info.last_frame else (previous[1] if previous else None)
+                if previous is not None and info.video.url == previous[0]:
                     log.info("refetch of job %s returned the same URL", job.id[:8])
-                return self._update(job.id, remote_video_url=info.video.url,
-                                    remote_last_frame_url=info.last_frame.url if info.last_frame else job.remote_last_frame_url,
+                self._result_urls[job.id] = (info.video.url, last_url)
+                return self._update(job.id, remote_video_url=info.video.url, remote_last_frame_url=last_url,
                                     raw_task=scrub(info.raw))
             failures += 1
             assert problem is not None

@@ -296,3 +296,19 @@ def test_uploads_are_freed_so_a_small_upload_quota_never_stalls_the_queue(
             assert counts.get("upload") == 5 and counts.get("files_delete", 0) >= 3
 
     asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+def test_signed_result_urls_never_reach_the_database(tmp_path: Path, simulator: Any, clip: Path) -> None:
+    async def main() -> None:
+        async with engine_rig(tmp_path, simulator.base_url, simulator.api_key) as rig:
+            job = rig.engine.enqueue(MODEL, request_for("signed", seed=3, return_last_frame=True), local_input(clip))
+            (done,) = await wait_all(rig.engine, [job])
+            assert done.state is S.DONE and Path(str(done.last_frame_path)).exists()
+            stored = rig.store.get(job.id)
+            assert stored.remote_video_url and "?" not in stored.remote_video_url
+
+    asyncio.run(main())
+    database = b"".join(p.read_bytes() for p in tmp_path.glob("jobs.sqlite3*"))
+    assert b"/files/results/" in database  # the unsigned URL is kept for diagnosis
+    assert b"signature=" not in database and b"expires=" not in database
