@@ -289,11 +289,12 @@ class DesktopApp:
         with ``open()``: never ``exec()`` inside the loop. Saving goes through a worker too."""
         import asyncio  # lazily: not needed for the first paint
 
-        from seedance_desktop.core.secrets import SecretStore
+        from seedance_desktop.composition import secret_store
         from seedance_desktop.ui.settings_dialog import SettingsDialog
 
         if self._secrets is None:
-            self._secrets = SecretStore(self.paths)
+            # The same store the CLI and the runtime read, so a key saved here is found there.
+            self._secrets = secret_store(self.paths)
         secrets = self._secrets
         storage, secure = await asyncio.to_thread(lambda: (secrets.storage_kind, secrets.secure_backend_available()))
         dialog = SettingsDialog(self.settings, key_storage=storage, secure_backend=secure,
