@@ -294,10 +294,8 @@ class JobSteps:
         if job.id not in self._result_urls:
             # After a restart: the store holds no signed URL, so ask the task for fresh ones.
             refetches += 1
-            fresh = await self._refetch(job)
+            fresh = await self._refetch_or_expire(job)
             if fresh is None:
-                reason = "The result is no longer available: Modellix has no working link for it."
-                self._commit(job.id, JobState.EXPIRED, reason, error=reason)
                 return None
             job = fresh
         while True:
@@ -315,10 +313,8 @@ class JobSteps:
                                                     rng=self._rng, time_scale=self.time_scale)
                 if decision.refetch:
                     refetches += 1
-                    fresh = await self._refetch(job)
+                    fresh = await self._refetch_or_expire(job)
                     if fresh is None:
-                        reason = "The result is no longer available: Modellix has no working link for it."
-                        self._commit(job.id, JobState.EXPIRED, reason, error=reason)
                         return None
                     job = fresh
                     continue
@@ -333,6 +329,14 @@ class JobSteps:
         final = replace(job, state=JobState.DONE, finished_at=now, error=None)
         await asyncio.to_thread(write_sidecar, Path(str(job.video_path)), final)
         return self._commit(job.id, JobState.DONE, "Downloaded.", finished_at=now, error=None)
+
+    async def _refetch_or_expire(self, job: Job) -> Job | None:
+        """Fresh result URLs, or commit EXPIRED (and return None) when none can be had."""
+        fresh = await self._refetch(job)
+        if fresh is None:
+            reason = "The result is no longer available: Modellix has no working link for it."
+            self._commit(job.id, JobState.EXPIRED, reason, error=reason)
+        return fresh
 
     async def _refetch(self, job: Job) -> Job | None:
         """Ask the task for fresh result URLs (retrying transient errors). None: none to be had."""

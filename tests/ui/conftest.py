@@ -5,9 +5,14 @@ Kept generic on purpose: several owners write tests in this folder.
 
 from __future__ import annotations
 
+import asyncio
+import gc
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import qasync
 
 from seedance_desktop.media.synth import make_audio, make_clip, make_image
 
@@ -32,3 +37,18 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "image": make_image(tmp_path / "still.png", width=640, height=640),
         "audio": make_audio(tmp_path / "tone.wav", duration=3.0),
     }
+
+
+@pytest.fixture
+def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop on the test's QApplication, closed after the test."""
+    event_loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(event_loop)
+    try:
+        yield event_loop
+    finally:
+        event_loop.close()
+        asyncio.set_event_loop(None)
+        # Free this test's QObjects (controllers own QTimers) here on the GUI thread: left to a
+        # later cyclic GC they may be destroyed on a worker thread, which Qt forbids.
+        gc.collect()

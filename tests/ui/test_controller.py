@@ -4,13 +4,10 @@ one message, tasks are owned and cancelled. A fake engine keeps these fast and e
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
-import qasync
 
 from seedance_desktop.api.errors import AuthenticationError
 from seedance_desktop.core.job import IllegalTransition, InputFile, Job, JobState
@@ -103,20 +100,6 @@ class FakeEngine:
         job = replace(self.store.jobs[job_id], state=JobState.CANCELLED)
         self.store.jobs[job_id] = job
         return job
-
-
-@pytest.fixture
-def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    event_loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(event_loop)
-    try:
-        yield event_loop
-    finally:
-        event_loop.close()
-        asyncio.set_event_loop(None)
-        # Free this test's QObjects (controllers own QTimers) here on the GUI thread: left to a
-        # later cyclic GC they may be destroyed on a worker thread, which Qt forbids.
-        gc.collect()
 
 
 def drive(loop: asyncio.AbstractEventLoop, signal: Any, action: Any, timeout: float = 5.0) -> tuple[Any, ...]:

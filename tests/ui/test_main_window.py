@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Iterator
 from types import SimpleNamespace
 from pathlib import Path
 from typing import Any
@@ -47,20 +46,6 @@ class FakeTray:
 
     def showMessage(self, title: str, message: str, *args: Any) -> None:
         self.messages.append((title, message))
-
-
-@pytest.fixture
-def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    event_loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(event_loop)
-    try:
-        yield event_loop
-    finally:
-        event_loop.close()
-        asyncio.set_event_loop(None)
-        # Free this test's QObjects (controllers own QTimers) here on the GUI thread: left to a
-        # later cyclic GC they may be destroyed on a worker thread, which Qt forbids.
-        gc.collect()
 
 
 @pytest.fixture
