@@ -61,10 +61,10 @@ class ExclusiveChoice(QWidget):
             form = QFormLayout(page)
             form.setContentsMargins(0, 0, 0, 0)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # label above: room for the list
-            for spec in group:
-                label = QLabel(with_mnemonic(spec.label, used_mnemonics) + ":", page)
-                label.setBuddy(lists[spec.name].list)
-                form.addRow(label, lists[spec.name])
+            for field_spec in group:
+                label = QLabel(with_mnemonic(field_spec.label, used_mnemonics) + ":", page)
+                label.setBuddy(lists[field_spec.name].list)
+                form.addRow(label, lists[field_spec.name])
             self.stack.addWidget(page)
         segment.addStretch(1)
         self.hint = hint_label(

@@ -66,10 +66,10 @@ class RequestForm(QWidget):
         top.addWidget(model_label)
         top.addWidget(self.model_combo, 1)
 
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its fields take focus, not the frame
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its fields take focus, not the frame
 
         self.status = MessageLabel(self)
         self.cost_label = QLabel(self)
@@ -90,7 +90,7 @@ class RequestForm(QWidget):
             bottom.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.notice)
         layout.addLayout(bottom)
@@ -116,7 +116,7 @@ class RequestForm(QWidget):
         self.prompt: PromptEditor | None = None
         self.choice: ExclusiveChoice | None = None
         used = set(_RESERVED_MNEMONICS)
-        old = self.scroll.takeWidget()
+        old = self.scroll_area.takeWidget()
         if old is not None:
             for lst in old.findChildren(MediaList):
                 lst.detach()
@@ -178,7 +178,7 @@ class RequestForm(QWidget):
         else:
             self.advanced.hide()
         column.addStretch(1)
-        self.scroll.setWidget(content)
+        self.scroll_area.setWidget(content)
         self.model_combo.blockSignals(True)  # a rebuild is not a user's model choice
         self.model_combo.setCurrentIndex(self.model_combo.findData(spec.slug))
         self.model_combo.blockSignals(False)
@@ -299,7 +299,7 @@ class RequestForm(QWidget):
         self.schedule_validation()
 
     def _fix_tab_order(self) -> None:
-        content = self.scroll.widget()
+        content = self.scroll_area.widget()
         inner = layout_focus_order(content) if content is not None else []
         chain_tab_order([self.model_combo, *inner, self.copy_json_button, self.copy_curl_button, self.submit_button])
 
