@@ -312,6 +312,19 @@ class Controller(QObject):
             self.recipe_ready.emit(model, dict(request), list(inputs))
 
     @Slot(str)
+    def open_recipe(self, path: str) -> None:
+        """Fill the form from a result's JSON sidecar (read in a worker thread)."""
+        self.spawn(self._open_recipe(path), "opening the recipe")
+
+    async def _open_recipe(self, path: str) -> None:
+        from pathlib import Path
+
+        from seedance_desktop.core.outputs import read_sidecar
+
+        recipe = await asyncio.to_thread(read_sidecar, Path(path))
+        self.recipe_ready.emit(recipe.model, dict(recipe.request), list(recipe.inputs))
+
+    @Slot(str)
     def cancel(self, job_id: str) -> None:
         job = self._engine_call("cancelling the job", "cancel", job_id)
         if isinstance(job, Job):

@@ -131,6 +131,10 @@ class MainWindow(QMainWindow):
         self.add_file_action = QAction("&Add file…", self)
         self.add_file_action.setShortcut(QKeySequence("Ctrl+O"))
         self.add_file_action.triggered.connect(self.add_files)
+        self.open_recipe_action = QAction("Open &recipe…", self)
+        self.open_recipe_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.open_recipe_action.setToolTip("Fill the form from a finished video's .json sidecar")
+        self.open_recipe_action.triggered.connect(self.open_recipe)
         self.settings_action = QAction("Se&ttings…", self)
         self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
@@ -145,6 +149,7 @@ class MainWindow(QMainWindow):
 
         self.file_menu = file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.add_file_action)
+        file_menu.addAction(self.open_recipe_action)
         file_menu.addAction(self.submit_action)
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
@@ -232,6 +237,13 @@ class MainWindow(QMainWindow):
         paths, _ = QFileDialog.getOpenFileNames(self, "Add media", "", MEDIA_FILTER)
         if paths:
             self.form.add_media_paths(list(paths))
+
+    def open_recipe(self) -> None:
+        if self.controller is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open recipe", "", "Seedance recipe (*.json)")
+        if path:
+            self.controller.open_recipe(path)
 
     def _selection_changed(self, job_id: str) -> None:
         job = self.controller.job(job_id) if job_id and self.controller else None

@@ -350,3 +350,31 @@ def test_submit_before_the_engine_exists_is_kept_until_it_starts(qtbot: Any, loo
     drive(loop, controller.started, controller.start)
     assert len(added) == 1 and store.jobs[added[0]].request == {"prompt": "early"}
     loop.run_until_complete(controller.shutdown())
+
+
+def test_open_recipe_reads_a_sidecar_in_a_worker_and_fills_the_form(
+    qtbot: Any, loop: asyncio.AbstractEventLoop, parts: Any, tmp_path: Any
+) -> None:
+    from seedance_desktop.core.job import InputFile
+    from seedance_desktop.core.outputs import write_sidecar
+
+    controller, _engine, _store = parts
+    video = tmp_path / "result.mp4"
+    video.write_bytes(b"\0")
+    job = Job(request={"prompt": "[Video 1] at dusk", "video_urls": [None], "seed": 11, "duration": 6},
+              inputs=[InputFile("video_urls", 0, "/clips/a.mp4", uploaded_url="https://h/u.mp4?sig=x")],
+              state=JobState.DONE)
+    sidecar = write_sidecar(video, job)
+    model, request, inputs = drive(loop, controller.recipe_ready, lambda: controller.open_recipe(str(sidecar)))
+    assert model == job.model
+    assert request["prompt"] == "[Video 1] at dusk" and request["seed"] == 11 and request["duration"] == 6
+    assert [(i.field, i.index, i.local_path) for i in inputs] == [("video_urls", 0, "/clips/a.mp4")]
+
+
+def test_open_recipe_of_a_broken_file_says_what_is_wrong(qtbot: Any, loop: asyncio.AbstractEventLoop,
+                                                         parts: Any, tmp_path: Any) -> None:
+    controller, _engine, _store = parts
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    (message,) = drive(loop, controller.error, lambda: controller.open_recipe(str(broken)))
+    assert message
