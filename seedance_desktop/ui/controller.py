@@ -24,13 +24,15 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from seedance_desktop.core.job import InputFile, Job, JobState
+from seedance_desktop.ui.controller_helpers import (
+    STOP_TIMEOUT,
+    bounded,
+    check_key_with_client,
+    summarize_counts,
+    user_message,
+)
 
 log = logging.getLogger(__name__)
-
-_RUNNING_STATES = (JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED,
-                   JobState.PROCESSING, JobState.DOWNLOADING)
-_ATTENTION_STATES = (JobState.FAILED, JobState.OUTCOME_UNKNOWN, JobState.EXPIRED)
-
 
 class EngineLike(Protocol):
     """The parts of ``core.scheduler.Engine`` the controller uses."""
@@ -46,58 +48,6 @@ class EngineLike(Protocol):
 #: check_key's client factory: (base_url, key) -> an object with async validate_key()/balance()
 #: and an async aclose(). Injected so tests and the settings dialog need no real network.
 KeyChecker = Callable[[str, str], Awaitable[tuple[bool, float]]]
-
-
-#: Quitting never waits longer than this for the engine: every job is persisted before each
-#: externally visible step, so an engine that does not stop in time loses nothing.
-STOP_TIMEOUT = 10.0
-
-
-async def bounded(coro: Coroutine[Any, Any, Any], timeout: float, what: str) -> bool:
-    """Await ``coro`` for at most ``timeout`` s; unlike ``wait_for`` never waits on a task that
-    ignores its cancellation. False (and a log line) when it failed or took too long."""
-    task = asyncio.ensure_future(coro)
-    done, _ = await asyncio.wait({task}, timeout=timeout)
-    if not done:
-        task.cancel()
-        log.warning("%s took longer than %.0f s; going on without it", what, timeout)
-        return False
-    if task.exception() is not None:
-        log.warning("%s failed: %s", what, task.exception())
-        return False
-    return True
-
-
-def summarize_counts(by_state: dict[JobState, int]) -> dict[str, int]:
-    """The four numbers the status bar shows."""
-    return {
-        "queued": by_state.get(JobState.QUEUED, 0),
-        "running": sum(by_state.get(s, 0) for s in _RUNNING_STATES),
-        "done": by_state.get(JobState.DONE, 0),
-        "failed": sum(by_state.get(s, 0) for s in _ATTENTION_STATES),
-    }
-
-
-def user_message(exc: BaseException, what: str = "") -> str:
-    """What to tell the person: the typed error's own words, else a generic sentence."""
-    message = getattr(exc, "user_message", None)
-    if isinstance(message, str) and message:
-        return message
-    prefix = f"{what[:1].upper()}{what[1:]} failed" if what else "Something went wrong"
-    return f"{prefix}: {exc}" if str(exc) else f"{prefix} ({type(exc).__name__})."
-
-
-async def check_key_with_client(base_url: str, key: str) -> tuple[bool, float]:
-    """Ask the server whether ``key`` works and what the balance is (a throw-away client)."""
-    import httpx
-
-    from seedance_desktop.api.client import ModellixClient
-
-    async with httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0)) as http:
-        client = ModellixClient(http, base_url, key, get_attempts=2)
-        if not await client.validate_key():
-            return False, 0.0
-        return True, await client.balance()
 
 
 class Controller(QObject):
