@@ -9,10 +9,13 @@ Why it is built this way:
   a state the engine can resume from.
 * **Private file.** The database (and its ``-wal``/``-shm`` companions, which SQLite creates with
   the main file's mode) is created 0600 in a 0700 folder: prompts and result URLs are private.
-  The API key is never stored here; result URLs are (a restart needs them to download), and they
-  must never be copied from here into logs or sidecars.
+  The API key is never stored here, and result URLs are stored without their (signed) query
+  strings: the engine keeps signed URLs in memory and asks the task for fresh ones after a restart.
 * **Threads.** One connection guarded by a re-entrant lock, so the engine's event-loop thread and
-  an occasional worker thread may both call in; every public method is atomic.
+  an occasional worker thread may both call in; every public method is atomic. Commits run
+  synchronously on the event-loop thread (the GUI thread under qasync) on purpose: a state must
+  be durable *before* the action it announces, and one small ``synchronous=FULL`` commit costs
+  about 0.16 ms here, far below a frame; bulk reads are paged (``list(limit, offset)``).
 * **Scale.** Indexes on state and (position, created_at) and ``list(limit, offset)`` paging keep
   a 10,000-job history cheap to show lazily.
 * **Progress is not persisted.** Upload/download progress changes ten times a second; writing
