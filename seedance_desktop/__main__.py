@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> int:
         from seedance_desktop.cli import main as cli_main
 
         return int(cli_main(args[1:]) or 0)
-    from seedance_desktop.app import main as app_main
+    from seedance_desktop.ui.app import main as app_main
 
     return app_main(args)
 

@@ -1,4 +1,9 @@
-"""The core runs without Qt: nothing under api/, core/, media/, simulator/ may import it."""
+"""The layering contracts (ARCHITECTURE.md section 2), checked on every module's imports.
+
+Arrows point down only: ``ui, cli -> runtime -> core -> api``, ``core -> media``; nothing under
+api/, core/, media/, simulator/ imports Qt or qasync; only runtime/ knows the simulator exists.
+``seedance_desktop.errors`` (the error root) is the shared foundation every layer may import.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "seedance_desktop"
 QT_FREE = ("api", "core", "media", "simulator")
@@ -50,12 +57,40 @@ def test_core_layers_import_without_loading_qt() -> None:
     assert result.stdout.strip() == ""
 
 
-def test_lower_layers_do_not_import_ui_or_simulator() -> None:
-    """Arrows point down: core/api never know they might be talking to the simulator."""
+#: layer -> the packages of ours it may import (itself always; ``errors`` everywhere).
+ALLOWED: dict[str, frozenset[str]] = {
+    "api": frozenset(),
+    "media": frozenset({"api"}),
+    "core": frozenset({"api", "media"}),
+    "simulator": frozenset({"api", "media"}),
+    "runtime": frozenset({"api", "media", "core", "simulator"}),
+    "cli": frozenset({"api", "media", "core", "runtime"}),
+    "ui": frozenset({"api", "media", "core", "runtime"}),
+}
+FOUNDATION = frozenset({"errors", "__init__"})
+
+
+def _our_layer(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "seedance_desktop":
+        return None
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_only_what_it_may(layer: str) -> None:
     offenders = []
-    for layer in ("api", "core", "media"):
-        for path in (PACKAGE / layer).rglob("*.py"):
-            for name in _imported_modules(path):
-                if name.startswith(("seedance_desktop.ui", "seedance_desktop.simulator")):
-                    offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    for path in (PACKAGE / layer).rglob("*.py"):
+        for name in _imported_modules(path):
+            target = _our_layer(name)
+            if target is None or target == layer or target in FOUNDATION:
+                continue
+            if target not in ALLOWED[layer]:
+                offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
     assert offenders == []
+
+
+def test_every_package_module_belongs_to_a_layer() -> None:
+    """A new top-level module must be placed in the layer table above, not slip past it."""
+    top = {p.stem for p in PACKAGE.glob("*.py")} | {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert top - set(ALLOWED) - FOUNDATION - {"__main__"} == set()

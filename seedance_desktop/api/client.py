@@ -16,7 +16,6 @@ Design rules (SPEC sections 5 and 6):
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import random
 import threading
@@ -46,14 +45,15 @@ from .http_errors import (
     retry_delay,
     submit_unknown,
 )
+from .defaults import DEFAULT_BASE_URL
 from .redact import redact_url
+from .urls import check_base_url
 from .spec import ModelSpec
 from .tasks import SubmitResult, TaskInfo, normalise_status, parse_task
 from .upload import MAX_UPLOAD_BYTES, UploadedFile, check_upload_size, upload_sync
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.modellix.ai"
 TASK_PATH = "/api/v1/tasks/{task_id}"
 UPLOAD_PATH = "/api/v1/media/files"
 VALIDATE_PATH = "/api/v1/apikey/validate"
@@ -71,46 +71,6 @@ except Exception:  # not installed (running from a source tree)
 USER_AGENT = f"SeedanceDesktop/{_VERSION} httpx/{httpx.__version__}"
 
 Sleep = Callable[[float], Awaitable[Any]]
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(url: str) -> str:
-    """Return the normalised base URL (no trailing slash) or raise :class:`ConfigurationError`.
-
-    https is required, except for loopback hosts (the local simulator): the API key must never
-    cross a network in clear text.
-    """
-    text = (url or "").strip()
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018  (validates the port)
-    except ValueError:
-        raise ConfigurationError(f"invalid base URL {redact_url(text)}", user_message=f"The server address '{redact_url(text)}' is not a valid URL.") from None
-    if parts.scheme not in ("https", "http") or not host:
-        raise ConfigurationError(
-            f"invalid base URL {redact_url(text)}",
-            user_message=f"The server address '{redact_url(text)}' must start with https://.",
-        )
-    if parts.scheme == "http" and not _is_loopback(host):
-        raise ConfigurationError(
-            f"insecure base URL {redact_url(text)}",
-            user_message="The server address must use https:// (plain http is only allowed for this computer, e.g. the simulator).",
-        )
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigurationError(
-            "base URL with query/fragment/userinfo",
-            user_message="The server address must be a plain https:// address without '?', '#' or a user name.",
-        )
-    return text.rstrip("/")
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -1,4 +1,4 @@
-"""The typed error tree of the Modellix client.
+"""The typed error tree of the Modellix client (a branch of ``seedance_desktop.errors``).
 
 Callers catch at the level they care about::
 
@@ -28,21 +28,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from seedance_desktop.errors import SeedanceError
 
-class ModellixError(Exception):
+
+class ModellixError(SeedanceError):
     """Base of every error raised by the API layer."""
 
     #: What to tell the person, including what they can do about it.
     user_message: str = "Something went wrong talking to Modellix."
     #: Whether an automatic retry of the same (idempotent) request makes sense.
     retryable: bool = False
-
-    def __init__(self, message: str = "", *, user_message: str | None = None) -> None:
-        super().__init__(message or user_message or self.user_message)
-        if user_message is not None:
-            self.user_message = user_message
-        elif message:
-            self.user_message = message
 
 
 class ApiError(ModellixError):

@@ -13,7 +13,8 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
-from urllib.parse import urlsplit, urlunsplit
+
+from seedance_desktop.api.urls import redact_url
 
 MASK = "***"
 _QUERY_MASK = "?…"
@@ -26,34 +27,6 @@ _SECRET_PARAM = re.compile(
     r"(?i)\b(api[_-]?key|access[_-]?token|token|signature|sig|x-amz-signature|x-amz-credential"
     r"|x-amz-security-token|key-pair-id)=[^&\s\"'<>]+"
 )
-
-
-def redact_url(url: object) -> str:
-    """A URL safe to log: scheme, host, port and path kept; query -> ``?…``; userinfo dropped.
-
-    ``data:`` URIs shrink to their media type and length (they can be megabytes of Base64).
-    """
-    text = str(url)
-    if text.startswith("data:"):
-        head = text.split(",", 1)[0]
-        return f"{head},…({len(text)} chars)"
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return "<unparseable url>"
-    if not parts.scheme or not parts.netloc:
-        # Not an absolute URL: still never print a query string.
-        return text.split("?", 1)[0] + (_QUERY_MASK if "?" in text else "")
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = f"{host}:{port}" if port else host
-    redacted = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-    return redacted + (_QUERY_MASK if parts.query else "")
 
 
 class Redactor:

@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from seedance_desktop.api.defaults import DEFAULT_MODEL
+
 
 class FieldKind(enum.Enum):
     TEXT = "text"              # prompt
@@ -157,7 +159,6 @@ MODELS: dict[str, ModelSpec] = {
     )
 }
 
-DEFAULT_MODEL = "bytedance/seedance-2.0-fast-v2v"
 
 
 def get_model(slug: str) -> ModelSpec:

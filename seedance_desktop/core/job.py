@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.api.spec import MODELS, FieldKind
 
 
 class JobState(enum.Enum):
     QUEUED = "queued"                    # local only, editable, never sent
+    PREPARING = "preparing"              # local inputs being probed, checked and conformed
     UPLOADING = "uploading"              # local inputs going to the File API
     SUBMITTING = "submitting"            # the POST is (about to be) on the wire
     SUBMITTED = "submitted"              # task id known, server says pending
@@ -38,7 +40,7 @@ class JobState(enum.Enum):
     @property
     def is_local(self) -> bool:
         """Nothing has been sent that could cost money: the job can be edited or cancelled."""
-        return self in (JobState.QUEUED, JobState.UPLOADING)
+        return self in (JobState.QUEUED, JobState.PREPARING, JobState.UPLOADING)
 
     @property
     def is_active(self) -> bool:
@@ -56,7 +58,10 @@ FINAL_STATES = frozenset(
 
 S = JobState
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
-    S.QUEUED: frozenset({S.UPLOADING, S.SUBMITTING, S.CANCELLED, S.FAILED}),
+    S.QUEUED: frozenset({S.PREPARING, S.UPLOADING, S.SUBMITTING, S.CANCELLED, S.FAILED}),
+    # PREPARING -> QUEUED: preparation interrupted by a pause/restart starts again later;
+    # -> FAILED: an input no conforming can fix (the reason names the field and what to do).
+    S.PREPARING: frozenset({S.UPLOADING, S.SUBMITTING, S.QUEUED, S.FAILED, S.CANCELLED}),
     # UPLOADING -> QUEUED: an upload interrupted by a pause/restart goes back to the queue.
     S.UPLOADING: frozenset({S.SUBMITTING, S.QUEUED, S.FAILED, S.CANCELLED}),
     # SUBMITTING -> QUEUED only when the POST provably never reached the server (or was refused
@@ -104,6 +109,12 @@ class InputFile:
     local_path: str
     uploaded_url: str | None = None
     uploaded_file_id: str | None = None  # to free the File API quota once the task is final
+    #: The file that is uploaded in place of ``local_path``: a conformed copy in the cache
+    #: folder written by the preparing step (``core.prepare``), or None while unprepared or
+    #: when the original passes every limit as it is. The original is never modified.
+    prepared_path: str | None = None
+    #: What preparing did or found, in plain words (e.g. "Trimmed to 15 s, scaled to 1280x720").
+    prepared_note: str | None = None
 
 
 @dataclass
@@ -113,7 +124,7 @@ class Job:
     uploaded URLs just before submit."""
 
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    model: str = "bytedance/seedance-2.0-fast-v2v"
+    model: str = DEFAULT_MODEL
     request: dict[str, Any] = field(default_factory=dict)
     inputs: list[InputFile] = field(default_factory=list)
     state: JobState = JobState.QUEUED

@@ -19,10 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from seedance_desktop.api.urls import scrub_text, scrub_urls
 from seedance_desktop.core.fileio import atomic_write_text
 from seedance_desktop.core.job import InputFile, Job, place_inputs
+from seedance_desktop.errors import SeedanceError
 
 DEFAULT_TEMPLATE = "{date}_{prompt}_{seed}_{job}"
 PLACEHOLDERS = ("date", "time", "prompt", "seed", "job", "model", "ratio", "resolution")
@@ -33,10 +34,8 @@ _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 
-class SidecarError(Exception):
-    def __init__(self, message: str, *, user_message: str | None = None) -> None:
-        super().__init__(message)
-        self.user_message = user_message or message
+class SidecarError(SeedanceError):
+    """A recipe sidecar cannot be read or written; ``user_message`` says why."""
 
 
 @dataclass
@@ -155,34 +154,10 @@ def unique_path(folder: str | Path, stem: str, suffix: str, companions: Iterable
 # ------------------------------------------------------------------------------ sidecars
 
 
-def strip_query(url: str) -> str:
-    """The URL without query string and fragment (where signatures live)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.split("?", 1)[0].split("#", 1)[0]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def _scrub(value: Any) -> Any:
-    """Strip query strings from every URL in a JSON-like value; drop inline data URIs' bytes."""
-    if isinstance(value, str):
-        if value.startswith(("http://", "https://")):
-            return strip_query(value)
-        if value.startswith("data:"):
-            return value.split(",", 1)[0] + ",…"
-        return value
-    if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    return value
-
-
 def recipe_request(job: Job) -> dict[str, Any]:
     """The request with every local input put back as its local path (uploaded URLs expire
     and may be signed; the local file is what the user chose)."""
-    return _scrub(place_inputs(job, lambda item: item.local_path))
+    return scrub_urls(place_inputs(job, lambda item: item.local_path))
 
 
 def sidecar_path(video_path: str | Path) -> Path:
@@ -215,16 +190,9 @@ def sidecar_data(job: Job, video_path: str | Path | None = None) -> dict[str, An
         "video_file": Path(video_path).name if video_path else (Path(job.video_path).name if job.video_path else None),
         "last_frame_file": Path(job.last_frame_path).name if job.last_frame_path else None,
         "history": [
-            {"at": t.at, "state": t.new.value, "reason": _scrub_text(t.reason)} for t in job.history
+            {"at": t.at, "state": t.new.value, "reason": scrub_text(t.reason)} for t in job.history
         ],
     }
-
-
-_URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+")
-
-
-def _scrub_text(text: str) -> str:
-    return _URL_IN_TEXT.sub(lambda m: strip_query(m.group(0)), text or "")
 
 
 def write_sidecar(video_path: str | Path, job: Job) -> Path:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from seedance_desktop.core.fileio import atomic_write_text
 from seedance_desktop.core.paths import AppPaths
+from seedance_desktop.errors import SeedanceError
 
 ENV_VAR = "MODELLIX_API_KEY"
 Storage = Literal["keyring", "file", "session"]
@@ -25,10 +26,8 @@ StorageKind = Literal["env", "session", "keyring", "file"]
 _INSECURE_BACKENDS = {"keyring.backends.fail.Keyring", "keyring.backends.null.Keyring"}
 
 
-class SecretStoreError(Exception):
-    def __init__(self, message: str, *, user_message: str | None = None) -> None:
-        super().__init__(message)
-        self.user_message = user_message or message
+class SecretStoreError(SeedanceError):
+    """The keyring or the key file cannot be used; ``user_message`` says what to do."""
 
 
 def mask(key: str | None) -> str:

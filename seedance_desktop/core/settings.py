@@ -10,22 +10,21 @@ it lives in :mod:`seedance_desktop.core.secrets`.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from seedance_desktop.api.spec import DEFAULT_MODEL
+from seedance_desktop.api.errors import ConfigurationError
+from seedance_desktop.api.defaults import DEFAULT_BASE_URL, DEFAULT_MODEL
+from seedance_desktop.api.urls import check_base_url
 from seedance_desktop.core.fileio import atomic_write_text
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE, check_template
 from seedance_desktop.core.paths import default_output_dir
 
 SETTINGS_VERSION = 2
-DEFAULT_BASE_URL = "https://api.modellix.ai"
 MAX_IN_FLIGHT_RANGE = (1, 100)
 
 
@@ -53,9 +52,10 @@ class Settings:
     def problems(self) -> dict[str, str]:
         """Field name -> friendly message, for every value that cannot be used."""
         found: dict[str, str] = {}
-        url_problem = check_base_url(self.base_url)
-        if url_problem:
-            found["base_url"] = url_problem
+        try:
+            check_base_url(self.base_url)
+        except ConfigurationError as error:
+            found["base_url"] = error.user_message
         low, high = MAX_IN_FLIGHT_RANGE
         if not isinstance(self.max_in_flight, int) or isinstance(self.max_in_flight, bool) or not low <= self.max_in_flight <= high:
             found["max_in_flight"] = f"Tasks in flight must be a whole number from {low} to {high}."
@@ -79,29 +79,6 @@ class Settings:
         data = dataclasses.asdict(self)
         data["output_dir"] = str(self.output_dir)
         return data
-
-
-def check_base_url(url: str) -> str | None:
-    """None if usable. https is required, except for loopback addresses (the local simulator):
-    the key travels in every request header."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return "The API address is not a valid URL."
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "The API address must look like https://api.modellix.ai."
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        return "The API address must use https (plain http is only allowed for 127.0.0.1/localhost)."
-    return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _valid_prices(prices: object) -> bool:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -45,6 +44,8 @@ from seedance_desktop.core.job import (
     check_transition,
 )
 from seedance_desktop.core.store_schema import JSON_COLUMNS, MIGRATIONS, SCHEMA_VERSION
+from seedance_desktop.api.urls import scrub_text
+from seedance_desktop.errors import SeedanceError
 
 __all__ = ["JobStore", "StoreError", "JobNotFound", "JobBusyError", "SCHEMA_VERSION"]
 
@@ -58,22 +59,15 @@ _PROTECTED = frozenset({"id", "state", "history", "created_at"})
 #: Result URLs may carry signed query strings: stored without them (see ``_redact``).
 _SIGNED_URL_FIELDS = frozenset({"remote_video_url", "remote_last_frame_url"})
 
-_URL_QUERY = re.compile(r"(https?://[^\s?#\"']+)[?#][^\s\"']*")
-
-
 def _redact(text: str | None) -> str | None:
     """Drop query strings from URLs inside free text (reasons, errors) and from the result URL
     fields: signed URLs never reach the database. The engine keeps signed result URLs in memory
     only and asks the task for fresh ones after a restart."""
-    return _URL_QUERY.sub(r"\1", text) if text else text
+    return scrub_text(text) if text else text
 
 
-class StoreError(Exception):
+class StoreError(SeedanceError):
     """The job database cannot be used; ``user_message`` says what to do."""
-
-    def __init__(self, message: str, *, user_message: str | None = None) -> None:
-        super().__init__(message)
-        self.user_message = user_message or message
 
 
 class JobNotFound(StoreError, KeyError):

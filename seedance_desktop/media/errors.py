@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from seedance_desktop.errors import SeedanceError
 
-class MediaError(Exception):
+
+class MediaError(SeedanceError):
     """A local media file cannot be read, checked or converted."""
-
-    def __init__(self, message: str, *, user_message: str | None = None) -> None:
-        super().__init__(message)
-        self.user_message = user_message or message
 
 
 class ConformCancelled(MediaError):

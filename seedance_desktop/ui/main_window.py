@@ -26,7 +26,7 @@ from seedance_desktop.ui.notifications import Notifier
 if TYPE_CHECKING:  # imported by the caller after the first paint (start-up time)
     from seedance_desktop.ui.controller import Controller
     from seedance_desktop.ui.player import Player
-    from seedance_desktop.ui.queue_panel import QueuePanel
+    from seedance_desktop.ui.queue.queue_panel import QueuePanel
 
 MEDIA_FILTER = "Media (*.mp4 *.mov *.m4v *.png *.jpg *.jpeg *.webp *.mp3 *.wav *.m4a);;All files (*)"
 

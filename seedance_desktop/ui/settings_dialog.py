@@ -22,10 +22,13 @@ from PySide6.QtWidgets import (
     QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from seedance_desktop.api.defaults import DEFAULT_MODEL
+from seedance_desktop.api.errors import ConfigurationError
+from seedance_desktop.api.urls import check_base_url
 from seedance_desktop.core.job import Job
 from seedance_desktop.core.outputs import PLACEHOLDERS, render_name
 from seedance_desktop.core.secrets import SecretStore
-from seedance_desktop.core.settings import MAX_IN_FLIGHT_RANGE, Settings, check_base_url
+from seedance_desktop.core.settings import MAX_IN_FLIGHT_RANGE, Settings
 from seedance_desktop.ui.style import MessageLabel, hint_label
 
 KeyAction = Literal["keep", "set", "delete"]
@@ -43,7 +46,7 @@ _DEMO_CHOICES: tuple[tuple[str, bool | None], ...] = (
     ("Never: use my Modellix account", False),
 )
 _SAMPLE_JOB = Job(
-    id="3f9c2a7be1d04c55", model="bytedance/seedance-2.0-fast-v2v",
+    id="3f9c2a7be1d04c55", model=DEFAULT_MODEL,
     request={"prompt": "A paper boat sails through a rainy street", "seed": 1234, "ratio": "16:9", "resolution": "720p"},
 )
 
@@ -293,9 +296,10 @@ class SettingsDialog(QDialog):
 
     def problems(self) -> dict[str, str]:
         found: dict[str, str] = {}
-        url_problem = check_base_url(self.base_url.text())
-        if url_problem:
-            found["base_url"] = url_problem
+        try:
+            check_base_url(self.base_url.text())
+        except ConfigurationError as error:
+            found["base_url"] = error.user_message
         candidate = dataclasses.replace(self._original, output_dir=self.output_dir.text().strip(),
                                         naming_template=self.template.text())
         for name in ("output_dir", "naming_template"):

@@ -107,15 +107,15 @@ def lateness_run(jobs: int, download_bytes: int, seconds: float, workdir: Path) 
     from PySide6.QtWidgets import QApplication
 
     from seedance_desktop.api.download import download_file
-    from seedance_desktop.composition import build_runtime
+    from seedance_desktop.runtime.compose import build_runtime
     from seedance_desktop.core.paths import AppPaths
     from seedance_desktop.core.settings import Settings
     from seedance_desktop.media.synth import make_clip
     from seedance_desktop.simulator.launcher import SimulatorProcess
     from seedance_desktop.core.job import InputFile
     from seedance_desktop.ui.controller import Controller
-    from seedance_desktop.ui.queue_model import QueueModel
-    from seedance_desktop.ui.queue_panel import QueuePanel
+    from seedance_desktop.ui.queue.queue_model import QueueModel
+    from seedance_desktop.ui.queue.queue_panel import QueuePanel
 
     qapp = QApplication.instance() or QApplication([])
     assert isinstance(qapp, QApplication)
@@ -135,7 +135,7 @@ def lateness_run(jobs: int, download_bytes: int, seconds: float, workdir: Path) 
         settings = Settings(output_dir=workdir / "out", max_in_flight=jobs)
 
         async def scenario() -> None:
-            from seedance_desktop.app import install_io_executor
+            from seedance_desktop.ui.app import install_io_executor
 
             install_io_executor(asyncio.get_running_loop())  # as the app does before anything else
             runtime = await build_runtime(paths, settings, api_key=sim.api_key, demo=False,
@@ -173,7 +173,7 @@ def lateness_run(jobs: int, download_bytes: int, seconds: float, workdir: Path) 
                 return await get_task(*args, **kwargs)
 
             runtime.client.get_task = counted_get_task  # type: ignore[method-assign]
-            from seedance_desktop.app import tune_interpreter
+            from seedance_desktop.ui.app import tune_interpreter
 
             tune_interpreter()  # what the app does once its runtime has started
 
@@ -259,7 +259,7 @@ app.exec()
 
 APP = r"""
 import sys
-from seedance_desktop import app as appmod
+from seedance_desktop.ui import app as appmod
 show = appmod.Shell.show_and_paint
 def show_and_paint(self, qapp, timeout=5.0):
     ok = show(self, qapp, timeout)
@@ -287,7 +287,7 @@ sys.exit(appmod.main(["--demo", "--home", sys.argv[1]]))
 
 
 def make_store(home: Path, jobs: int) -> None:
-    from seedance_desktop.composition import demo_paths
+    from seedance_desktop.runtime.compose import demo_paths
     from seedance_desktop.core.job import Job, JobState
     from seedance_desktop.core.paths import AppPaths
     from seedance_desktop.core.store import JobStore

@@ -143,7 +143,7 @@ if pytest is not None:
 def scenario(screenshot: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from seedance_desktop import app as appmod
+    from seedance_desktop.ui import app as appmod
     from seedance_desktop.core.paths import AppPaths
 
     qapp = QApplication(sys.argv[:1])
@@ -160,7 +160,7 @@ def scenario(screenshot: Path) -> int:
 
     async def drive(desktop: Any) -> None:
         from seedance_desktop.core.job import JobState
-        from seedance_desktop.ui.queue_model import StateRole
+        from seedance_desktop.ui.queue.queue_model import StateRole
 
         await asyncio.wait_for(desktop.ready.wait(), 60)
         win, form, panel, player = desktop.window, desktop.form, desktop.panel, desktop.player

@@ -17,8 +17,8 @@ from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.ui.controller import Controller
 from seedance_desktop.ui.main_window import MainWindow, decode_state, encode_state
 from seedance_desktop.ui.player import Player
-from seedance_desktop.ui.queue_model import QueueModel
-from seedance_desktop.ui.queue_panel import QueuePanel
+from seedance_desktop.ui.queue.queue_model import QueueModel
+from seedance_desktop.ui.queue.queue_panel import QueuePanel
 from test_controller import FakeEngine, FakeStore
 
 # Applied per test: tests/ui/conftest.py adds an item-level qt_log_ignore that would shadow
@@ -57,7 +57,7 @@ def window(qtbot: Any, loop: Any) -> Any:
 
 def _build(qtbot: Any) -> Any:
     from seedance_desktop.ui.notifications import Notifier
-    from seedance_desktop.ui.request_form import RequestForm
+    from seedance_desktop.ui.form.request_form import RequestForm
 
     store = StoreSource()
     engine = FakeEngine(store)
@@ -156,7 +156,7 @@ def test_fetch_more_through_panel(window: Any) -> None:
 
 def test_help_and_cli_delegation(capsys: Any, monkeypatch: Any) -> None:
     from seedance_desktop import __main__ as entry
-    from seedance_desktop.app import parse_args
+    from seedance_desktop.ui.app import parse_args
 
     with pytest.raises(SystemExit) as exit_info:
         parse_args(["--help"])
@@ -178,8 +178,8 @@ def test_first_run_without_key_opens_demo_with_sample(qtbot: Any, qapp: Any, tmp
     """DesktopApp end to end offscreen: frame first, then runtime; no key -> demo + sample."""
     import dataclasses
 
-    from seedance_desktop import app as appmod
-    from seedance_desktop import composition
+    from seedance_desktop.ui import app as appmod
+    from seedance_desktop.runtime import compose as composition
     from seedance_desktop.core.paths import AppPaths
 
     paths = AppPaths.from_env(tmp_path / "home").ensure()
@@ -253,8 +253,8 @@ def test_settings_saved_in_worker_and_new_key_switches_to_account_mode(
 ) -> None:
     import dataclasses
 
-    from seedance_desktop import app as appmod
-    from seedance_desktop import composition
+    from seedance_desktop.ui import app as appmod
+    from seedance_desktop.runtime import compose as composition
     from seedance_desktop.core.paths import AppPaths
     from seedance_desktop.ui.settings_dialog import KeyChange
 

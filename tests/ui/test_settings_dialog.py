@@ -60,8 +60,9 @@ def test_settings_round_trip_through_a_temporary_config_dir(qtbot, store, tmp_pa
 
 @pytest.mark.parametrize(("url", "message"), [
     ("http://api.example.com", "must use https"),
-    ("ftp://api.example.com", "must look like https://"),
-    ("not a url", "must look like https://"),
+    ("ftp://api.example.com", "must start with https://"),
+    ("not a url", "must start with https://"),
+    ("https://api.example.com/?a=1", "without '?'"),
 ])
 def test_invalid_base_url_message(qtbot, url, message) -> None:
     dialog = make(qtbot, Settings())

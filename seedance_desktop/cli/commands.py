@@ -1,0 +1,359 @@
+"""``seedance-desktop-cli``: the command-line face of Seedance Desktop.
+
+It drives the same Qt-free engine and job store as the window (through
+:mod:`seedance_desktop.runtime.compose`), so jobs submitted here show up in the app and vice versa,
+and the durability promises hold: a job is never submitted twice and its result is downloaded
+exactly once. Nothing here imports Qt, so it runs on a machine without a display.
+
+``main(argv)`` is the entry point for the ``seedance-desktop-cli`` script and for
+``python -m seedance_desktop cli ...``. Results go to stdout, progress and errors to stderr;
+exit codes are listed in ``cli.parser.EXIT_CODES_HELP``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from seedance_desktop.api.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    InsufficientBalanceError,
+    ModellixError,
+    NetworkError,
+)
+from seedance_desktop.cli.context import CliContext
+from seedance_desktop.cli.output import (
+    cost_note,
+    job_details,
+    job_to_dict,
+    jobs_table,
+    next_step_hint,
+    print_json,
+)
+from seedance_desktop.cli.parser import (
+    EXIT_BAD_INPUT,
+    EXIT_BUSY,
+    EXIT_CONFIG,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_JOB_FAILED,
+    EXIT_NETWORK,
+    EXIT_OK,
+    LIST_DEFAULT_LIMIT,
+    PROG,
+    build_parser,
+)
+from seedance_desktop.cli.submit import InputProblem, prepare_request
+from seedance_desktop.cli.wait import SENT_STATES, CliError, SubmitBlocked, await_job, resolve_job_id
+from seedance_desktop.runtime.compose import EngineBusyError, Runtime, close_logging, setup_logging
+from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.paths import AppPaths
+from seedance_desktop.core.engine.scheduler import EngineError
+from seedance_desktop.core.store import StoreError
+
+log = logging.getLogger(__name__)
+
+
+def report_job(ctx: CliContext, job: Job, *, sent_ok: bool = False) -> int:
+    """Print a finished (or sent) job's outcome; return its exit code."""
+    ok = job.state is JobState.DONE or (sent_ok and job.state in SENT_STATES)
+    if ctx.args.json:
+        print_json(job_to_dict(job))
+    elif job.state is JobState.DONE:
+        print(job.video_path)
+    else:
+        print(job.id)
+    if not ok:
+        reason = job.error or (job.history[-1].reason if job.history else "")
+        ctx.printer.note(f"Job {job.id[:12]} ended {job.state.value}" + (f": {reason}" if reason else ""))
+    hint = next_step_hint(job)
+    if hint and job.state is not JobState.DONE:
+        ctx.printer.note(hint)
+    return EXIT_OK if ok else EXIT_JOB_FAILED
+
+
+def _cancel_if_unsent(runtime: Runtime, job_id: str) -> bool:
+    """Cancel a job this command created if nothing has been sent for it yet. A CLI command
+    is the unit of intent: after an error or Ctrl+C the person runs it again, and a leftover
+    queued copy would then be sent (and paid for) as well."""
+    job = runtime.store.find(job_id)
+    if job is None or not job.state.is_local:
+        return False
+    try:
+        runtime.engine.cancel(job_id)
+    except EngineError:
+        return False
+    return True
+
+
+async def _run_and_report(ctx: CliContext, runtime: Runtime, job: Job, *, wait: bool) -> int:
+    """Follow a job this command just created until it is sent (or, with ``wait``, done)."""
+    ctx.printer.watch = {job.id}
+    ctx.printer(job)
+    try:
+        job = await await_job(runtime, job.id, until_sent=not wait)
+    except SubmitBlocked as exc:
+        if _cancel_if_unsent(runtime, job.id):
+            raise CliError(f"submitting stopped: {exc.reason}. Nothing was sent or charged; the job was "
+                           "cancelled. Fix the cause (top up the balance, or set a valid key), then run "
+                           "the command again.", EXIT_CONFIG) from None
+        raise
+    except BaseException:  # Ctrl+C, SIGTERM or an error before the job left: do not leave it queued
+        if _cancel_if_unsent(runtime, job.id):
+            ctx.printer.note(f"Job {job.id[:12]} was not sent yet and has been cancelled (nothing was charged).")
+        raise
+    return report_job(ctx, job, sent_ok=not wait)
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+async def cmd_submit(ctx: CliContext) -> int:
+    prepared = prepare_request(ctx.args, ctx.paths.conform_dir, say=ctx.printer.note)
+    for note in prepared.notes:
+        ctx.printer.note(note)
+    if ctx.demo and not ctx.args.wait:
+        ctx.printer.note("note: without --wait a demo job ends with this command (the simulator stops).")
+    ctx.printer.note(cost_note(ctx.settings, prepared.model, prepared.request, demo=ctx.demo))
+    runtime = await ctx.runtime()
+    try:
+        job = runtime.engine.enqueue(prepared.model, prepared.request, prepared.inputs)
+        return await _run_and_report(ctx, runtime, job, wait=ctx.args.wait)
+    finally:
+        await runtime.aclose()
+
+
+def cmd_list(ctx: CliContext) -> int:
+    store = ctx.open_store()
+    try:
+        states = None
+        if ctx.args.state:
+            try:
+                states = [JobState(s.strip().lower().replace("-", "_").replace(" ", "_")) for s in ctx.args.state]
+            except ValueError as exc:
+                known = ", ".join(s.value for s in JobState)
+                raise CliError(f"--state: {exc}; use one of {known}", EXIT_BAD_INPUT) from None
+        jobs = store.list(states=states)
+        limit = ctx.args.limit if ctx.args.limit is not None else (0 if ctx.args.json else LIST_DEFAULT_LIMIT)
+        if limit > 0 and len(jobs) > limit:
+            ctx.printer.note(f"(the last {limit} of {len(jobs)} jobs; --limit 0 shows all)")
+            jobs = jobs[-limit:]
+        if ctx.args.json:
+            print_json([job_to_dict(job, history=False) for job in jobs])
+        else:
+            print(jobs_table(jobs))
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+def cmd_show(ctx: CliContext) -> int:
+    store = ctx.open_store()
+    try:
+        job = store.get(resolve_job_id(store, ctx.args.job))
+        if ctx.args.json:
+            print_json(job_to_dict(job))
+        else:
+            print(job_details(job))
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+def _ids(ctx: CliContext, prefixes: Sequence[str]) -> list[str]:
+    store = ctx.open_store()
+    try:
+        return [resolve_job_id(store, p) for p in prefixes]
+    finally:
+        store.close()
+
+
+async def cmd_wait(ctx: CliContext) -> int:
+    if bool(ctx.args.jobs) == bool(ctx.args.all):
+        raise CliError("give job ids, or --all for every unfinished job", EXIT_BAD_INPUT)
+    ids = _ids(ctx, ctx.args.jobs)  # a typo fails before anything starts
+    runtime = await ctx.runtime()
+    try:
+        if ctx.args.all:  # after start(): what is still unfinished once the engine resumed
+            ids = [job.id for job in runtime.store.unfinished()]
+        if not ids:
+            ctx.printer.note("No unfinished jobs.")
+        ctx.printer.watch = set(ids)
+        for job_id in ids:
+            ctx.printer(runtime.store.get(job_id))
+        jobs = await asyncio.gather(*(await_job(runtime, job_id, until_sent=False) for job_id in ids))
+    finally:
+        await runtime.aclose()
+    if ctx.args.json:
+        print_json([job_to_dict(job) for job in jobs])
+    code = EXIT_OK
+    for job in jobs:
+        if not ctx.args.json:
+            print(job.video_path if job.state is JobState.DONE else f"{job.id}\t{job.state.value}")
+        if job.state is not JobState.DONE:
+            code = EXIT_JOB_FAILED
+            ctx.printer.note(f"Job {job.id[:12]} ended {job.state.value}: {job.error or ''}".rstrip(": "))
+    return code
+
+
+async def cmd_retry(ctx: CliContext) -> int:
+    (old_id,) = _ids(ctx, [ctx.args.job])
+    runtime = await ctx.runtime()
+    try:
+        # A cancelled job was never sent, so running it again cannot pay twice: 'retry' allows it.
+        never_sent = runtime.store.get(old_id).state is JobState.CANCELLED
+        use_again = ctx.args.command == "submit-again" or never_sent
+        action = runtime.engine.submit_again if use_again else runtime.engine.retry
+        try:
+            job = action(old_id)
+        except EngineError as exc:
+            raise CliError(exc.user_message, EXIT_BAD_INPUT) from None
+        if job.id == old_id:  # a failed download of a paid result: resumed, not re-submitted
+            ctx.printer.note(f"Resuming the download of job {old_id[:12]}")
+            return await _run_and_report(ctx, runtime, job, wait=True)  # nothing to send: finish it
+        ctx.printer.note(f"New attempt {job.id[:12]} of job {old_id[:12]}")
+        return await _run_and_report(ctx, runtime, job, wait=ctx.args.wait)
+    finally:
+        await runtime.aclose()
+
+
+async def cmd_download(ctx: CliContext) -> int:
+    from seedance_desktop.cli.download import DownloadRefused, download_job
+
+    (job_id,) = _ids(ctx, [ctx.args.job])
+    # The engine (which would also send queued jobs) starts only if this job needs it.
+    runtime = await ctx.runtime(start_engine=False)
+    try:
+        ctx.printer.watch = {job_id}
+        current = runtime.store.get(job_id)
+        if not current.state.is_final or (current.state is JobState.FAILED and current.remote_video_url):
+            await runtime.engine.start()
+        try:
+            job = await download_job(runtime, job_id, force=ctx.args.force, say=ctx.printer.note)
+        except DownloadRefused as exc:
+            raise CliError(str(exc), EXIT_JOB_FAILED) from None
+        if not job.state.is_final:
+            job = await await_job(runtime, job_id, until_sent=False)
+    finally:
+        await runtime.aclose()
+    return report_job(ctx, job)
+
+
+async def cmd_cancel(ctx: CliContext) -> int:
+    ids = _ids(ctx, ctx.args.jobs)
+    # The engine lock (no second engine may run meanwhile) but no started engine: starting
+    # it would send the very jobs being cancelled.
+    runtime = await ctx.runtime(start_engine=False)
+    code = EXIT_OK
+    try:
+        jobs = []
+        for job_id in ids:
+            try:
+                jobs.append(runtime.engine.cancel(job_id))
+            except EngineError as exc:
+                ctx.printer.note(f"Job {job_id[:12]}: {exc.user_message}")
+                jobs.append(runtime.store.get(job_id))
+                code = EXIT_BAD_INPUT
+    finally:
+        await runtime.aclose()
+    if ctx.args.json:
+        print_json([job_to_dict(job, history=False) for job in jobs])
+    else:
+        for job in jobs:
+            print(f"{job.id}\t{job.state.value}")
+    return code
+
+
+ASYNC_COMMANDS = {"submit": cmd_submit, "wait": cmd_wait, "retry": cmd_retry, "cancel": cmd_cancel,
+                  "submit-again": cmd_retry, "download": cmd_download}
+SYNC_COMMANDS = {"list": cmd_list, "show": cmd_show}
+
+
+# ---------------------------------------------------------------------------------- main
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+
+
+async def _main_async(ctx: CliContext) -> int:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        try:  # SIGTERM behaves like Ctrl+C: stop cleanly (engine, simulator child, store)
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        except (NotImplementedError, RuntimeError):
+            pass
+    return await ASYNC_COMMANDS[ctx.args.command](ctx)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed command; map every expected failure to a message and an exit code."""
+    stream_handler: logging.Handler | None = None
+    package_logger = logging.getLogger("seedance_desktop")
+    previous_level = package_logger.level
+    try:
+        ctx = CliContext(args)
+        setup_logging(ctx.paths)
+        if args.verbose:
+            stream_handler = logging.StreamHandler(sys.stderr)
+            stream_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            logging.getLogger().addHandler(stream_handler)
+            package_logger.setLevel(logging.DEBUG)  # ours, not asyncio's
+            setup_logging(ctx.paths)  # re-install redaction so the new handler is filtered too
+        if args.command in SYNC_COMMANDS:
+            return SYNC_COMMANDS[args.command](ctx)
+        return asyncio.run(_main_async(ctx))
+    except InputProblem as exc:
+        for line in exc.lines:
+            _error(line)
+        return EXIT_BAD_INPUT
+    except CliError as exc:
+        _error(str(exc))
+        return exc.code
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        if args.demo:
+            _error("interrupted. The demo simulator stopped with it, so its jobs cannot be resumed; "
+                   f"run them again with '{PROG} --demo retry ID' (see '{PROG} --demo list').")
+        else:
+            _error("interrupted. Jobs already sent keep running on the server and nothing is lost; "
+                   f"resume with '{PROG} wait ID' (see '{PROG} list').")
+        return EXIT_INTERRUPTED
+    except EngineBusyError as exc:
+        _error(exc.user_message)
+        return EXIT_BUSY
+    except (AuthenticationError, InsufficientBalanceError, ConfigurationError) as exc:
+        _error(exc.user_message)
+        return EXIT_CONFIG
+    except NetworkError as exc:
+        _error(exc.user_message)
+        return EXIT_NETWORK
+    except ModellixError as exc:
+        _error(exc.user_message)
+        return EXIT_NETWORK
+    except StoreError as exc:
+        _error(exc.user_message)
+        return EXIT_CONFIG
+    except Exception as exc:  # a bug: say where the details are instead of a bare traceback
+        log.exception("unexpected error in '%s'", args.command)
+        _error(f"unexpected error: {exc}. This is a bug; the details are in the log file "
+               f"({AppPaths.from_env(args.home).log_file}).")
+        return EXIT_INTERNAL
+    finally:
+        if stream_handler is not None:
+            logging.getLogger().removeHandler(stream_handler)
+            package_logger.setLevel(previous_level)
+        close_logging()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: ``seedance-desktop-cli`` and ``python -m seedance_desktop cli``."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    return run(args)
+

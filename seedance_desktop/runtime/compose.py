@@ -1,0 +1,383 @@
+"""The shared composition root: builds the job store, HTTP client, Modellix client and engine.
+
+Both faces of the app use it: the command line (``cli.py``) and the window (``app.py``), so
+demo mode, logging and redaction behave the same in both. It is Qt-free on purpose: the GUI
+runs :func:`build_runtime` on its qasync loop and hands the resulting :class:`Runtime` to its
+controller; the CLI runs it under ``asyncio.run``.
+
+Besides ``app.py`` this is the only module that knows the simulator exists. In **demo mode** it
+starts the simulator as a *child process* (never in-process: a crash or a stuck render in the
+fake must not take the app down or block its event loop) on 127.0.0.1 with a random port and
+key, and points the client at it; :meth:`Runtime.aclose` stops it again. Demo jobs live in their own data folder
+(``<data>/demo``) and their videos in a ``Demo (simulated)`` subfolder of the output folder, so
+simulated results never mix with paid ones.
+
+Only one engine may run on a job database at a time (the window and a CLI ``wait`` would
+otherwise both send the same queued job): :func:`build_runtime` takes an OS file lock
+(``engine_lock``) and raises :class:`EngineBusyError` when another process holds it.
+
+Typical use::
+
+    paths = AppPaths.from_env().ensure()
+    settings = SettingsStore(paths.settings_file).load()
+    key = resolve_api_key(paths)
+    runtime = await build_runtime(paths, settings, api_key=key, demo=resolve_mode(settings, key) == "demo")
+    try:
+        job = runtime.engine.enqueue(model, request, inputs)
+        await runtime.engine.wait_for(job.id)
+    finally:
+        await runtime.aclose()
+
+or ``async with await build_runtime(...) as runtime: ...``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from seedance_desktop.api.client import DEFAULT_BASE_URL, ModellixClient, check_base_url
+from seedance_desktop.api.errors import ConfigurationError
+from seedance_desktop.api.redact import install_log_redaction
+from seedance_desktop.runtime.logs import close_logging, setup_logging
+from seedance_desktop.core.job import FINAL_STATES, JobState
+from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
+from seedance_desktop.core.paths import AppPaths, default_output_dir
+from seedance_desktop.core.settings import Settings
+from seedance_desktop.core.store import JobStore
+from seedance_desktop.runtime.lock import EngineBusyError, EngineLock
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["demo", "live"]
+
+#: Environment variable holding the API key (wins over the keyring).
+KEY_ENV = "MODELLIX_API_KEY"
+#: Simulated seconds per real second in demo mode. The simulator's tasks take 2 s pending plus
+#: 30-90 s processing (simulated); at 6x a demo job finishes in roughly 6-16 s of real time.
+DEMO_TIME_SCALE = 6.0
+#: Overrides :data:`DEMO_TIME_SCALE` (tests set it high so a demo job takes a second or two).
+DEMO_TIME_SCALE_ENV = "SEEDANCE_DEMO_TIME_SCALE"
+#: Subfolder of the output folder for simulated results.
+DEMO_OUTPUT_SUBDIR = "Demo (simulated)"
+
+#: Network timeouts. Reads are generous because a submit may take a while to be acknowledged;
+#: a read timeout on submit means "outcome unknown", so we would rather wait than guess.
+HTTP_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
+
+
+def resolve_mode(settings: Settings, key: str | None) -> Mode:
+    """``"demo"`` when there is no key or the user switched demo mode on, else ``"live"``."""
+    if not key or getattr(settings, "demo_mode", None) is True:
+        return "demo"
+    return "live"
+
+
+def secret_store(paths: AppPaths, environ: Mapping[str, str] | None = None) -> Any:
+    """The app's :class:`core.secrets.SecretStore` for these paths (keyring service
+    "seedance-desktop", key file ``paths.key_file``). Use this everywhere, so the window's
+    Settings dialog saves the key exactly where the CLI and :func:`resolve_api_key` look."""
+    from seedance_desktop.core.secrets import SecretStore
+
+    return SecretStore(file_path=paths.key_file, environ=os.environ if environ is None else environ)
+
+
+def resolve_api_key(paths: AppPaths, environ: Mapping[str, str] | None = None) -> str | None:
+    """The API key: ``$MODELLIX_API_KEY`` first (scripts, CI), then the secret store (keyring
+    or the user-approved 0600 file). ``None`` when neither has one."""
+    env = os.environ if environ is None else environ
+    value = (env.get(KEY_ENV) or "").strip()
+    if value:
+        return value
+    try:
+        key = secret_store(paths, env).get_key()
+    except Exception as exc:  # a broken keyring must not stop demo mode or the CLI's list/show
+        log.warning("could not read the API key from the secret store: %s", exc)
+        return None
+    return key.strip() if isinstance(key, str) and key.strip() else None
+
+
+def demo_paths(paths: AppPaths) -> AppPaths:
+    """Demo jobs get their own data folder (and so their own job database); config, cache and
+    logs are shared."""
+    return replace(paths, data_dir=paths.data_dir / "demo")
+
+
+def home_root(paths: AppPaths) -> Path | None:
+    """The single folder everything lives under when the paths come from an override
+    (``--home`` / ``$SEEDANCE_HOME``: ``<root>/config``, ``<root>/data``, ...), else None."""
+    root = paths.config_dir.parent
+    if paths.config_dir.name == "config" and paths.data_dir.parent == root and paths.data_dir.name == "data":
+        return root
+    return None
+
+
+def resolve_output_dir(
+    settings: Settings, *, demo: bool, override: str | Path | None = None, paths: AppPaths | None = None
+) -> Path:
+    """Where finished videos go: an explicit ``override`` verbatim; otherwise the configured
+    folder (default: the user's videos folder / Seedance), with a demo subfolder in demo mode.
+
+    When ``paths`` come from a home override and the folder was never configured, videos go
+    to ``<home>/videos`` instead of the real Videos folder: tests and portable installs keep
+    everything in one place.
+    """
+    if override is not None:
+        return Path(override).expanduser()
+    configured = getattr(settings, "output_dir", None)
+    folder = Path(configured).expanduser() if configured else default_output_dir()
+    root = home_root(paths) if paths is not None else None
+    if root is not None and folder == default_output_dir():
+        folder = root / "videos"
+    return folder / DEMO_OUTPUT_SUBDIR if demo else folder
+
+
+def demo_time_scale(environ: Mapping[str, str] | None = None) -> float:
+    env = os.environ if environ is None else environ
+    raw = env.get(DEMO_TIME_SCALE_ENV)
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if value > 0:
+            return value
+        log.warning("ignoring %s=%r (not a positive number)", DEMO_TIME_SCALE_ENV, raw)
+    return DEMO_TIME_SCALE
+
+
+# --------------------------------------------------------------------------------- runtime
+
+
+@dataclass
+class Runtime:
+    """Everything a front end needs, built and owned together. Call :meth:`aclose` exactly
+    once when done (or use ``async with``): it stops the engine, closes the HTTP client, stops
+    the demo simulator child and closes the store, in that order."""
+
+    mode: Mode
+    paths: AppPaths              # the effective paths (demo_paths(...) in demo mode)
+    settings: Settings
+    store: JobStore
+    http: httpx.AsyncClient
+    client: ModellixClient
+    engine: Any                  # core.scheduler.Engine
+    base_url: str
+    output_dir: Path
+    simulator: Any = None        # simulator.launcher.SimulatorProcess in demo mode
+    lock: EngineLock | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def demo(self) -> bool:
+        return self.mode == "demo"
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.engine.stop()
+        except Exception:
+            log.exception("stopping the engine failed")
+        try:
+            await self.http.aclose()
+        except Exception:
+            log.exception("closing the HTTP client failed")
+        if self.simulator is not None:
+            await asyncio.to_thread(_stop_simulator, self.simulator)
+        self.store.close()
+        if self.lock is not None:
+            self.lock.release()
+
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def open_store(paths: AppPaths, *, demo: bool) -> JobStore:
+    """The job store for a mode, without network or engine (for ``list``/``show``)."""
+    effective = demo_paths(paths) if demo else paths
+    effective.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return JobStore(effective.db_file)
+
+
+def start_simulator(time_scale: float | None = None) -> Any:
+    """Start the demo simulator child on 127.0.0.1 (random port and key). Blocking: call it
+    through ``asyncio.to_thread`` from a running loop. Returns the started SimulatorProcess."""
+    from seedance_desktop.simulator.launcher import SimulatorProcess
+
+    scale = time_scale if time_scale is not None else demo_time_scale()
+    process = SimulatorProcess(("--time-scale", f"{scale:g}"))
+    process.start()
+    pid = process.process.pid if process.process is not None else None
+    log.info("demo simulator started: pid=%s url=%s time_scale=%g", pid, process.base_url, scale)
+    return process
+
+
+def _stop_simulator(process: Any) -> None:
+    pid = process.process.pid if getattr(process, "process", None) is not None else None
+    try:
+        process.stop()
+        log.info("demo simulator stopped: pid=%s", pid)
+    except Exception:
+        log.exception("stopping the demo simulator failed")
+
+
+def retire_orphaned_demo_jobs(store: JobStore) -> int:
+    """Each demo run gets a fresh simulator, which knows nothing of the previous run's tasks
+    and uploads. Unfinished demo jobs that reached the (old) server are marked failed with a
+    reason; queued ones forget their uploads so they are uploaded again. Returns how many
+    jobs were retired."""
+    retired = 0
+    for job in store.unfinished():
+        if job.state is JobState.QUEUED:
+            if any(i.uploaded_url for i in job.inputs):
+                inputs = [replace(i, uploaded_url=None) for i in job.inputs]
+                store.update(job.id, inputs=inputs)
+            continue
+        if job.state in FINAL_STATES:
+            continue
+        store.transition(
+            job.id,
+            JobState.FAILED,
+            "the demo simulator that ran this job has stopped (demo jobs end with their session)",
+            error="Demo session ended before this job finished. Retry it to run it again.",
+        )
+        retired += 1
+    return retired
+
+
+async def build_runtime(
+    paths: AppPaths,
+    settings: Settings,
+    *,
+    api_key: str | None,
+    demo: bool,
+    base_url: str | None = None,
+    output_dir: str | Path | None = None,
+    start_engine: bool = True,
+    time_scale: float | None = None,
+) -> Runtime:
+    """Build (and start) everything for one session.
+
+    ``demo=True`` starts the simulator child and ignores ``api_key`` and the base URL; else
+    ``api_key`` is required (:class:`ConfigurationError` otherwise) and the base URL is
+    ``base_url`` or ``settings.base_url`` or Modellix's. ``output_dir`` overrides the
+    configured output folder verbatim. With ``start_engine`` the engine resumes every
+    unfinished job from the store before this returns. On any failure, whatever was already
+    started is stopped again before the error propagates.
+
+    Only one engine may run per job database: raises :class:`EngineBusyError` (a
+    ``ConfigurationError``) when another process holds it.
+    """
+    from seedance_desktop.core.engine.scheduler import Engine
+
+    effective = demo_paths(paths) if demo else paths
+    effective.ensure()
+    lock = EngineLock(effective.data_dir / "engine.lock").acquire()
+    simulator = None
+    store: JobStore | None = None
+    http: httpx.AsyncClient | None = None
+    engine: Any = None
+    try:
+        scale = 1.0
+        if demo:
+            scale = time_scale if time_scale is not None else demo_time_scale()
+            simulator = await asyncio.to_thread(start_simulator, scale)
+            url = check_base_url(simulator.base_url)
+            key = simulator.api_key
+        else:
+            if not api_key:
+                raise ConfigurationError(
+                    "missing API key",
+                    user_message=(
+                        f"No Modellix API key is set. Set {KEY_ENV}, save one in the app's Settings "
+                        "(it goes to the keyring), or use demo mode."
+                    ),
+                )
+            key = api_key
+            url = check_base_url(base_url or getattr(settings, "base_url", None) or DEFAULT_BASE_URL)
+        install_log_redaction((key,))
+        store = JobStore(effective.db_file)
+        if demo:
+            retire_orphaned_demo_jobs(store)
+        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+        # The client's 429 hook (one shared request budget) is wired by Engine.set_client.
+        client = ModellixClient(http, url, key)
+        out_dir = resolve_output_dir(settings, demo=demo, override=output_dir, paths=paths)
+        engine = Engine(
+            store,
+            client,
+            output_dir=out_dir,
+            naming_template=getattr(settings, "naming_template", None) or DEFAULT_TEMPLATE,
+            max_in_flight=int(getattr(settings, "max_in_flight", 2) or 2),
+            # The simulator compresses time; the poll policy must know, or it would poll a
+            # 10-second demo job as sparsely as a real 90-second one.
+            time_scale=scale,
+        )
+        runtime = Runtime(
+            mode="demo" if demo else "live",
+            paths=effective,
+            settings=settings,
+            store=store,
+            http=http,
+            client=client,
+            engine=engine,
+            base_url=url,
+            output_dir=out_dir,
+            simulator=simulator,
+            lock=lock,
+        )
+        if start_engine:
+            await engine.start()
+        log.info("runtime ready: mode=%s base_url=%s output=%s", runtime.mode, url, out_dir)
+        return runtime
+    except BaseException:
+        if engine is not None:
+            try:
+                await engine.stop()
+            except Exception:
+                log.exception("stopping the engine after a failed start")
+        if http is not None:
+            await http.aclose()
+        if simulator is not None:
+            await asyncio.to_thread(_stop_simulator, simulator)
+        if store is not None:
+            store.close()
+        lock.release()
+        raise
+
+
+__all__ = [
+    "DEMO_OUTPUT_SUBDIR",
+    "DEMO_TIME_SCALE",
+    "DEMO_TIME_SCALE_ENV",
+    "EngineBusyError",
+    "EngineLock",
+    "KEY_ENV",
+    "Mode",
+    "Runtime",
+    "build_runtime",
+    "close_logging",
+    "demo_paths",
+    "demo_time_scale",
+    "home_root",
+    "open_store",
+    "resolve_api_key",
+    "resolve_mode",
+    "resolve_output_dir",
+    "retire_orphaned_demo_jobs",
+    "secret_store",
+    "setup_logging",
+    "start_simulator",
+]

@@ -1,0 +1,395 @@
+"""One media field of the request (videos, frame images, reference images, audio) as a list.
+
+Entries are local files (from the native file dialog or dropped from the file manager) or URLs
+pasted by the user. Local files are probed in a worker (``MediaInspector``) and show a thumbnail,
+duration, resolution and size, a warning when they break a limit and a note when they will be
+conformed before upload. The list enforces the field's ``max_items`` when adding, with a message
+instead of silently dropping files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QKeyEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seedance_desktop.api.spec import FieldKind, FieldSpec, MediaKind
+from seedance_desktop.ui.form.media_inspector import (
+    AUDIO_SUFFIXES,
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    Inspection,
+    MediaInspector,
+    media_kind_of,
+)
+from seedance_desktop.api.urls import is_remote
+from seedance_desktop.ui.style import ERROR_COLOR, MessageLabel, human_size
+
+SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1
+ROW_HEIGHT = 56
+MAX_VISIBLE_ROWS = 3
+_FILTERS = {
+    MediaKind.VIDEO: ("Videos", VIDEO_SUFFIXES),
+    MediaKind.IMAGE: ("Images", IMAGE_SUFFIXES),
+    MediaKind.AUDIO: ("Audio", AUDIO_SUFFIXES),
+}
+
+
+def urls_to_sources(urls: list[QUrl]) -> list[str]:
+    """Dropped URLs as local paths (file://) or remote URL strings."""
+    return [u.toLocalFile() if u.isLocalFile() else u.toString() for u in urls if u.isValid()]
+
+
+class _EntryList(QListWidget):
+    """A list that reorders by internal drag and accepts files dropped from outside."""
+
+    external_drop = Signal(list)
+    delete_pressed = Signal()
+
+    def __init__(self, hint: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._hint = hint
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setAcceptDrops(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setIconSize(QSize(ROW_HEIGHT - 8, ROW_HEIGHT - 8))
+        self.setWordWrap(False)  # long warnings are elided; the full text is in the tooltip
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+
+    def _is_external(self, event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> bool:
+        return event.source() is not self and event.mimeData().hasUrls()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._is_external(event):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._is_external(event):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self._is_external(event):
+            event.acceptProposedAction()
+            self.external_drop.emit(urls_to_sources(event.mimeData().urls()))
+        else:
+            super().dropEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.selectedItems():
+            self.delete_pressed.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.count() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(self.palette().ColorRole.PlaceholderText))
+            painter.drawText(self.viewport().rect().adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._hint)
+            painter.end()
+
+
+class MediaList(QWidget):
+    """Editor for a MEDIA or MEDIA_LIST field. ``entries()`` is the ordered list of sources."""
+
+    changed = Signal()
+
+    def __init__(self, spec: FieldSpec, inspector: MediaInspector, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        assert spec.media is not None
+        self.spec = spec
+        self.kind: MediaKind = spec.media
+        self.max_items = spec.max_items if spec.kind is FieldKind.MEDIA_LIST else 1
+        self._inspector = inspector
+        self._notice = ""
+        noun = "file" if self.max_items == 1 else "files"
+        self.list = _EntryList(f"Drop {self.kind.value} {noun} here, or use Add…", self)
+        self.list.setAccessibleName(spec.label)
+        self.list.setToolTip(spec.help)
+        self._fit_height()
+
+        self.add_button = QPushButton("Add…", self)
+        self.add_button.setAccessibleName(f"Add {spec.label.lower()} from files")
+        self.url_edit = QLineEdit(self)
+        self.url_edit.setPlaceholderText("or paste a URL")
+        self.url_edit.setAccessibleName(f"{spec.label} URL")
+        self.url_edit.setClearButtonEnabled(True)
+        self.url_button = QPushButton("Add URL", self)
+        self.url_button.setEnabled(False)
+        self.up_button = QToolButton(self)
+        self.up_button.setArrowType(Qt.ArrowType.UpArrow)
+        self.up_button.setAccessibleName("Move up")
+        self.up_button.setToolTip("Move the selected entry up")
+        self.down_button = QToolButton(self)
+        self.down_button.setArrowType(Qt.ArrowType.DownArrow)
+        self.down_button.setAccessibleName("Move down")
+        self.down_button.setToolTip("Move the selected entry down")
+        self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setToolTip("Remove the selected entries (Delete)")
+        self.message = MessageLabel(self)
+
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.url_edit, 1)
+        buttons.addWidget(self.url_button)
+        if self.max_items > 1:
+            buttons.addWidget(self.up_button)
+            buttons.addWidget(self.down_button)
+        else:
+            self.up_button.hide()
+            self.down_button.hide()
+        buttons.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.list)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+
+        self.add_button.clicked.connect(self.browse)
+        self.url_edit.textChanged.connect(lambda text: self.url_button.setEnabled(bool(text.strip())))
+        self.url_edit.returnPressed.connect(self._add_typed_url)
+        self.url_button.clicked.connect(self._add_typed_url)
+        self.up_button.clicked.connect(lambda: self._move_selected(-1))
+        self.down_button.clicked.connect(lambda: self._move_selected(+1))
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.list.delete_pressed.connect(self.remove_selected)
+        self.list.external_drop.connect(self.add_sources)
+        self.list.model().rowsMoved.connect(self._after_change)
+        self.list.itemSelectionChanged.connect(self._update_buttons)
+        inspector.inspected.connect(self._on_inspected)
+        self._update_buttons()
+
+    def detach(self) -> None:
+        """Stop listening to the shared inspector (the form is rebuilding without this list)."""
+        try:
+            self._inspector.inspected.disconnect(self._on_inspected)
+        except (RuntimeError, TypeError):
+            pass
+
+    # ----- contents -------------------------------------------------------------------------
+    def entries(self) -> list[str]:
+        return [self.list.item(i).data(SOURCE_ROLE) for i in range(self.list.count())]
+
+    def set_entries(self, sources: list[str]) -> None:
+        """Replace the contents (used for recipes): every entry is kept, even past
+        ``max_items``, so validation can say what is wrong instead of data vanishing."""
+        self.list.clear()
+        for source in sources:
+            self._append(source)
+        self._notice = ""
+        self._after_change()
+
+    def add_sources(self, sources: list[str]) -> list[str]:
+        """Add local paths and URLs; returns the ones refused (with the reason shown)."""
+        refused: list[str] = []
+        reasons: list[str] = []
+        over_limit = 0
+        for source in sources:
+            source = source.strip()
+            if not source:
+                continue
+            if not is_remote(source) and media_kind_of(source) is not self.kind:
+                refused.append(source)
+                reasons.append(f"{Path(source).name} is not {_article(self.kind)} {self.kind.value} file.")
+            elif self.list.count() >= self.max_items:
+                refused.append(source)
+                over_limit += 1
+            else:
+                self._append(source)
+        if over_limit:
+            reasons.append(
+                f"{self.spec.label}: at most {self.max_items} allowed; "
+                f"{over_limit} not added. Remove an entry first."
+            )
+        self._notice = " ".join(reasons)
+        self._after_change()
+        return refused
+
+    def add_url(self, url: str) -> bool:
+        return not self.add_sources([url])
+
+    def clear(self) -> None:
+        self.set_entries([])
+
+    def local_paths(self) -> list[str]:
+        return [s for s in self.entries() if not is_remote(s)]
+
+    # ----- problems -------------------------------------------------------------------------
+    def local_problems(self) -> list[str]:
+        """Problems with local files that stop a submit (unreadable, limits not fixable)."""
+        problems: list[str] = []
+        infos = []
+        for path in self.local_paths():
+            result = self._inspector.cached(path)
+            if result is not None:
+                problems.extend(result.blocking)
+                if result.info is not None:
+                    infos.append(result.info)
+            elif not Path(path).is_file():
+                problems.append(f"{Path(path).name} does not exist any more.")
+        if len(infos) > 1:
+            problems.extend(p for p in set_problems(self.kind, infos) if p not in problems)
+        return problems
+
+    def set_error(self, text: str) -> None:
+        parts = [p for p in (text, self._notice) if p]
+        self.message.set_message(" ".join(parts), "error" if text else "warning")
+
+    def error_text(self) -> str:
+        return self.message.text() if self.message.kind == "error" else ""
+
+    # ----- actions --------------------------------------------------------------------------
+    def browse(self) -> None:
+        """The native file dialog. A static call is fine here: widgets run no coroutines."""
+        title, suffixes = _FILTERS[self.kind]
+        patterns = " ".join(f"*{s}" for s in sorted(suffixes))
+        if self.max_items == 1:
+            path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.spec.label.lower()}", "", f"{title} ({patterns})")
+            paths = [path] if path else []
+        else:
+            paths, _ = QFileDialog.getOpenFileNames(self, f"Add {self.spec.label.lower()}", "", f"{title} ({patterns})")
+        if paths:
+            if self.max_items == 1:
+                self.list.clear()
+            self.add_sources(paths)
+
+    def _add_typed_url(self) -> None:
+        url = self.url_edit.text().strip()
+        if url and not self.add_sources([url]):
+            self.url_edit.clear()
+
+    def remove_selected(self) -> None:
+        for item in self.list.selectedItems():
+            self.list.takeItem(self.list.row(item))
+        self._notice = ""
+        self._after_change()
+
+    def _move_selected(self, step: int) -> None:
+        row = self.list.currentRow()
+        target = row + step
+        if row < 0 or not 0 <= target < self.list.count():
+            return
+        item = self.list.takeItem(row)
+        self.list.insertItem(target, item)
+        self.list.setCurrentRow(target)
+        self._after_change()
+
+    def _update_buttons(self) -> None:
+        row = self.list.currentRow()
+        selected = bool(self.list.selectedItems())
+        self.remove_button.setEnabled(selected)
+        self.up_button.setEnabled(selected and row > 0)
+        self.down_button.setEnabled(selected and 0 <= row < self.list.count() - 1)
+
+    def _fit_height(self) -> None:
+        """As tall as its entries (at most three, then it scrolls); one row when empty, for the
+        drop hint. Keeps a form with many empty fields compact."""
+        rows = [self.list.sizeHintForRow(i) for i in range(min(self.list.count(), MAX_VISIBLE_ROWS))]
+        height = sum(max(h, ROW_HEIGHT) for h in rows) if rows else ROW_HEIGHT
+        self.list.setFixedHeight(height + 2 * self.list.frameWidth() + 4)
+
+    def _after_change(self, *args: object) -> None:
+        self._fit_height()
+        self._update_buttons()
+        self.set_error(self.error_text() if self.message.kind == "error" else "")
+        self.changed.emit()
+
+    # ----- display --------------------------------------------------------------------------
+    def _append(self, source: str) -> None:
+        item = QListWidgetItem()
+        item.setData(SOURCE_ROLE, source)
+        item.setSizeHint(QSize(0, ROW_HEIGHT))
+        self.list.addItem(item)
+        if is_remote(source):
+            self._show(item, None)
+        else:
+            self._show(item, self._inspector.request(source))
+
+    def _on_inspected(self, path: str, result: Inspection) -> None:
+        touched = False
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(SOURCE_ROLE) == path:
+                self._show(item, result)
+                touched = True
+        if touched:
+            self._fit_height()
+            self.changed.emit()
+
+    def _show(self, item: QListWidgetItem, result: Inspection | None) -> None:
+        source: str = item.data(SOURCE_ROLE)
+        style = self.style()
+        if is_remote(source):
+            name = source if len(source) < 70 else source[:67] + "…"
+            item.setText(f"{name}\nRemote URL: sent as is (not checked locally)")
+            item.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DriveNetIcon))
+            item.setToolTip(source)
+            return
+        name = Path(source).name
+        if result is None:
+            item.setText(f"{name}\nInspecting…")
+            item.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileIcon))
+            item.setToolTip(source)
+            return
+        facts = []
+        if result.duration is not None:
+            facts.append(f"{result.duration:.1f} s")
+        if result.width and result.height:
+            facts.append(f"{result.width}×{result.height}")
+        facts.append(human_size(result.size_bytes))
+        lines = [name, " · ".join(facts)]
+        if result.error:
+            lines.append(f"⚠ {result.error}")
+        elif result.warnings:
+            lines.append(f"⚠ {result.warnings[0]}" + (f" (+{len(result.warnings) - 1} more)" if len(result.warnings) > 1 else ""))
+        if result.conform_note:
+            lines.append(f"↻ {result.conform_note}")
+        item.setText("\n".join(lines))
+        item.setSizeHint(QSize(0, max(ROW_HEIGHT, self.fontMetrics().lineSpacing() * len(lines) + 10)))
+        item.setForeground(QColor(ERROR_COLOR) if result.blocking else self.palette().color(self.palette().ColorRole.Text))
+        item.setToolTip("\n".join([source, *result.warnings, result.error, result.conform_note]).strip())
+        if result.thumbnail is not None and not result.thumbnail.isNull():
+            item.setIcon(QIcon(QPixmap.fromImage(result.thumbnail)))
+        else:
+            pixmap = QStyle.StandardPixmap.SP_MediaVolume if self.kind is MediaKind.AUDIO else QStyle.StandardPixmap.SP_FileIcon
+            item.setIcon(style.standardIcon(pixmap))
+
+
+def set_problems(kind: MediaKind, infos: list[object]) -> list[str]:
+    """Limits on the local files of one field taken together (total length and size)."""
+    try:
+        from seedance_desktop.media import probe
+    except ImportError:  # pragma: no cover - probing is optional in stripped-down builds
+        return []
+    if kind is MediaKind.VIDEO:
+        return list(probe.check_video_set(infos))  # type: ignore[arg-type]
+    if kind is MediaKind.AUDIO:
+        return list(probe.check_audio_set(infos))  # type: ignore[arg-type]
+    return []
+
+
+def _article(kind: MediaKind) -> str:
+    return "an" if kind.value[0] in "aeiou" else "a"

@@ -1,0 +1,399 @@
+"""The queue panel: a table view over ``QueueModel``, a progress delegate, filter, buttons, menu.
+
+The panel knows nothing about the engine: every user action is a signal carrying the job id,
+and the main window connects them to the controller's slots. Actions are enabled from the
+selected job's state, so the menu never offers something the state machine would refuse.
+No per-row widgets: progress bars are painted by :class:`ProgressDelegate`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRunnable,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    QThreadPool,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QAction, QDesktopServices, QImage, QKeySequence, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.ui.queue.queue_model import (
+    COL_PARAMS,
+    COL_PROMPT,
+    COL_STATE,
+    COL_THUMB,
+    AnyIndex,
+    JobRole,
+    ProgressRole,
+    QueueModel,
+    SortRole,
+    StateRole,
+)
+
+THUMB_SIZE = QSize(64, 36)
+_RUNNING = frozenset({JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED,
+                      JobState.PROCESSING, JobState.DOWNLOADING})
+#: (label, states shown; None = every state)
+FILTERS: tuple[tuple[str, frozenset[JobState] | None], ...] = (
+    ("All jobs", None),
+    ("Queued", frozenset({JobState.QUEUED})),
+    ("Running", _RUNNING),
+    ("Done", frozenset({JobState.DONE})),
+    ("Needs attention", frozenset({JobState.FAILED, JobState.OUTCOME_UNKNOWN, JobState.EXPIRED})),
+    ("Cancelled", frozenset({JobState.CANCELLED})),
+)
+
+
+def has_video(job: Job | None) -> bool:
+    return bool(job and job.video_path and Path(job.video_path).is_file())
+
+
+#: Which actions a job's state allows (the engine refuses the rest anyway).
+def enabled_actions(job: Job | None) -> dict[str, bool]:
+    state = job.state if job else None
+    return {
+        "play": has_video(job),
+        "reveal": bool(job and job.video_path),
+        "retry": state in (JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED),
+        "submit_again": state == JobState.OUTCOME_UNKNOWN,
+        "duplicate": job is not None,
+        "rerun": job is not None,
+        "remove": state is not None and (state.is_final or state == JobState.QUEUED),
+        "cancel": state is not None and state.is_local,
+    }
+
+
+class JobFilterProxy(QSortFilterProxyModel):
+    """Sort by any column and show only the chosen states (None = all)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._states: frozenset[JobState] | None = None
+        self.setSortRole(SortRole)
+        self.setDynamicSortFilter(True)
+
+    def set_states(self, states: frozenset[JobState] | set[JobState] | None) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10: the non-deprecated way
+            self.beginFilterChange()
+            self._states = frozenset(states) if states else None
+            self.endFilterChange()
+        else:
+            self._states = frozenset(states) if states else None
+            self.invalidateFilter()
+
+    @property
+    def states(self) -> frozenset[JobState] | None:
+        return self._states
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        if self._states is None:
+            return True
+        index = self.sourceModel().index(source_row, COL_STATE, source_parent)
+        return self.sourceModel().data(index, StateRole) in self._states
+
+    def job_at(self, row: int) -> Job | None:
+        index = self.index(row, 0)
+        return self.data(index, JobRole) if index.isValid() else None
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Paints a progress bar in the state cell of uploading/downloading rows."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        progress = index.data(ProgressRole)
+        state = index.data(StateRole)
+        if index.column() != COL_STATE or progress is None or state not in (JobState.UPLOADING, JobState.DOWNLOADING):
+            super().paint(painter, option, index)
+            return
+        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[operator]
+            painter.fillRect(option.rect, option.palette.highlight())
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 4, -2, -4)  # type: ignore[attr-defined]
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = int(max(0.0, min(1.0, float(progress))) * 1000)
+        bar.text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        bar.textVisible = True
+        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
+        style = option.widget.style() if option.widget else QApplication.style()  # type: ignore[attr-defined]
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+class _ThumbJob(QRunnable):
+    def __init__(self, loader: ThumbnailLoader, job_id: str, path: str) -> None:
+        super().__init__()
+        self._loader, self._job_id, self._path = loader, job_id, path
+
+    def run(self) -> None:  # worker thread: PyAV decode + PNG, then a QImage (thread-safe)
+        from seedance_desktop.media.thumbs import thumbnail_png
+
+        try:
+            image = QImage.fromData(thumbnail_png(self._path, max_side=THUMB_SIZE.width()))
+        except Exception:  # noqa: BLE001 - a missing or odd file just has no thumbnail
+            return
+        if not image.isNull():
+            self._loader.made.emit(self._job_id, image)
+
+
+class ThumbnailLoader(QObject):
+    """Makes row thumbnails off the GUI thread, one at a time (decoding is CPU-heavy)."""
+
+    made = Signal(str, QImage)
+
+    def __init__(self, model: QueueModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        model.thumbnail_wanted.connect(self.request)
+        self.made.connect(lambda job_id, image: model.set_thumbnail(job_id, QPixmap.fromImage(image)))
+
+    def request(self, job_id: str, path: str) -> None:
+        self._pool.start(_ThumbJob(self, job_id, path))
+
+    def wait(self, msecs: int = 5000) -> bool:
+        return self._pool.waitForDone(msecs)
+
+
+class QueueView(QTableView):
+    """The table with drag-to-reorder and sensible sizing for 10,000 rows."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropOverwriteMode(False)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setSortingEnabled(False)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.verticalHeader().hide()
+        # Fixed row heights: the view never measures 10,000 rows.
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(40)
+        self.setIconSize(THUMB_SIZE)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+
+    #: Shown in the empty table so a newcomer knows what the panel is for and what to do next.
+    EMPTY_HINT = "No jobs yet.\nFill in the form on the left and press Submit (Ctrl+Enter)."
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        model = self.model()
+        if model is not None and model.rowCount() == 0:
+            source = model.sourceModel() if isinstance(model, QSortFilterProxyModel) else None
+            filtered = source is not None and source.rowCount() > 0
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter,
+                             "No jobs in this state." if filtered else self.EMPTY_HINT)
+            painter.end()
+
+
+class QueuePanel(QWidget):
+    """Jobs table plus the actions a person can take on the selected job."""
+
+    play_requested = Signal(str)
+    retry_requested = Signal(str)
+    submit_again_requested = Signal(str)
+    duplicate_requested = Signal(str)
+    rerun_requested = Signal(str)
+    remove_requested = Signal(str)
+    cancel_requested = Signal(str)
+    pause_requested = Signal(bool)        # True: pause the queue, False: resume
+    selection_changed = Signal(str)       # job id, "" when nothing is selected
+
+    def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = JobFilterProxy(self)
+        self.proxy.setSourceModel(model)
+        self.view = QueueView(self)
+        self.view.setModel(self.proxy)
+        self.view.setItemDelegate(ProgressDelegate(self.view))
+        self.view.setColumnWidth(COL_THUMB, 70)
+        self.view.setColumnWidth(COL_PROMPT, 260)
+        self.view.setColumnWidth(COL_PARAMS, 230)
+        self.view.setColumnWidth(COL_STATE, 170)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(COL_PROMPT, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # store (queue) order until clicked
+        header.setSortIndicatorShown(True)
+        header.setSectionsClickable(True)
+        header.sortIndicatorChanged.connect(self._sort)
+        self.thumbnails = ThumbnailLoader(model, self)
+        self._paused = False
+
+        self.filter = QComboBox(self)
+        self.filter.setAccessibleName("State filter")
+        for label, _states in FILTERS:
+            self.filter.addItem(label)
+        self.filter.currentIndexChanged.connect(lambda i: self.proxy.set_states(FILTERS[i][1]))
+
+        self.job_actions: dict[str, QAction] = {}
+        specs = (
+            ("play", "Play", QKeySequence(Qt.Key.Key_Return), self.play_requested),
+            ("reveal", "Reveal in folder", None, None),
+            ("retry", "Retry", None, self.retry_requested),
+            ("submit_again", "Submit again…", None, self.submit_again_requested),
+            ("duplicate", "Duplicate into form", None, self.duplicate_requested),
+            ("rerun", "Re-run with new seed", None, self.rerun_requested),
+            ("cancel", "Cancel", None, self.cancel_requested),
+            ("remove", "Remove", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_requested),
+        )
+        for name, text, shortcut, signal in specs:
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            if signal is not None:
+                action.triggered.connect(lambda _=False, s=signal: self._emit_for_selection(s))
+            self.job_actions[name] = action
+            self.view.addAction(action)
+        self.job_actions["reveal"].triggered.connect(self._reveal)
+        enter = QAction(self)
+        enter.setShortcut(QKeySequence(Qt.Key.Key_Enter))
+        enter.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        enter.triggered.connect(self.job_actions["play"].trigger)
+        self.view.addAction(enter)
+
+        self.pause_button = QPushButton("Pause queue", self)
+        self.pause_button.clicked.connect(lambda: self.pause_requested.emit(not self._paused))
+        self.count_label = QLabel(self)
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Show:", self))
+        bar.addWidget(self.filter)
+        bar.addStretch(1)
+        for name in ("play", "retry", "duplicate", "cancel", "remove"):
+            button = QPushButton(self.job_actions[name].text(), self)
+            button.setObjectName(f"{name}_button")
+            button.clicked.connect(self.job_actions[name].trigger)
+            self.job_actions[name].enabledChanged.connect(button.setEnabled)
+            bar.addWidget(button)
+        bar.addWidget(self.pause_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.doubleClicked.connect(lambda _i: self.job_actions["play"].trigger())
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
+        model.dataChanged.connect(self._refresh_if_selected)
+        model.modelReset.connect(self.update_actions)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(model.tick)
+        self._ticker.start()
+        self.update_actions()
+
+    # -- selection -------------------------------------------------------------------------------
+    def selected_job(self) -> Job | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.proxy.job_at(rows[0].row()) if rows else None
+
+    def select_job(self, job_id: str) -> bool:
+        row = self.model.row_of(job_id)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.view.selectRow(index.row())
+        self.view.scrollTo(index)
+        return True
+
+    def update_actions(self) -> None:
+        for name, enabled in enabled_actions(self.selected_job()).items():
+            self.job_actions[name].setEnabled(enabled)
+
+    def set_paused(self, paused: bool) -> None:
+        self._paused = paused
+        self.pause_button.setText("Resume queue" if paused else "Pause queue")
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    # -- internals -------------------------------------------------------------------------------
+    def _selection_changed(self, *_args: Any) -> None:
+        self.update_actions()
+        job = self.selected_job()
+        self.selection_changed.emit(job.id if job else "")
+
+    def _refresh_if_selected(self, top: QModelIndex, bottom: QModelIndex, *_roles: Any) -> None:
+        job = self.selected_job()
+        row = self.model.row_of(job.id) if job is not None else None
+        if row is not None and top.row() <= row <= bottom.row():
+            self.update_actions()  # e.g. the selected job just finished: Play becomes possible
+
+    def _emit_for_selection(self, signal: Any) -> None:
+        job = self.selected_job()
+        if job is not None:
+            signal.emit(job.id)
+
+    def _reveal(self) -> None:
+        job = self.selected_job()
+        if job is not None and job.video_path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(job.video_path).parent)))
+
+    def _sort(self, column: int, order: Qt.SortOrder) -> None:
+        self.proxy.sort(column, order)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.build_context_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def build_context_menu(self) -> QMenu:
+        """The menu for the current selection (actions already enabled by its state)."""
+        self.update_actions()
+        menu = QMenu(self)
+        for name in ("play", "reveal"):
+            menu.addAction(self.job_actions[name])
+        menu.addSeparator()
+        for name in ("retry", "submit_again", "duplicate", "rerun"):
+            menu.addAction(self.job_actions[name])
+        menu.addSeparator()
+        for name in ("cancel", "remove"):
+            menu.addAction(self.job_actions[name])
+        menu.addSeparator()
+        pause = menu.addAction("Resume queue" if self._paused else "Pause queue")
+        pause.triggered.connect(lambda: self.pause_requested.emit(not self._paused))
+        return menu
