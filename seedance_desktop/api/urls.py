@@ -21,6 +21,7 @@ _URL_SCHEMES = ("http://", "https://")
 #: A JSON value nested deeper than this is replaced by a marker when scrubbed.
 MAX_SCRUB_DEPTH = 64
 _DEPTH_MARKER = "…(nested too deeply)"
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _URL_IN_TEXT = re.compile(r"(?i)\bhttps?://[^\s\"'<>]+")
 
 
@@ -41,8 +42,10 @@ def is_url(text: str) -> bool:
 
 
 def is_remote(source: str) -> bool:
-    """Whether a media source is a URL (http, https or a data URI) rather than a local file."""
-    return is_url(source) or source[:5].lower() == "data:"
+    """Whether a media source is a URL rather than a local file: anything of the form
+    ``scheme://...`` or a data URI. Unsupported schemes (``ftp://``) count as remote, so request
+    validation says what is wrong with the link instead of looking for a file of that name."""
+    return bool(_SCHEME.match(source)) or source[:5].lower() == "data:"
 
 
 def check_base_url(url: str) -> str:

@@ -29,7 +29,7 @@ def test_check_base_url(url: str, ok: bool) -> None:
 @pytest.mark.parametrize(
     ("source", "remote"),
     [("https://x/a.mp4", True), ("HTTP://x/a.mp4", True), ("data:image/png;base64,AAAA", True),
-     ("/home/me/clip.mp4", False), ("clip.mp4", False), ("C:\\clips\\a.mp4", False)],
+     ("ftp://x/a.mp4", True), ("/home/me/clip.mp4", False), ("clip.mp4", False), ("C:\\clips\\a.mp4", False)],
 )
 def test_is_remote(source: str, remote: bool) -> None:
     assert is_remote(source) is remote
