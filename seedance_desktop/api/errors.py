@@ -94,8 +94,15 @@ class NotFoundError(ApiError):
     user_message = "Modellix does not know this task or model (404)."
 
 
+#: (shortest, longest) wait in seconds that a server's retry hint may ask for (SPEC section 10).
+RETRY_HINT_RANGE = (1.0, 600.0)
+
+
 class RateLimitedError(ApiError):
-    """429. ``retry_at`` is an absolute Unix time when the server told us one."""
+    """429. ``retry_after``: seconds to wait, from the server's hint, already clamped to
+    :data:`RETRY_HINT_RANGE` (a hostile ``Retry-After: inf`` must not freeze the queue); measure
+    it from when the answer arrived on a monotonic clock. ``retry_at``: the same as a Unix time
+    (kept for callers that still work in wall-clock time)."""
 
     user_message = "Modellix is rate limiting requests; waiting before trying again."
     retryable = True
@@ -105,12 +112,14 @@ class RateLimitedError(ApiError):
         message: str = "",
         *,
         retry_at: float | None = None,
+        retry_after: float | None = None,
         status: int | None = 429,
         code: int | None = None,
         user_message: str | None = None,
     ) -> None:
         super().__init__(message, status=status, code=code, user_message=user_message)
         self.retry_at = retry_at
+        self.retry_after = retry_after
 
 
 class ServerError(ApiError):

@@ -23,6 +23,7 @@ from .errors import (
     NetworkError,
     NotFoundError,
     ProtocolError,
+    RETRY_HINT_RANGE,
     RateLimitedError,
     ServerError,
     SubmitOutcomeUnknownError,
@@ -150,6 +151,12 @@ def error_from_response(
         return NotFoundError(base, status=status, code=code)
     if status == 429:
         retry_at = parse_retry_at(headers, now)
+        retry_after: float | None = None
+        if retry_at is not None:
+            low, high = RETRY_HINT_RANGE
+            wait = retry_at - now
+            retry_after = min(high, max(low, wait)) if wait == wait else high  # NaN -> longest
+            retry_at = now + retry_after
         if upload:
             user = (
                 "Modellix refused the upload (429). The upload quota (about 10 files) may be full: "
@@ -159,7 +166,8 @@ def error_from_response(
             user = "Too many tasks are running on this Modellix account at once; waiting for a free slot."
         else:
             user = "Modellix is rate limiting requests; waiting before trying again."
-        return RateLimitedError(base, retry_at=retry_at, status=status, code=code, user_message=user)
+        return RateLimitedError(base, retry_at=retry_at, retry_after=retry_after, status=status, code=code,
+                                user_message=user)
     if status == 408:
         error: ApiError = ServerError(base, status=status, code=code, user_message="Modellix timed out waiting for the request; it will be retried.")
         return error
