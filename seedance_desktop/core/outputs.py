@@ -124,15 +124,32 @@ def check_template(template: str) -> str | None:
         )
     if not names:
         return "The naming template needs at least one placeholder, e.g. {job}, so names differ."
+    # Validated by rendering, so what Settings accepts is exactly what the download can use:
+    # "{date:%Y-%m-%d}" and "{seed:05d}" parse, but every value is text and takes no format code.
+    try:
+        _format(template, Job(id="0" * 32, request={"prompt": "sample", "seed": 1}), 0.0)
+    except _FORMAT_ERRORS as exc:
+        return (f"The naming template cannot be used ({exc}). Placeholders take no format codes: "
+                "write {date}, not {date:%Y-%m-%d}.")
     return None
 
 
+_FORMAT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+def _format(template: str, job: Job, now: _dt.datetime | float | None) -> str:
+    return template.format(**template_values(job, now))
+
+
 def render_name(template: str, job: Job, now: _dt.datetime | float | None = None) -> str:
-    """The sanitised file stem (no extension) for ``job``. A broken template falls back to
-    the default rather than failing a paid download."""
-    if check_template(template) is not None:
-        template = DEFAULT_TEMPLATE
-    return sanitize_filename(template.format(**template_values(job, now)))
+    """The sanitised file stem (no extension) for ``job``. A template that cannot be rendered
+    (a settings file edited by hand) falls back to the default rather than failing a paid
+    download."""
+    try:
+        stem = _format(template, job, now) if check_template(template) is None else None
+    except _FORMAT_ERRORS:
+        stem = None
+    return sanitize_filename(stem if stem is not None else _format(DEFAULT_TEMPLATE, job, now))
 
 
 def unique_path(folder: str | Path, stem: str, suffix: str, companions: Iterable[str] = (".json",)) -> Path:

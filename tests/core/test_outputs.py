@@ -80,6 +80,15 @@ def test_check_template_messages() -> None:
     assert "at least one placeholder" in (check_template("fixed") or "")
 
 
+@pytest.mark.parametrize("template", ["{date:%Y-%m-%d}_{job}", "{seed:05d}", "{job!x}", "{job:d}"])
+def test_a_template_settings_accepts_is_one_that_renders(template: str) -> None:
+    """Issue 8 item 9: Settings accepted templates that rendering then rejected, and every
+    download crashed and recovered in a loop. Validation renders; rendering never raises."""
+    assert "cannot be used" in (check_template(template) or "") or "malformed" in (check_template(template) or "")
+    job = Job(request={"prompt": "A cat", "seed": 7})
+    assert render_name(template, job, NOW) == render_name(DEFAULT_TEMPLATE, job, NOW)
+
+
 @pytest.mark.parametrize(
     "raw",
     ['a/b\\c:d*e?f"g<h>i|j', "con", "NUL.txt", "  trailing dots... ", "\x00\x1f\x7f", "x" * 500, "日本語 ok"],
