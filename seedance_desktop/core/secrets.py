@@ -10,6 +10,7 @@ repr, and never written anywhere else (settings, DB, sidecars).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -130,16 +131,30 @@ class SecretStore:
         return self._lookup()[1]
 
     def _read_file(self) -> str | None:
+        """The key from the 0600 file. Opened with O_NOFOLLOW and checked to be a regular file
+        we own: a symlink planted in its place could otherwise make us read (and chmod) a
+        file of someone else's choosing. Permissions someone loosened are repaired on the
+        open descriptor, never through a path that could be swapped."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            text = self.file_path.read_text(encoding="utf-8").strip()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except OSError:
+            fd = os.open(self.file_path, flags)
+        except OSError:  # missing, a symlink (ELOOP), unreadable
             return None
         try:
-            os.chmod(self.file_path, 0o600)  # repair permissions someone loosened
-        except OSError:
-            pass
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+                return None
+            if hasattr(os, "fchmod") and stat.S_IMODE(info.st_mode) != 0o600:
+                try:
+                    os.fchmod(fd, 0o600)
+                except OSError:
+                    pass
+            with os.fdopen(fd, "r", encoding="utf-8", closefd=False) as handle:
+                text = handle.read(64 * 1024).strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        finally:
+            os.close(fd)
         return text or None
 
     # ------------------------------------------------------------------ writing

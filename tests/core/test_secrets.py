@@ -98,6 +98,19 @@ def test_file_needs_consent_and_is_private(tmp_path: Path) -> None:
     assert not store.file_path.exists() and fresh.get_key() is None
 
 
+def test_key_file_is_never_read_or_chmodded_through_a_symlink(tmp_path: Path) -> None:
+    """Issue 8 item 13: a symlink planted at the key file's path must not make the app read
+    another file as the key, nor chmod that file."""
+    store = _store(tmp_path)
+    elsewhere = tmp_path / "someone-elses-file"
+    elsewhere.write_text("not-a-key\n")
+    elsewhere.chmod(0o644)
+    store.file_path.parent.mkdir(parents=True, exist_ok=True)
+    store.file_path.symlink_to(elsewhere)
+    assert store.get_key() is None
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o644
+
+
 def test_memory_keyring(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
     store = _store(tmp_path)
     store.set_key(KEY, storage="file", consent=True)
