@@ -174,7 +174,8 @@ def unique_path(folder: str | Path, stem: str, suffix: str, companions: Iterable
 def recipe_request(job: Job) -> dict[str, Any]:
     """The request with every local input put back as its local path (uploaded URLs expire
     and may be signed; the local file is what the user chose)."""
-    return scrub_urls(place_inputs(job, lambda item: item.local_path))
+    request: dict[str, Any] = scrub_urls(place_inputs(job, lambda item: item.local_path))
+    return request
 
 
 def sidecar_path(video_path: str | Path) -> Path:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -44,10 +45,14 @@ from seedance_desktop.core.job import (
     check_transition,
 )
 from seedance_desktop.core.store_schema import JSON_COLUMNS, MIGRATIONS, SCHEMA_VERSION
+from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.api.urls import scrub_text
+from seedance_desktop.core.store_recovery import ESSENTIAL_COLUMNS, StoreRecovery, find_damage, salvage_rows, set_aside
 from seedance_desktop.errors import SeedanceError
 
-__all__ = ["JobStore", "StoreError", "JobNotFound", "JobBusyError", "SCHEMA_VERSION"]
+__all__ = ["JobStore", "StoreError", "JobNotFound", "JobBusyError", "SCHEMA_VERSION", "StoreRecovery"]
+
+log = logging.getLogger(__name__)
 
 _JOB_FIELDS = {f.name for f in fields(Job)}
 #: Never written to the database (see the module docstring).
@@ -76,7 +81,7 @@ class JobNotFound(StoreError, KeyError):
         self.job_id = job_id
 
     def __str__(self) -> str:  # KeyError would add quotes
-        return self.args[0]
+        return str(self.args[0])
 
 
 class JobBusyError(StoreError):
@@ -97,6 +102,12 @@ class JobStore:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
+        #: Set when the file was damaged at open: what was kept where, what was recovered.
+        self.recovery: StoreRecovery | None = None
+        damage = find_damage(self.path)
+        if damage is not None:
+            self.recovery = StoreRecovery(reason=damage, damaged_copy=set_aside(self.path))
+            log.error("job database %s was damaged (%s); kept as %s", self.path, damage, self.recovery.damaged_copy)
         _create_private_file(self.path)
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves so each method is one
@@ -126,6 +137,36 @@ class JobStore:
             companion = Path(str(self.path) + suffix)
             if companion.exists():
                 os.chmod(companion, 0o600)
+        if self.recovery is not None:
+            self._restore_from(self.recovery)
+
+    def _restore_from(self, recovery: StoreRecovery) -> None:
+        """Copy every job the damaged file still holds into this (new) database."""
+        whole, partial, recovery.unreadable = salvage_rows(recovery.damaged_copy)
+        note = f"Recovered from a damaged job database (kept at {recovery.damaged_copy})."
+        jobs: list[Job] = []
+        for row in whole:
+            try:
+                jobs.append(self._from_row(row))
+            except Exception:  # noqa: BLE001 - a row that decodes badly is rebuilt from its essentials
+                partial.append({k: row.get(k) for k in ESSENTIAL_COLUMNS})
+        for row in partial:
+            job = _essential_job(row)
+            if job is not None:
+                recovery.partial.append(job.id)
+                jobs.append(job)
+            else:
+                recovery.unreadable += 1
+        now = self._clock()
+        with self._lock, self._transaction():
+            for job in jobs:
+                job.history.append(Transition(at=now, old=job.state, new=job.state, reason=note))
+                try:
+                    self._write(job, insert=True)
+                except sqlite3.IntegrityError:
+                    recovery.unreadable += 1  # the same id twice in a damaged file: keep the first
+                else:
+                    recovery.recovered += 1
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -200,21 +241,27 @@ class JobStore:
         # default=str: a Path that slipped into a request is stored as its text, not a crash.
         return {k: json.dumps(v, default=str) if k in JSON_COLUMNS else v for k, v in row.items()}
 
-    def _from_row(self, row: sqlite3.Row) -> Job:
+    def _from_row(self, row: sqlite3.Row | dict[str, Any]) -> Job:
         data: dict[str, Any] = {}
         for key in row.keys():
             if key not in self._columns and key != "extra":
                 continue
             value = row[key]
             if key in JSON_COLUMNS and value is not None:
-                value = json.loads(value)
+                try:
+                    value = json.loads(value)
+                except (TypeError, ValueError):
+                    # A damaged cell must not make the whole queue unreadable: the field
+                    # falls back to its default, the rest of the job (its task id) survives.
+                    log.error("job %s: column %s is not valid JSON; using its default", row["id"], key)
+                    value = None
             data[key] = value
         extra = data.pop("extra", None) or {}
         for key, value in extra.items():
             if key in _JOB_FIELDS and key not in data:
                 data[key] = value
         data = {k: v for k, v in data.items() if k in _JOB_FIELDS}
-        data["state"] = JobState(data["state"])
+        data["state"] = _readable_state(data.get("state"), data.get("task_id"))
         data["history"] = [
             Transition(at=h["at"], old=JobState(h["old"]) if h.get("old") else None, new=JobState(h["new"]), reason=h.get("reason", ""))
             for h in data.get("history") or []
@@ -401,6 +448,40 @@ class JobStore:
         with self._lock:
             value = self._db.execute("SELECT MAX(position) FROM jobs").fetchone()[0]
         return 0.0 if value is None else float(value) + 1.0
+
+
+def _readable_state(value: object, task_id: object) -> JobState:
+    """A stored state, or, for a value no version of the app wrote, the safest reading: a job
+    with a task id is followed up on the server, one without is shown as failed."""
+    try:
+        return JobState(value)
+    except ValueError:
+        return JobState.SUBMITTED if task_id else JobState.FAILED
+
+
+def _essential_job(row: dict[str, Any]) -> Job | None:
+    """A job rebuilt from the few columns a damaged row still gave (None without an id). A
+    job with a task id is followed up (polled) so its paid result can still be fetched."""
+    job_id = row.get("id")
+    if not isinstance(job_id, str) or not job_id:
+        return None
+    task_id = row.get("task_id") if isinstance(row.get("task_id"), str) else None
+    state = _readable_state(row.get("state"), task_id)
+    if state is JobState.SUBMITTING:
+        state = JobState.OUTCOME_UNKNOWN
+    try:
+        request = json.loads(row["request"]) if isinstance(row.get("request"), str) else {}
+    except ValueError:
+        request = {}
+    created = row.get("created_at")
+    job = Job(id=job_id, model=str(row.get("model") or DEFAULT_MODEL), request=request if isinstance(request, dict) else {},
+              state=state, task_id=task_id, result_url=row.get("result_url") if isinstance(row.get("result_url"), str) else None,
+              video_path=row.get("video_path") if isinstance(row.get("video_path"), str) else None)
+    if isinstance(created, (int, float)):
+        job.created_at = float(created)
+    if state is JobState.FAILED and not task_id:
+        job.error = "This job's record was damaged and only partly recovered; nothing shows it was sent."
+    return job
 
 
 class _Tx:

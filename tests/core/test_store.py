@@ -203,11 +203,85 @@ def test_refuses_a_newer_schema_and_a_damaged_file(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as info:
         JobStore(path)
     assert "newer" in info.value.user_message
-    bad = tmp_path / "bad.sqlite3"
+
+
+
+# --------------------------------------------------------------- damaged databases (issue 8 item 14)
+
+
+def _paid_jobs(path: Path, count: int) -> list[Job]:
+    """``count`` jobs that reached Modellix (each with a task id), stored and closed."""
+    jobs = []
+    with JobStore(path) as store:
+        for n in range(count):
+            job = store.add(_job(request={"prompt": f"job {n} " + "x" * 600, "seed": n}))
+            store.transition(job.id, JobState.SUBMITTING)
+            jobs.append(store.transition(job.id, JobState.SUBMITTED, task_id=f"task-{n}"))
+    return jobs
+
+
+def test_a_file_that_is_not_a_database_is_kept_and_the_app_starts(tmp_path: Path) -> None:
+    bad = tmp_path / "jobs.sqlite3"
     bad.write_bytes(b"this is not a database at all" * 100)
-    with pytest.raises(StoreError) as info:
-        JobStore(bad)
-    assert "cannot be read" in info.value.user_message
+    with JobStore(bad) as store:
+        assert store.recovery is not None and store.list() == []
+        kept = store.recovery.damaged_copy
+        assert kept.read_bytes() == b"this is not a database at all" * 100
+        assert str(kept) in store.recovery.user_message and "damaged" in store.recovery.user_message
+
+
+def test_an_empty_file_is_damage_not_an_empty_queue(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    _paid_jobs(path, 2)
+    for companion in (Path(str(path) + "-wal"), Path(str(path) + "-shm")):
+        companion.unlink(missing_ok=True)
+    path.write_bytes(b"")
+    with JobStore(path) as store:
+        assert store.recovery is not None and "empty" in store.recovery.reason
+    with JobStore(path) as again:  # the new database is sound: no second recovery
+        assert again.recovery is None
+
+
+def test_page_corruption_keeps_the_file_and_recovers_the_task_ids(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    jobs = _paid_jobs(path, 60)
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:  # scribble over a page in the middle (not the header)
+        handle.seek(size // 2)
+        handle.write(os.urandom(4096))
+    with JobStore(path) as store:
+        assert store.recovery is not None
+        recovered = {job.task_id for job in store.unfinished()}
+        assert store.recovery.recovered == len(store.list(limit=1000))
+        # Most rows survive a one-page scribble, and every recovered one is still followed up.
+        assert len(recovered) >= 40 and recovered <= {job.task_id for job in jobs}
+        assert all(job.state is JobState.SUBMITTED for job in store.unfinished())
+        assert store.recovery.damaged_copy.exists()
+
+
+def test_a_dropped_table_is_damage(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    _paid_jobs(path, 1)
+    db = sqlite3.connect(str(path))
+    db.execute("DROP TABLE jobs")
+    db.commit()
+    db.close()
+    with JobStore(path) as store:
+        assert store.recovery is not None and "missing" in store.recovery.reason
+
+
+def test_a_bad_row_does_not_make_the_queue_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    first, second = _paid_jobs(path, 2)
+    db = sqlite3.connect(str(path))
+    db.execute("UPDATE jobs SET request = '{not json', history = '[', state = 'bogus' WHERE id = ?", (first.id,))
+    db.commit()
+    db.close()
+    with JobStore(path) as store:
+        assert store.recovery is None
+        damaged = store.get(first.id)
+        assert damaged.task_id == "task-0" and damaged.state is JobState.SUBMITTED and damaged.request == {}
+        assert store.get(second.id).request == second.request
 
 
 def test_unknown_extra_job_fields_survive(store: JobStore) -> None:
