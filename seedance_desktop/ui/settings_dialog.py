@@ -132,8 +132,9 @@ class SettingsDialog(QDialog):
             self.storage_warning.set_message(
                 "No secure credential store (keyring) is available on this system. Keep the key "
                 "for this session only, or save it to a private file that is NOT encrypted.", "warning")
-            for w in (self.storage_warning, self.session_radio, self.file_radio, self.file_consent):
-                key_box.addWidget(w)
+            choices: tuple[QWidget, ...] = (self.storage_warning, self.session_radio, self.file_radio, self.file_consent)
+            for choice in choices:
+                key_box.addWidget(choice)
             self.file_radio.setChecked(key_storage == "file")
             self.session_radio.setChecked(key_storage != "file")
             self.file_consent.setChecked(key_storage == "file" or settings.allow_plaintext_key_file)
@@ -300,9 +301,13 @@ class SettingsDialog(QDialog):
             check_base_url(self.base_url.text())
         except ConfigurationError as error:
             found["base_url"] = error.user_message
-        candidate = dataclasses.replace(self._original, output_dir=self.output_dir.text().strip(),
-                                        naming_template=self.template.text())
+        folder = self.output_dir.text().strip()
+        if not folder:
+            found["output_dir"] = "Choose a folder for finished videos."
+        candidate = dataclasses.replace(self._original, output_dir=Path(folder or "."), naming_template=self.template.text())
         for name in ("output_dir", "naming_template"):
+            if name in found:
+                continue
             problem = candidate.problems().get(name)
             if problem:
                 found[name] = problem

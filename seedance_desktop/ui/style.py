@@ -124,16 +124,20 @@ def layout_focus_order(root: QWidget) -> list[QWidget]:
     def visit_layout(layout: QLayout) -> None:
         for i in range(layout.count()):
             item = layout.itemAt(i)
-            if item.widget() is not None:
-                visit_widget(item.widget())
-            elif item.layout() is not None:
-                visit_layout(item.layout())
+            if item is None:
+                continue
+            child_widget, child_layout = item.widget(), item.layout()
+            if child_widget is not None:
+                visit_widget(child_widget)
+            elif child_layout is not None:
+                visit_layout(child_layout)
 
     def visit_widget(widget: QWidget) -> None:
         if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and not isinstance(widget, QLabel):
             found.append(widget)
-        if widget.layout() is not None:
-            visit_layout(widget.layout())
+        own_layout = widget.layout()
+        if own_layout is not None:
+            visit_layout(own_layout)
 
     visit_widget(root)
     return found
