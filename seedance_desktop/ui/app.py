@@ -268,6 +268,7 @@ class DesktopApp:
 
         await self.controller.shutdown()
         if self.runtime is not None:
+            self._detach_model()
             await bounded(self.runtime.aclose(), STOP_TIMEOUT, "closing the runtime")
             self.runtime = None
         self.settings.last_model = self.form.spec.slug
@@ -351,6 +352,12 @@ class DesktopApp:
 
         self.controller.save_settings(save, then=then)
 
+    def _detach_model(self) -> None:
+        """The queue must not read a store that is about to close (a late fetchMore would)."""
+        from seedance_desktop.ui.queue.queue_model import EmptySource
+
+        self.model.set_source(EmptySource(), lookup=self.controller.job)
+
     async def restart_runtime(self) -> None:
         """A new key, base URL or mode: stop the engine (jobs stay resumable) and rebuild."""
         old = self.runtime
@@ -359,6 +366,7 @@ class DesktopApp:
         if old is not None:
             from seedance_desktop.ui.controller import STOP_TIMEOUT, bounded
 
+            self._detach_model()
             await bounded(old.aclose(), STOP_TIMEOUT, "closing the runtime")
         self.ready.clear()
         await self.start_runtime()

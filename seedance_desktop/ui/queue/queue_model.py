@@ -203,6 +203,9 @@ class QueueModel(QAbstractTableModel):
         self._jobs, self._rows, self._thumbs = [], {}, {}
         self._total = source.count()
         self.endResetModel()
+        # Load the first page now: a view only asks for more rows on a relayout (a resize, the
+        # demo banner appearing), so a live-mode window used to stay empty after a restart.
+        self.fetchMore()
 
     def set_move(self, move: Callable[[str, int], None] | None) -> None:
         self._move = move
