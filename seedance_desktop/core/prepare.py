@@ -136,7 +136,7 @@ def combine(model: str, inputs: Sequence[InputFile], findings: Sequence[Finding]
     videos = [n for n, item in enumerate(inputs) if field_kind(model, item.field) is MediaKind.VIDEO]
     videos.sort(key=lambda n: (inputs[n].field, inputs[n].index))
     usable = [n for n in videos if findings[n].verdict is not Verdict.REJECT and findings[n].info is not None]
-    durations: list[float | None] = [findings[n].info.duration if findings[n].info else None for n in usable]
+    durations: list[float | None] = [getattr(findings[n].info, "duration", None) for n in usable]
     budget = video_byte_budget(len(usable))
     for n, allowed in zip(usable, allot_seconds(durations)):
         info = findings[n].info

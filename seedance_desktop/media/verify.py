@@ -59,6 +59,8 @@ def verify_decodes(path: str | Path, info: MediaInfo | None = None) -> MediaInfo
             frames = 0
             for packet in container.demux(stream):
                 for frame in packet.decode():
+                    if not isinstance(frame, (av.VideoFrame, av.AudioFrame)):
+                        continue
                     frames += 1
                     if frame.time is not None:
                         length = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else 0.0
