@@ -112,6 +112,7 @@ def check_result_video(path: str | Path, *, expected_seconds: float, tolerance: 
         raise MediaError(str(exc), user_message=f"The downloaded file {path.name} is not a video.") from exc
     if info.kind is not MediaKind.VIDEO:
         raise MediaError(f"{path}: {info.kind.value}", user_message=f"The downloaded file {path.name} has no video stream.")
+    verify_decodes(path, info)  # the cheap tail check first: says "truncated" when it is
     seconds = decoded_seconds(path)
     allowed = tolerance if tolerance is not None else max(1.0, 0.15 * expected_seconds)
     if abs(seconds - expected_seconds) > allowed:
