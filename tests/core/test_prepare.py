@@ -109,3 +109,91 @@ def test_prepare_raises_conform_cancelled_when_cancelled(tmp_path: Path) -> None
     with pytest.raises(ConformCancelled):
         InputPreparer(tmp_path / "cache").prepare(Job(model=MODEL, inputs=[video(small)]),
                                                   progress=lambda f: None, cancel=cancel)
+
+
+# ----------------------------------------------------------------- the hook in today's engine
+# (the engine rewrite implements the same PREPARING step against InputPreparer's contract)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "engine"))
+import asyncio  # noqa: E402
+
+from engine_harness import engine_rig, request_for, states  # noqa: E402
+
+from seedance_desktop.core.job import JobState  # noqa: E402
+
+
+class BlockingPreparer:
+    """Stands in for InputPreparer: reports progress, then waits until cancelled."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+
+    def prepare(self, job: Job, *, progress: object, cancel: threading.Event) -> list[InputFile]:
+        progress(0.25)  # type: ignore[operator]
+        self.started.set()
+        cancel.wait(20)
+        raise ConformCancelled()
+
+
+@pytest.mark.timeout(60)
+def test_engine_fails_an_unfixable_input_in_preparing_without_uploading(tmp_path: Path, simulator) -> None:
+    short = write_clip(tmp_path / "short.mp4", duration=1.0, width=854, height=480)
+
+    async def scenario() -> None:
+        async with engine_rig(tmp_path, simulator.base_url, simulator.api_key,
+                              preparer=InputPreparer(tmp_path / "cache")) as rig:
+            job = rig.engine.enqueue(MODEL, request_for("[Video 1]"), [video(short)])
+            done = await asyncio.wait_for(rig.engine.wait_for(job.id), 30)
+            assert done.state is JobState.FAILED
+            assert done.error and done.error.startswith("Reference video 1 (short.mp4): It is 1.0 s long")
+            assert states(rig, job.id) == [JobState.QUEUED, JobState.PREPARING, JobState.FAILED]
+            assert not any(path.endswith("/media/files") for _, _, path in rig.requests)
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.timeout(60)
+def test_engine_cancels_and_stops_a_job_while_preparing(tmp_path: Path, simulator) -> None:
+    clip = make_clip(tmp_path / "ok.mp4", duration=3.0, audio=False)
+
+    async def scenario() -> None:
+        preparer = BlockingPreparer()
+        async with engine_rig(tmp_path, simulator.base_url, simulator.api_key, preparer=preparer) as rig:
+            job = rig.engine.enqueue(MODEL, request_for("[Video 1]"), [video(clip)])
+            await asyncio.wait_for(asyncio.to_thread(preparer.started.wait, 20), 25)
+            await asyncio.sleep(0.05)
+            assert rig.store.get(job.id).state is JobState.PREPARING
+            assert any(j.id == job.id and j.state is JobState.PREPARING and j.progress == 0.25 for j in rig.seen)
+            rig.engine.cancel(job.id)
+            assert rig.store.get(job.id).state is JobState.CANCELLED
+
+            preparer.started.clear()
+            second = rig.engine.enqueue(MODEL, request_for("[Video 1] again"), [video(clip)])
+            await asyncio.wait_for(asyncio.to_thread(preparer.started.wait, 20), 25)
+            await rig.engine.stop()  # quitting mid-preparation: the job goes back to the queue
+            assert rig.store.get(second.id).state is JobState.QUEUED
+            assert not any(path.endswith("/media/files") for _, _, path in rig.requests)
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.timeout(90)
+def test_a_job_found_preparing_at_start_up_is_prepared_again_and_done(tmp_path: Path, simulator) -> None:
+    from seedance_desktop.core.store import JobStore
+
+    small = write_clip(tmp_path / "small.mp4", duration=2.5, width=320, height=240)
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    job = store.add(Job(model=MODEL, request=request_for("[Video 1]"), inputs=[video(small)]))
+    store.transition(job.id, JobState.PREPARING, "preparing when the app was killed")
+    store.close()
+
+    async def scenario() -> None:
+        async with engine_rig(tmp_path, simulator.base_url, simulator.api_key,
+                              preparer=InputPreparer(tmp_path / "cache")) as rig:
+            done = await asyncio.wait_for(rig.engine.wait_for(job.id), 60)
+            assert done.state is JobState.DONE, done.error
+            assert states(rig, job.id)[:4] == [JobState.QUEUED, JobState.PREPARING, JobState.QUEUED, JobState.PREPARING]
+            (item,) = done.inputs
+            assert item.prepared_path and check_reference_video(probe(item.prepared_path)) == []
+
+    asyncio.run(scenario())
