@@ -136,6 +136,8 @@ def job_details(job: Job) -> str:
     for item in job.inputs:
         note = "uploaded" if item.uploaded_url else "not uploaded yet"
         lines.append(f"  input {item.field}[{item.index}]  {item.local_path}  ({note})")
+        if item.prepared_note:
+            lines.append(f"    prepared: {item.prepared_note}" + (f" -> {item.prepared_path}" if item.prepared_path else ""))
     lines += [
         f"Task id    {job.task_id or '-'}",
         f"Created    {_when(job.created_at)}",
