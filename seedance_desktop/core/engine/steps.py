@@ -103,7 +103,8 @@ class JobSteps:
         went back to the queue."""
         if self.preparer is None or all(i.uploaded_url for i in job.inputs):
             return job
-        job = self._commit(job.id, JobState.PREPARING, f"Preparing {len(job.inputs)} local file(s).")
+        job = self._commit(job.id, JobState.PREPARING,
+                           f"Checking {len(job.inputs)} local file(s) against the input limits; conforming what needs it.")
         cancel = self._cancel_events.setdefault(job.id, threading.Event())
         loop = asyncio.get_running_loop()
 
