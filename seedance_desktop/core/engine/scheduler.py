@@ -194,7 +194,7 @@ class Engine(QueueActions, JobSteps):
                     future.set_result(job)
 
     def _commit(self, job_id: str, state: JobState, reason: str = "", **fields: Any) -> Job:
-        job = self.store.transition(job_id, state, reason, **fields)
+        job: Job = self.store.transition(job_id, state, reason, **fields)
         if state not in SLOT_STATES:
             self._slots.discard(job_id)
         if state is not JobState.QUEUED:
@@ -205,7 +205,7 @@ class Engine(QueueActions, JobSteps):
         return job
 
     def _update(self, job_id: str, **fields: Any) -> Job:
-        job = self.store.update(job_id, **fields)
+        job: Job = self.store.update(job_id, **fields)
         self._emit(job)
         return job
 
