@@ -114,7 +114,7 @@ async def _run_and_report(ctx: CliContext, runtime: Runtime, job: Job, *, wait: 
 
 
 async def cmd_submit(ctx: CliContext) -> int:
-    prepared = prepare_request(ctx.args, ctx.paths.conform_dir, say=ctx.printer.note)
+    prepared = prepare_request(ctx.args)
     for note in prepared.notes:
         ctx.printer.note(note)
     if ctx.demo and not ctx.args.wait:

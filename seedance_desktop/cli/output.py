@@ -67,7 +67,8 @@ def job_to_dict(job: Job, *, history: bool = True) -> dict[str, Any]:
         "prompt": job.prompt,
         "request": display_request(job),
         "inputs": [
-            {"field": i.field, "index": i.index, "local_path": i.local_path, "uploaded": i.uploaded_url is not None}
+            {"field": i.field, "index": i.index, "local_path": i.local_path, "uploaded": i.uploaded_url is not None,
+             "prepared_path": i.prepared_path, "prepared_note": i.prepared_note}
             for i in job.inputs
         ],
         "task_id": job.task_id,
@@ -135,6 +136,8 @@ def job_details(job: Job) -> str:
     for item in job.inputs:
         note = "uploaded" if item.uploaded_url else "not uploaded yet"
         lines.append(f"  input {item.field}[{item.index}]  {item.local_path}  ({note})")
+        if item.prepared_note:
+            lines.append(f"    prepared: {item.prepared_note}" + (f" -> {item.prepared_path}" if item.prepared_path else ""))
     lines += [
         f"Task id    {job.task_id or '-'}",
         f"Created    {_when(job.created_at)}",
@@ -213,6 +216,8 @@ class ProgressPrinter:
             return
         short = job.id[:8]
         if self._last_state.get(job.id) is not job.state:
+            if self._last_state.get(job.id) is JobState.PREPARING:
+                self._prepared(job)
             self._last_state[job.id] = job.state
             reason = job.history[-1].reason if job.history and job.history[-1].new is job.state else ""
             if job.state is JobState.FAILED and job.error:
@@ -227,6 +232,15 @@ class ProgressPrinter:
             return
         self._last_progress[job.id] = now
         self._write(f"[{short}] {job.state.label} {job.progress * 100:3.0f}%")
+
+    def _prepared(self, job: Job) -> None:
+        """After the PREPARING step: what it did to each input (core.prepare's words)."""
+        from seedance_desktop.core.prepare import input_label
+
+        for item in job.inputs:
+            if item.prepared_path and item.prepared_note:
+                label = input_label(job.model, item.field, item.index, item.local_path)
+                self._write(f"[{job.id[:8]}] {label}: {item.prepared_note}")
 
     def note(self, text: str) -> None:
         if not self.quiet:

@@ -2,22 +2,21 @@
 
 Everything that can be wrong with a request is found here, before anything is uploaded or paid
 for, and reported against the *option* the person typed (``--duration``), not the JSON field
-(``duration``). Local media files are probed and checked against Seedance's input limits; a
-reference video that breaks a limit conform can fix (too big, too long, wrong size or codec) is
-conformed into the cache folder first, and the conformed copy is what gets uploaded.
+(``duration``). Local media files get the quick check both faces share
+(``core.prepare.assess_inputs``); what no conforming can fix is reported here, before anything
+is queued. The files are queued as the person gave them: the engine's PREPARING step conforms
+what needs it (into the cache folder) and uploads the conformed copy, exactly as for the window.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seedance_desktop.api.spec import DEFAULT_MODEL, MediaKind, ModelSpec, get_model
+from seedance_desktop.api.defaults import DEFAULT_MODEL
+from seedance_desktop.api.spec import MediaKind, ModelSpec, get_model
 from seedance_desktop.api.urls import is_remote
 from seedance_desktop.api.validate import placeholder_report, validate_request
 from seedance_desktop.core.job import InputFile
@@ -117,59 +116,21 @@ def validate_options(spec: ModelSpec, values: dict[str, Any]) -> list[str]:
     return [f"{option_for(e.field)}: {e.message}" for e in validate_request(spec, values)]
 
 
-def _cache_name(path: Path) -> str:
-    stat = path.stat()
-    digest = hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    return f"{path.stem[:40]}-{digest}.mp4"
-
-
-def check_media(
-    inputs: list[InputFile],
-    conform_dir: Path,
-    *,
-    say: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
-) -> list[str]:
-    """Probe every local file, check it against the limits and conform reference videos that
-    need it (updating ``InputFile.local_path`` to the conformed copy). Returns notes on what
-    was done; raises :class:`InputProblem` listing everything that cannot be fixed."""
-    from seedance_desktop.media import probe as probe_mod
-    from seedance_desktop.media.conform import conform_video, needs_conform
-    from seedance_desktop.media.errors import MediaError
+def check_media(model: str, inputs: list[InputFile]) -> list[str]:
+    """The shared quick check (``core.prepare.assess_inputs``: probe, limits, decode of the
+    tail, totals) on every local file, before anything is queued. Returns a note for each
+    file that the PREPARING step will conform; raises :class:`InputProblem` listing every
+    file no conforming can fix. Each line is the window's wording, led by the option."""
+    from seedance_desktop.core.prepare import assess_inputs
 
     problems: list[str] = []
     notes: list[str] = []
-    videos = []
-    audios = []
-    for item in inputs:
-        option = option_for(item.field)
-        source = Path(item.local_path)
-        try:
-            info = probe_mod.probe(source)
-        except MediaError as exc:
-            problems.append(f"{option} {source.name}: {exc.user_message}")
-            continue
-        if item.field == "video_urls":
-            if needs_conform(info):
-                conform_dir.mkdir(parents=True, exist_ok=True)
-                target = conform_dir / _cache_name(source)
-                say(f"Preparing {source.name} for upload (trim/scale/re-encode to fit the limits)…")
-                try:
-                    info = conform_video(source, target)
-                except MediaError as exc:
-                    problems.append(f"{option} {source.name}: {exc.user_message}")
-                    continue
-                item.local_path = str(target)
-                notes.append(f"{source.name} was conformed to fit the limits ({target.name})")
-            problems += [f"{option}: {p}" for p in probe_mod.check_reference_video(info)]
-            videos.append(info)
-        elif item.field == "audio_urls":
-            audios.append(info)
-        else:
-            problems += [f"{option}: {p}" for p in probe_mod.check_image(info)]
-    if len(videos) > 1:
-        problems += [f"--video: {p}" for p in probe_mod.check_video_set(videos)]
-    if audios:
-        problems += [f"--audio: {p}" for p in probe_mod.check_audio_set(audios)]
+    for assessment in assess_inputs(model, inputs):
+        line = f"{option_for(assessment.field)}: {assessment.line}"
+        if assessment.rejected:
+            problems.append(line)
+        elif assessment.will_conform:
+            notes.append(line)
     if problems:
         raise InputProblem(problems)
     return notes
@@ -219,14 +180,9 @@ def placeholder_notes(values: dict[str, Any]) -> list[str]:
             "(inputs are numbered 1, 2, 3 in the order given)"]
 
 
-def prepare_request(
-    args: argparse.Namespace,
-    conform_dir: Path,
-    *,
-    say: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
-    check_files: bool = True,
-) -> PreparedRequest:
-    """Validate the options (all problems at once), then the local files. Raises
+def prepare_request(args: argparse.Namespace, *, check_files: bool = True) -> PreparedRequest:
+    """Validate the options (all problems at once), then the local files (the shared quick
+    check; they are queued as given and conformed by the engine's PREPARING step). Raises
     :class:`InputProblem` on anything wrong."""
     if getattr(args, "recipe", None):
         apply_recipe(args)
@@ -240,7 +196,7 @@ def prepare_request(
     problems += validate_options(spec, values)
     if problems:
         raise InputProblem(problems)
-    notes = check_media(inputs, conform_dir, say=say) if (check_files and inputs) else []
+    notes = check_media(spec.slug, inputs) if (check_files and inputs) else []
     notes += placeholder_notes(values)
     request = dict(values)
     for item in inputs:

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -208,6 +209,8 @@ def _encode(
                     if audio_written >= audio_limit:
                         continue
                     for frame in packet.decode():
+                        if not isinstance(frame, av.AudioFrame):
+                            continue
                         for chunk in resampler.resample(frame):
                             keep = min(chunk.samples, audio_limit - audio_written)
                             if keep <= 0:
@@ -225,7 +228,7 @@ def _encode(
                         break
                     continue
                 for frame in packet.decode():
-                    if frame.time is None:
+                    if not isinstance(frame, av.VideoFrame) or frame.time is None:
                         continue
                     if start is None:
                         start = frame.time
@@ -261,7 +264,7 @@ def _upright(frame: av.VideoFrame, rotation: int, width: int, height: int) -> av
     # Scale first in the stored orientation (cheaper), then rotate the RGB pixels.
     stored_w, stored_h = (height, width) if rotation % 180 == 90 else (width, height)
     rgb = frame.to_ndarray(width=stored_w, height=stored_h, format="rgb24")
-    turned = np.ascontiguousarray(np.rot90(rgb, k=(rotation // 90) % 4))
+    turned: np.ndarray[Any, np.dtype[np.uint8]] = np.ascontiguousarray(np.rot90(rgb, k=(rotation // 90) % 4))
     return av.VideoFrame.from_ndarray(turned, format="rgb24").reformat(format="yuv420p")
 
 

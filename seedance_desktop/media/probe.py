@@ -56,6 +56,8 @@ class MediaInfo:
     #: Counter-clockwise display rotation in degrees (phone clips filmed upright: 90 or -90).
     #: width/height are the stored (coded) size; see display_size.
     rotation: int = 0
+    #: The decoded pixel format (e.g. "yuv420p"); None for audio or when unknown.
+    pix_fmt: str | None = None
 
     @property
     def pixels(self) -> int | None:
@@ -113,6 +115,7 @@ def probe(path: str | Path) -> MediaInfo:
                     audio_codec=audio.codec_context.name if audio is not None else None,
                     container=container.format.name,
                     rotation=rotation,
+                    pix_fmt=video.codec_context.pix_fmt or None,
                 )
             if audio is not None:
                 if duration is None and audio.duration and audio.time_base:

@@ -6,6 +6,7 @@ Decoding is blocking: call these from a worker thread.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -26,7 +27,8 @@ def _scaled(frame: av.VideoFrame, max_side: int | None) -> av.VideoFrame:
         turns = 0
     if turns == 0:
         return frame.reformat(width=width, height=height, format="rgb24")
-    rgb = np.ascontiguousarray(np.rot90(frame.to_ndarray(width=width, height=height, format="rgb24"), k=turns))
+    rgb: np.ndarray[Any, np.dtype[np.uint8]] = np.ascontiguousarray(
+        np.rot90(frame.to_ndarray(width=width, height=height, format="rgb24"), k=turns))
     return av.VideoFrame.from_ndarray(rgb, format="rgb24")
 
 

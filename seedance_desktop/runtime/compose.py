@@ -281,6 +281,7 @@ async def build_runtime(
     ``ConfigurationError``) when another process holds it.
     """
     from seedance_desktop.core.engine.scheduler import Engine
+    from seedance_desktop.core.prepare import InputPreparer
 
     effective = demo_paths(paths) if demo else paths
     effective.ensure()
@@ -324,6 +325,8 @@ async def build_runtime(
             # The simulator compresses time; the poll policy must know, or it would poll a
             # 10-second demo job as sparsely as a real 90-second one.
             time_scale=scale,
+            # hook: the PREPARING step conforms local inputs into the cache (reused on retry).
+            preparer=InputPreparer(effective.cache_dir / "prepared"),
         )
         runtime = Runtime(
             mode="demo" if demo else "live",

@@ -254,21 +254,22 @@ def _submit_args(*extra: str) -> object:
 
 
 @pytest.mark.timeout(60)
-def test_local_video_breaking_a_fixable_limit_is_conformed_before_upload(tmp_path: Path) -> None:
+def test_local_video_breaking_a_fixable_limit_is_queued_as_given_with_the_shared_note(tmp_path: Path) -> None:
+    """The CLI no longer conforms by itself: the file is queued as given (the engine's
+    PREPARING step conforms it) and the note uses the words the window shows."""
     from seedance_desktop.cli.submit import prepare_request
-    from seedance_desktop.media.probe import check_reference_video, probe
+    from seedance_desktop.core.prepare import assess_inputs
     from seedance_desktop.media.synth import make_clip
 
     small = make_clip(tmp_path / "small.mp4", duration=2.5, width=320, height=240, fps=24, audio=False)
-    assert check_reference_video(probe(small))  # too few pixels as it is
-    notes: list[str] = []
-    prepared = prepare_request(_submit_args("--video", str(small)), tmp_path / "conformed", say=notes.append)
+    prepared = prepare_request(_submit_args("--video", str(small)))
     (item,) = prepared.inputs
-    conformed = Path(item.local_path)
-    assert conformed.parent == tmp_path / "conformed" and conformed.is_file()
-    assert check_reference_video(probe(conformed)) == []
+    assert Path(item.local_path) == small.resolve() and item.prepared_path is None
     assert prepared.request["video_urls"] == [None]  # filled with the uploaded URL by the engine
-    assert any("conformed" in n for n in prepared.notes)
+    (assessment,) = assess_inputs(prepared.model, prepared.inputs)
+    assert prepared.notes[0] == f"--video: {assessment.line}"
+    assert "Will be conformed before upload: scaled to 768x576" in prepared.notes[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.mp4"]  # nothing written
 
 
 def test_unfixable_local_media_exits_2_naming_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,6 +38,7 @@ from seedance_desktop.core.budget import RequestBudget
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
 from seedance_desktop.core.policy import Pause
+from seedance_desktop.core.prepare import InputPreparer
 from seedance_desktop.core.engine.steps import SLOT_STATES, JobSteps
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,11 @@ class Engine(QueueActions, JobSteps):
         time_scale: float = 1.0,
         rng: random.Random | None = None,
         on_error: ErrorHandler | None = None,
+        preparer: InputPreparer | None = None,
     ) -> None:
         self.store = store
+        #: The PREPARING step (core.prepare); None: local inputs are uploaded as they are.
+        self.preparer = preparer
         self.output_dir = Path(output_dir)
         self.naming_template = naming_template
         self.max_in_flight = max(1, int(max_in_flight))
@@ -126,6 +130,8 @@ class Engine(QueueActions, JobSteps):
                 self._commit(job.id, target, reason, error=reason)
             elif target is JobState.QUEUED:
                 self._commit(job.id, target, "Upload interrupted by a restart; it will continue.")
+            elif job.state is JobState.PREPARING:  # hook: preparing starts again (reusing conformed files)
+                self._commit(job.id, JobState.QUEUED, "Preparing interrupted by a restart; it will start again.")
             elif job.state in (JobState.SUBMITTED, JobState.PROCESSING):
                 self._slots.add(job.id)
                 self._start_runner(job.id)
@@ -188,7 +194,7 @@ class Engine(QueueActions, JobSteps):
                     future.set_result(job)
 
     def _commit(self, job_id: str, state: JobState, reason: str = "", **fields: Any) -> Job:
-        job = self.store.transition(job_id, state, reason, **fields)
+        job: Job = self.store.transition(job_id, state, reason, **fields)
         if state not in SLOT_STATES:
             self._slots.discard(job_id)
         if state is not JobState.QUEUED:
@@ -199,7 +205,7 @@ class Engine(QueueActions, JobSteps):
         return job
 
     def _update(self, job_id: str, **fields: Any) -> Job:
-        job = self.store.update(job_id, **fields)
+        job: Job = self.store.update(job_id, **fields)
         self._emit(job)
         return job
 
@@ -245,6 +251,8 @@ class Engine(QueueActions, JobSteps):
         try:
             job: Job | None = self.store.get(job_id)
             if job is not None and job.state is JobState.QUEUED:
+                job = await self._prepare_inputs(job)
+            if job is not None and job.state in (JobState.QUEUED, JobState.PREPARING):
                 job = await self._upload_inputs(job)
                 if job is not None:
                     job = await self._submit(job)
@@ -273,8 +281,8 @@ class Engine(QueueActions, JobSteps):
             if job.state is JobState.SUBMITTING and job_id not in self._submitting:
                 reason = SubmitOutcomeUnknownError.user_message
                 self._commit(job_id, JobState.OUTCOME_UNKNOWN, reason, error=reason)
-            elif job.state is JobState.UPLOADING:
-                self._commit(job_id, JobState.QUEUED, "Upload interrupted by an error; it will start again.")
+            elif job.state in (JobState.UPLOADING, JobState.PREPARING):
+                self._commit(job_id, JobState.QUEUED, "Interrupted by an error; it will start again.")
             elif job.state in (JobState.SUBMITTED, JobState.PROCESSING, JobState.DOWNLOADING):
                 if job.state is not JobState.DOWNLOADING:
                     self._slots.add(job_id)

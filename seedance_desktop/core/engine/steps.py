@@ -29,11 +29,15 @@ from seedance_desktop.core.budget import RequestBudget
 from seedance_desktop.core.job import Job, JobState, place_inputs
 from seedance_desktop.core.outputs import render_name, unique_path, write_sidecar
 from seedance_desktop.core.policy import Decision, Pause
+from seedance_desktop.core.prepare import InputPreparer
+from seedance_desktop.errors import SeedanceError
+from seedance_desktop.media.errors import ConformCancelled
 
 log = logging.getLogger(__name__)
 
-#: Jobs in these states hold one of the ``max_in_flight`` slots.
-SLOT_STATES = frozenset({JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED, JobState.PROCESSING})
+#: Jobs in these states hold one of the ``max_in_flight`` slots. (PREPARING too: conforming is
+#: CPU-heavy, so the cap also bounds how many jobs conform at once.)
+SLOT_STATES = frozenset({JobState.PREPARING, JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED, JobState.PROCESSING})
 LAST_FRAME_SUFFIX = ".last.png"
 
 
@@ -66,15 +70,21 @@ class JobSteps:
     _submit_failures: int
     _upload_failures: dict[str, int]
     _paused: bool
+    preparer: InputPreparer | None
 
     # Provided by Engine.
-    def _commit(self, job_id: str, state: JobState, reason: str = "", **fields: Any) -> Job: ...
-    def _update(self, job_id: str, **fields: Any) -> Job: ...
+    def _commit(self, job_id: str, state: JobState, reason: str = "", **fields: Any) -> Job:
+        raise NotImplementedError
+
+    def _update(self, job_id: str, **fields: Any) -> Job:
+        raise NotImplementedError
+
     def _progress(self, job_id: str, fraction: float | None) -> None: ...
     def _apply_pause(self, pause: Pause, reason: str) -> None: ...
     async def _auth_gate(self) -> None: ...
     async def _sleep_until(self, when: float) -> None: ...
-    def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]: ...
+    def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        raise NotImplementedError
 
     def _thread_progress(self, job_id: str, scale: Callable[[int, int | None], float | None]) -> Callable[[int, int | None], None]:
         """A progress callback for worker threads: marshalled onto the loop thread."""
@@ -88,6 +98,44 @@ class JobSteps:
 
         return relay
 
+    # -------------------------------------------------------------------- prepare (hook)
+    # The PREPARING step against core.prepare's contract; the engine rewrite (branch
+    # ``engine``) carries its own version of this method.
+
+    async def _prepare_inputs(self, job: Job) -> Job | None:
+        """QUEUED -> PREPARING: probe, check and conform local inputs in a worker thread.
+        Returns the job with its prepared inputs, or None when it failed, was cancelled or
+        went back to the queue."""
+        if self.preparer is None or all(i.uploaded_url for i in job.inputs):
+            return job
+        job = self._commit(job.id, JobState.PREPARING,
+                           f"Checking {len(job.inputs)} local file(s) against the input limits; conforming what needs it.")
+        cancel = self._cancel_events.setdefault(job.id, threading.Event())
+        loop = asyncio.get_running_loop()
+
+        def progress(fraction: float) -> None:
+            try:
+                loop.call_soon_threadsafe(self._progress, job.id, fraction)
+            except RuntimeError:  # the loop closed while the worker finished
+                pass
+
+        try:
+            inputs = await asyncio.to_thread(self.preparer.prepare, job, progress=progress, cancel=cancel)
+        except ConformCancelled:
+            if self.store.get(job.id).state is JobState.PREPARING:
+                self._commit(job.id, JobState.QUEUED, "Preparing stopped; it will start again.")
+            return None
+        except asyncio.CancelledError:
+            cancel.set()
+            if self.store.get(job.id).state is JobState.PREPARING:
+                self._commit(job.id, JobState.QUEUED, "Preparing interrupted; it will start again.")
+            raise
+        except SeedanceError as error:  # InputRejected, or a file that could not be converted
+            self._commit(job.id, JobState.FAILED, error.user_message, error=error.user_message)
+            return None
+        self._progress(job.id, None)
+        return self._update(job.id, inputs=inputs)
+
     # -------------------------------------------------------------------- upload + submit
 
     async def _upload_inputs(self, job: Job) -> Job | None:
@@ -97,7 +145,7 @@ class JobSteps:
         if not pending:
             return job
         job = self._commit(job.id, JobState.UPLOADING, f"Uploading {len(pending)} local file(s).")
-        sizes = {i.local_path: _size(i.local_path) for i in pending}
+        sizes = {i.local_path: _size(i.prepared_path or i.local_path) for i in pending}
         total = sum(sizes.values()) or 1
         done_before = 0
         cancel = self._cancel_events.setdefault(job.id, threading.Event())
@@ -112,7 +160,8 @@ class JobSteps:
             try:
                 await self._auth_gate()
                 await self.budget.acquire()
-                uploaded = await self.client.upload_file(Path(item.local_path), progress=on_progress, cancel=cancel)
+                uploaded = await self.client.upload_file(Path(item.prepared_path or item.local_path),
+                                                         progress=on_progress, cancel=cancel)
             except (ModellixError, OSError) as error:
                 # Counted per job across requeues, so the back-off grows while a problem lasts.
                 failures = self._upload_failures[job.id] = self._upload_failures.get(job.id, 0) + 1
@@ -141,7 +190,7 @@ class JobSteps:
         await self._sleep_until(self._submit_not_before)
         await self.budget.acquire()
         if self._paused:
-            if job.state is JobState.UPLOADING:
+            if job.state in (JobState.UPLOADING, JobState.PREPARING):
                 self._commit(job.id, JobState.QUEUED, "Queue paused before submitting.")
             return None
         self._submitting.add(job.id)

@@ -1,4 +1,5 @@
-"""Probing local media and making thumbnails off the GUI thread.
+"""Checking local media (the shared ``core.prepare`` assessment) and making thumbnails off the
+GUI thread.
 
 PyAV decoding takes tens to hundreds of milliseconds per file, so every probe/thumbnail runs in a
 private ``QThreadPool``. Results come back through a signal on a relay object that lives in the
@@ -17,12 +18,13 @@ from PySide6.QtCore import Qt, QObject, QRunnable, QSize, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader
 
 from seedance_desktop.api.spec import MediaKind
+from seedance_desktop.core.prepare import inspect_input
+from seedance_desktop.media.pipeline import Finding, Verdict
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 AUDIO_SUFFIXES = frozenset({".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg"})
 THUMB_SIDE = 96
-VIDEO_MIN_SECONDS = 2.0  # media.probe.VIDEO_SECONDS[0]
 
 
 def media_kind_of(path: str) -> MediaKind | None:
@@ -39,7 +41,9 @@ def media_kind_of(path: str) -> MediaKind | None:
 
 @dataclass(frozen=True)
 class Inspection:
-    """What the form needs to know about one local file."""
+    """What the form needs to know about one local file: the facts, a thumbnail, and the
+    shared per-file verdict (``core.prepare.inspect_input``). The words shown for the file
+    come from ``core.prepare.combine`` over the whole field (MediaList), as the CLI's do."""
 
     path: str
     kind: MediaKind | None
@@ -49,57 +53,32 @@ class Inspection:
     height: int | None = None
     info: Any = None                      # media.probe.MediaInfo when probing worked
     thumbnail: QImage | None = None
-    warnings: list[str] = field(default_factory=list)   # limits the file breaks
-    conform_note: str = ""                # set when it will be trimmed/scaled/re-encoded
+    warnings: list[str] = field(default_factory=list)   # kept for callers; the verdict is in ``finding``
+    conform_note: str = ""                # the single-file "Will be conformed before upload: ..."
     error: str = ""                       # the file cannot be used at all
+    finding: Finding | None = None        # media.pipeline.Finding (None: inspection crashed)
 
     @property
     def blocking(self) -> list[str]:
-        """Problems that must stop a submit: unusable files, and broken limits that
-        conforming will not fix (only videos are conformed)."""
-        if self.error:
-            return [self.error]
-        if self.kind is MediaKind.VIDEO and self.conform_note:
-            # Conforming trims, rescales and re-encodes; it cannot lengthen a clip or read
-            # what cannot be read (media.conform.needs_conform says the same).
-            too_short = self.duration is not None and self.duration < VIDEO_MIN_SECONDS
-            return [w for w in self.warnings if "cannot be read" in w or (too_short and "at least" in w)]
-        return list(self.warnings)
+        """Problems that must stop a submit (only what no conforming can fix)."""
+        return [self.error] if self.error else []
 
 
 def inspect_file(path: str, kind: MediaKind | None) -> Inspection:
-    """Probe one file (blocking; run it in a worker). Never raises."""
+    """Probe, check and decode the tail of one file, plus a thumbnail (blocking; run it in a
+    worker). Never raises."""
     try:
         size = os.path.getsize(path)
     except OSError as exc:
         return Inspection(path, kind, error=f"Cannot read {Path(path).name}: {exc.strerror or exc}.")
     if kind is None:
         return Inspection(path, kind, size_bytes=size, error=f"{Path(path).name} is not a video, image or audio file.")
-    info: Any = None
-    warnings: list[str] = []
-    note = ""
+    finding = inspect_input(path, kind)
+    info = finding.info
+    error = finding.reason if finding.verdict is Verdict.REJECT else ""
+    note = finding.summary if finding.verdict is Verdict.CONFORM else ""
     thumb: QImage | None = None
-    error = ""
-    try:
-        from seedance_desktop.media import probe as probe_mod
-
-        info = probe_mod.probe(path)
-        checker = {
-            MediaKind.VIDEO: "check_reference_video", MediaKind.IMAGE: "check_image", MediaKind.AUDIO: "check_audio",
-        }[kind]
-        warnings = list(getattr(probe_mod, checker)(info))
-    except ImportError:
-        info = None  # probing not available in this build: show what Qt can tell
-    except Exception as exc:  # noqa: BLE001 - any decoder failure means "unusable file"
-        error = getattr(exc, "user_message", "") or f"{Path(path).name} could not be read as {kind.value}: {exc}"
-    if kind is MediaKind.VIDEO and info is not None and not error:
-        try:
-            from seedance_desktop.media.conform import needs_conform
-
-            if needs_conform(info):
-                note = "Will be conformed before upload (trimmed, scaled or re-encoded to fit the limits)."
-        except ImportError:
-            pass
+    if kind is MediaKind.VIDEO and info is not None:
         try:
             from seedance_desktop.media.thumbs import thumbnail_png
 
@@ -112,15 +91,11 @@ def inspect_file(path: str, kind: MediaKind | None) -> Inspection:
         if natural.isValid():
             reader.setScaledSize(natural.scaled(QSize(THUMB_SIDE, THUMB_SIDE), Qt.AspectRatioMode.KeepAspectRatio))
         image = reader.read()
-        if image.isNull() and not error and info is None:
-            error = f"{Path(path).name} could not be read as an image."
         thumb = None if image.isNull() else image
-        if info is None and natural.isValid():
-            return Inspection(path, kind, size, None, natural.width(), natural.height(), None, thumb, warnings, note, error)
     return Inspection(
         path, kind, size,
         getattr(info, "duration", None), getattr(info, "width", None), getattr(info, "height", None),
-        info, thumb, warnings, note, error,
+        info, thumb, [], note, error, finding,
     )
 
 

@@ -1,10 +1,12 @@
 """One media field of the request (videos, frame images, reference images, audio) as a list.
 
 Entries are local files (from the native file dialog or dropped from the file manager) or URLs
-pasted by the user. Local files are probed in a worker (``MediaInspector``) and show a thumbnail,
-duration, resolution and size, a warning when they break a limit and a note when they will be
-conformed before upload. The list enforces the field's ``max_items`` when adding, with a message
-instead of silently dropping files.
+pasted by the user. Local files are checked in a worker (``MediaInspector``: probe, limits, the
+decode check of the tail) and show a thumbnail, duration, resolution and size, and the shared
+verdict of ``core.prepare.combine`` over the whole field: what the engine's PREPARING step will
+conform ("Will be conformed before upload: ..."), or why the file cannot be used, in the same
+words the command line prints. The list enforces the field's ``max_items`` when adding, with a
+message instead of silently dropping files.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.api.spec import FieldKind, FieldSpec, MediaKind
+from seedance_desktop.core.job import InputFile
+from seedance_desktop.core.prepare import InputAssessment, combine
 from seedance_desktop.ui.form.media_inspector import (
     AUDIO_SUFFIXES,
     IMAGE_SUFFIXES,
@@ -120,6 +125,8 @@ class MediaList(QWidget):
         assert spec.media is not None
         self.spec = spec
         self.kind: MediaKind = spec.media
+        #: The model whose labels name the inputs ("Reference video 2 (clip.webm)").
+        self.model = DEFAULT_MODEL
         self.max_items = spec.max_items if spec.kind is FieldKind.MEDIA_LIST else 1
         self._inspector = inspector
         self._notice = ""
@@ -238,20 +245,39 @@ class MediaList(QWidget):
         return [s for s in self.entries() if not is_remote(s)]
 
     # ----- problems -------------------------------------------------------------------------
+    def assessments(self) -> dict[int, InputAssessment]:
+        """Row -> the shared verdict for every local entry checked so far (pure arithmetic
+        over the inspector's cached findings: safe on the GUI thread)."""
+        rows: list[int] = []
+        inputs: list[InputFile] = []
+        findings = []
+        for row, source in enumerate(self.entries()):
+            if is_remote(source):
+                continue
+            result = self._inspector.cached(source)
+            if result is None or result.finding is None:
+                continue
+            rows.append(row)
+            inputs.append(InputFile(field=self.spec.name, index=row, local_path=source))
+            findings.append(result.finding)
+        return dict(zip(rows, combine(self.model, inputs, findings)))
+
     def local_problems(self) -> list[str]:
-        """Problems with local files that stop a submit (unreadable, limits not fixable)."""
+        """Problems with local files that stop a submit: what no conforming can fix."""
         problems: list[str] = []
-        infos = []
-        for path in self.local_paths():
+        verdicts = self.assessments()
+        for row, path in enumerate(self.entries()):
+            if is_remote(path):
+                continue
+            assessment = verdicts.get(row)
             result = self._inspector.cached(path)
-            if result is not None:
+            if assessment is not None:
+                if assessment.rejected:
+                    problems.append(assessment.line)
+            elif result is not None:
                 problems.extend(result.blocking)
-                if result.info is not None:
-                    infos.append(result.info)
             elif not Path(path).is_file():
                 problems.append(f"{Path(path).name} does not exist any more.")
-        if len(infos) > 1:
-            problems.extend(p for p in set_problems(self.kind, infos) if p not in problems)
         return problems
 
     def set_error(self, text: str) -> None:
@@ -312,6 +338,7 @@ class MediaList(QWidget):
         self.list.setFixedHeight(height + 2 * self.list.frameWidth() + 4)
 
     def _after_change(self, *args: object) -> None:
+        self._refresh()
         self._fit_height()
         self._update_buttons()
         self.set_error(self.error_text() if self.message.kind == "error" else "")
@@ -329,17 +356,20 @@ class MediaList(QWidget):
             self._show(item, self._inspector.request(source))
 
     def _on_inspected(self, path: str, result: Inspection) -> None:
-        touched = False
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            if item.data(SOURCE_ROLE) == path:
-                self._show(item, result)
-                touched = True
-        if touched:
+        if path in self.entries():
+            self._refresh()  # the totals (15 s over all clips) may change every entry's words
             self._fit_height()
             self.changed.emit()
 
-    def _show(self, item: QListWidgetItem, result: Inspection | None) -> None:
+    def _refresh(self) -> None:
+        verdicts = self.assessments()
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            source = item.data(SOURCE_ROLE)
+            if not is_remote(source):
+                self._show(item, self._inspector.cached(source), verdicts.get(row))
+
+    def _show(self, item: QListWidgetItem, result: Inspection | None, verdict: InputAssessment | None = None) -> None:
         source: str = item.data(SOURCE_ROLE)
         style = self.style()
         if is_remote(source):
@@ -361,34 +391,23 @@ class MediaList(QWidget):
             facts.append(f"{result.width}×{result.height}")
         facts.append(human_size(result.size_bytes))
         lines = [name, " · ".join(facts)]
-        if result.error:
+        blocked = bool(result.blocking) if verdict is None else verdict.rejected
+        if verdict is not None and verdict.rejected:
+            lines.append(f"⚠ {verdict.message}")
+        elif verdict is not None and verdict.will_conform:
+            lines.append(f"↻ {verdict.message}")
+        elif verdict is None and result.error:
             lines.append(f"⚠ {result.error}")
-        elif result.warnings:
-            lines.append(f"⚠ {result.warnings[0]}" + (f" (+{len(result.warnings) - 1} more)" if len(result.warnings) > 1 else ""))
-        if result.conform_note:
-            lines.append(f"↻ {result.conform_note}")
         item.setText("\n".join(lines))
         item.setSizeHint(QSize(0, max(ROW_HEIGHT, self.fontMetrics().lineSpacing() * len(lines) + 10)))
-        item.setForeground(QColor(ERROR_COLOR) if result.blocking else self.palette().color(self.palette().ColorRole.Text))
-        item.setToolTip("\n".join([source, *result.warnings, result.error, result.conform_note]).strip())
+        item.setForeground(QColor(ERROR_COLOR) if blocked else self.palette().color(self.palette().ColorRole.Text))
+        detail = verdict.line if verdict is not None and not verdict.ok else result.error
+        item.setToolTip("\n".join([source, detail]).strip())
         if result.thumbnail is not None and not result.thumbnail.isNull():
             item.setIcon(QIcon(QPixmap.fromImage(result.thumbnail)))
         else:
             pixmap = QStyle.StandardPixmap.SP_MediaVolume if self.kind is MediaKind.AUDIO else QStyle.StandardPixmap.SP_FileIcon
             item.setIcon(style.standardIcon(pixmap))
-
-
-def set_problems(kind: MediaKind, infos: list[object]) -> list[str]:
-    """Limits on the local files of one field taken together (total length and size)."""
-    try:
-        from seedance_desktop.media import probe
-    except ImportError:  # pragma: no cover - probing is optional in stripped-down builds
-        return []
-    if kind is MediaKind.VIDEO:
-        return list(probe.check_video_set(infos))  # type: ignore[arg-type]
-    if kind is MediaKind.AUDIO:
-        return list(probe.check_audio_set(infos))  # type: ignore[arg-type]
-    return []
 
 
 def _article(kind: MediaKind) -> str:

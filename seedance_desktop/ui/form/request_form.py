@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
-from seedance_desktop.api.spec import DEFAULT_MODEL, MODELS, FieldKind, MediaKind, ModelSpec, get_model
+from seedance_desktop.api.defaults import DEFAULT_MODEL
+from seedance_desktop.api.spec import MODELS, FieldKind, MediaKind, ModelSpec, get_model
 from seedance_desktop.core.job import InputFile
 from seedance_desktop.ui.form.exclusive_choice import ExclusiveChoice
 from seedance_desktop.ui.form.form_export import curl_command, request_json
@@ -147,6 +148,7 @@ class RequestForm(QWidget):
                         self._add_exclusive(spec, inputs_box, inputs_form, used)
                     continue
                 lst = MediaList(f, self.inspector, inputs_box)
+                lst.model = spec.slug
                 lst.changed.connect(self._on_media_changed)
                 self.media[f.name] = lst
                 label = QLabel(with_mnemonic(f.label, used) + ":", inputs_box)
@@ -170,7 +172,8 @@ class RequestForm(QWidget):
                 if isinstance(editor, SeedEditor):
                     editor.set_last_seed(self._last_seed)
         for box in (inputs_box, output_box):
-            if box.layout().count():
+            layout = box.layout()
+            if layout is not None and layout.count():
                 column.addWidget(box)
             else:
                 box.deleteLater()
@@ -189,6 +192,7 @@ class RequestForm(QWidget):
         self.choice = ExclusiveChoice(spec, spec.exclusive[0], self.inspector, used, parent)
         self.media.update(self.choice.lists)
         for lst in self.choice.lists.values():
+            lst.model = spec.slug
             lst.changed.connect(self._on_media_changed)
         self.choice.mode_changed.connect(self._on_media_changed)
         kind = self.choice.groups[0][0].media

@@ -108,7 +108,7 @@ def job_cost(job: Job) -> tuple[float | None, bool]:
 
 def state_text(job: Job, now: float) -> str:
     text = job.state.label
-    if job.state in (JobState.UPLOADING, JobState.DOWNLOADING) and job.progress is not None:
+    if job.state in (JobState.PREPARING, JobState.UPLOADING, JobState.DOWNLOADING) and job.progress is not None:
         text += f" {int(job.progress * 100)}%"
     start = job.submitted_at or job.created_at
     if job.state.is_final:

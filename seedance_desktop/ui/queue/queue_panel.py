@@ -59,7 +59,7 @@ from seedance_desktop.ui.queue.queue_model import (
 )
 
 THUMB_SIZE = QSize(64, 36)
-_RUNNING = frozenset({JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED,
+_RUNNING = frozenset({JobState.PREPARING, JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED,
                       JobState.PROCESSING, JobState.DOWNLOADING})
 #: (label, states shown; None = every state)
 FILTERS: tuple[tuple[str, frozenset[JobState] | None], ...] = (
@@ -125,12 +125,12 @@ class JobFilterProxy(QSortFilterProxyModel):
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Paints a progress bar in the state cell of uploading/downloading rows."""
+    """Paints a progress bar in the state cell of preparing/uploading/downloading rows."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         progress = index.data(ProgressRole)
         state = index.data(StateRole)
-        if index.column() != COL_STATE or progress is None or state not in (JobState.UPLOADING, JobState.DOWNLOADING):
+        if index.column() != COL_STATE or progress is None or state not in (JobState.PREPARING, JobState.UPLOADING, JobState.DOWNLOADING):
             super().paint(painter, option, index)
             return
         if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[operator]

@@ -68,8 +68,9 @@ def test_too_short_clip_is_a_blocking_warning(qtbot, inspector, tmp_path) -> Non
     videos = make_list(qtbot, inspector, "video_urls")
     videos.add_sources([str(short)])
     wait_done(qtbot, inspector)
-    assert "⚠ short.mp4 is 1.0 s long; reference videos must be at least 2 s." in videos.list.item(0).text()
-    assert any("at least 2 s" in p for p in videos.local_problems())
+    assert "⚠ It is 1.0 s long; reference videos must be at least 2 s." in videos.list.item(0).text()
+    assert videos.local_problems() == [
+        "Reference video 1 (short.mp4): It is 1.0 s long; reference videos must be at least 2 s. Use a clip of 2 to 15 s."]
 
 
 def test_small_clip_gets_a_conform_note_and_does_not_block(qtbot, inspector, tmp_path) -> None:
@@ -78,7 +79,7 @@ def test_small_clip_gets_a_conform_note_and_does_not_block(qtbot, inspector, tmp
     videos.add_sources([str(small)])
     wait_done(qtbot, inspector)
     text = videos.list.item(0).text()
-    assert "too small" in text and "↻ Will be conformed before upload" in text
+    assert "↻ Will be conformed before upload: scaled to 768x576, re-encoded as H.264." in text
     assert videos.local_problems() == []
 
 

@@ -386,3 +386,22 @@ def test_many_inputs_use_one_dropdown_per_kind(qtbot, form) -> None:
     menu = form.prompt._chip_buttons[1].menu()
     menu.actions()[8].trigger()
     assert form.prompt.text().strip() == "[Image 9]"
+
+
+def test_truncated_mp4_with_its_index_at_the_front_is_refused_before_upload(qtbot, form, tmp_path) -> None:
+    """Issue 9 item 3: it probes as a whole "5.0 s · 1280x720" clip; the tail decode check
+    (in the inspector's worker) refuses it, so Submit stays disabled with the reason."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "media"))
+    from clipbank import truncated_faststart
+
+    cut = truncated_faststart(tmp_path / "cut.mp4")
+    form.add_media_paths([str(cut)])
+    form.prompt.set_text("Make [Video 1] look like a watercolor")
+    settle(qtbot, form)
+    lines = form.media["video_urls"].list.item(0).text().splitlines()
+    assert lines[1].startswith("5.0 s · 1280×720")
+    assert lines[2].startswith("⚠ It does not decode to the end (decoding stops at")
+    assert not form.submit_button.isEnabled()
+    assert "Reference video 1 (cut.mp4): It does not decode to the end" in form.submit_button.toolTip()

@@ -1,0 +1,106 @@
+"""Awkward clips for the preparing step, made at run time with PyAV.
+
+Kept cheap on two cores: a handful of distinct pictures are built once and encoded in a
+cycle at a low bitrate, so even the 30 s 1080p clip takes a few seconds to write.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from seedance_desktop.media.synth import write_tone
+
+
+def _pictures(width: int, height: int, count: int = 6) -> list[np.ndarray]:
+    ys, xs = np.mgrid[0:height, 0:width]
+    base = (xs * 255 // max(1, width - 1)).astype(np.uint8)
+    shade = (ys * 255 // max(1, height - 1)).astype(np.uint8)
+    pictures = []
+    for n in range(count):
+        rgb = np.empty((height, width, 3), dtype=np.uint8)
+        rgb[..., 0] = base + n * 40
+        rgb[..., 1] = shade
+        rgb[..., 2] = n * 30
+        box = n * width // (count + 1)
+        rgb[height // 3: height // 3 + height // 5, box: box + width // 8] = 255
+        pictures.append(rgb)
+    return pictures
+
+
+def write_clip(
+    path: Path,
+    *,
+    duration: float,
+    width: int,
+    height: int,
+    fps: int = 24,
+    codec: str = "libx264",
+    container: str | None = None,
+    audio: bool = False,
+    bitrate: int = 300_000,
+    faststart: bool = False,
+) -> Path:
+    """Write a clip; ``codec`` libx264, libx265 or libvpx-vp9 (the container follows the suffix)."""
+    options = {"movflags": "+faststart"} if faststart else {}
+    frames = max(1, round(duration * fps))
+    with av.open(str(path), mode="w", format=container, options=options) as out:
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.bit_rate = bitrate
+        if codec == "libx264":
+            stream.options = {"preset": "ultrafast"}
+        elif codec == "libx265":
+            stream.options = {"preset": "ultrafast", "x265-params": "log-level=error"}
+            stream.codec_tag = "hvc1"
+        elif codec == "libvpx-vp9":
+            stream.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+        audio_stream = None
+        if audio:
+            audio_stream = out.add_stream("aac" if codec != "libvpx-vp9" else "libopus", rate=48_000)
+            audio_stream.layout = "mono"
+        cached = [av.VideoFrame.from_ndarray(p, format="rgb24").reformat(format="yuv420p") for p in _pictures(width, height)]
+        for index in range(frames):
+            frame = cached[(index // 4) % len(cached)]
+            frame.pts = index
+            frame.time_base = Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+        if audio_stream is not None:
+            write_tone(out, audio_stream, duration, 330.0)
+    return path
+
+
+def truncated_faststart(path: Path, *, keep: float = 0.5) -> Path:
+    """A 5 s 1280x720 MP4 with its index at the front, cut to ``keep`` of its bytes: it still
+    probes as a whole 5 s clip."""
+    whole = write_clip(path.with_name(path.stem + "-whole.mp4"), duration=5.0, width=1280, height=720,
+                       faststart=True, bitrate=800_000)
+    data = whole.read_bytes()
+    whole.unlink()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
+def text_as_mp4(path: Path) -> Path:
+    path.write_text("This is not a video.\n" * 50, encoding="utf-8")
+    return path
+
+
+#: name -> (filename, factory kwargs) for the clips the issue lists.
+CLIPS: dict[str, tuple[str, dict[str, object]]] = {
+    "30s_1080p": ("long-1080p.mp4", {"duration": 30.0, "width": 1920, "height": 1080, "fps": 24}),
+    "4k_60fps": ("uhd-60fps.mp4", {"duration": 2.5, "width": 3840, "height": 2160, "fps": 60, "bitrate": 1_500_000}),
+    "vp9_webm": ("vp9.webm", {"duration": 3.0, "width": 640, "height": 640, "fps": 24, "codec": "libvpx-vp9"}),
+    "320x240": ("tiny-320x240.mp4", {"duration": 3.0, "width": 320, "height": 240, "fps": 24}),
+}
+
+
+def make(name: str, folder: Path) -> Path:
+    filename, kwargs = CLIPS[name]
+    return write_clip(folder / filename, **kwargs)  # type: ignore[arg-type]
