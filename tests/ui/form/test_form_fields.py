@@ -23,6 +23,7 @@ def form(qtbot: Any) -> Any:
 
 def valid_form(qtbot: Any, form: RequestForm, media_files: dict[str, Path]) -> None:
     form.add_media_paths([str(media_files["video"])])
+    assert form.prompt is not None
     form.prompt.set_text("Make [Video 1] look like a watercolor")
     qtbot.waitUntil(lambda: not form.inspector.busy(), timeout=10_000)
     assert form.validate_now(), form.invalid_reason()
