@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QMouseEvent, QPalette, QPixmap, QShowEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QMouseEvent, QPalette, QPixmap, QShortcut, QShowEvent
 from PySide6.QtMultimedia import (
     QAudioOutput,
     QMediaDevices,
@@ -42,6 +42,11 @@ STILL_WIDTH = 160
 #: Keys the player answers wherever focus is in its window, unless the focused widget uses
 #: them itself (a text field types the space; a button is pressed by it).
 PLAYER_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_F, Qt.Key.Key_Escape, Qt.Key.Key_Comma, Qt.Key.Key_Period)
+#: Of those, the ones made window shortcuts: they win over lists and tables (whose type-ahead
+#: search would take them) yet text fields still type them (they claim printable keys through
+#: ShortcutOverride). Space and Esc are left to the event filter: a focused button or check
+#: box must keep Space, and Esc belongs to whoever uses it first (a popup, a dialog).
+SHORTCUT_KEYS = ("F", ",", ".")
 
 
 def format_ms(ms: int) -> str:
@@ -207,6 +212,12 @@ class Player(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.addWidget(self.source)
         self._layout.addWidget(self.stage, 1)
+
+        for keys, slot in zip(SHORTCUT_KEYS, (self.toggle_fullscreen, lambda: self.step_frame(-1),
+                                              lambda: self.step_frame(1))):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
 
         self.media.positionChanged.connect(self._position_changed)
         self.media.durationChanged.connect(self._duration_changed)

@@ -112,17 +112,20 @@ class Host:
     """A window like the main one: a prompt-like text field, a button and the player."""
 
     def __init__(self, qtbot: Any) -> None:
-        from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+        from PySide6.QtWidgets import QHBoxLayout, QListWidget, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
         from seedance_desktop.ui.player import Player
 
         self.window = QWidget()
         self.prompt = QPlainTextEdit(self.window)
         self.button = QPushButton("Elsewhere", self.window)
+        self.queue = QListWidget(self.window)  # type-ahead search would take letters
+        self.queue.addItems(["first job", "fox"])
         self.player = Player(self.window)
         column = QVBoxLayout()
         column.addWidget(self.prompt)
         column.addWidget(self.button)
+        column.addWidget(self.queue)
         row = QHBoxLayout(self.window)
         row.addLayout(column)
         row.addWidget(self.player, 1)
@@ -130,6 +133,7 @@ class Host:
         self.window.resize(900, 500)
         self.window.show()
         qtbot.waitExposed(self.window)
+        self.window.activateWindow()
 
 
 def loaded(qtbot: Any, player: Any, clip: Path) -> None:
@@ -174,6 +178,11 @@ def test_fullscreen_with_f_escape_and_double_click_from_anywhere(qtbot: Any, sho
     assert player.is_fullscreen
     qtbot.keyClick(player.stage.window(), Qt.Key.Key_F)
     assert not player.is_fullscreen
+    host.queue.setFocus()
+    qtbot.keyClick(host.queue, Qt.Key.Key_F)  # a list's type-ahead does not swallow it
+    assert player.is_fullscreen
+    qtbot.keyClick(player.stage.window(), Qt.Key.Key_Escape)
+    assert not player.is_fullscreen
     player.full_button.click()
     assert player.is_fullscreen
     player.full_button.click()
@@ -198,7 +207,9 @@ def test_space_plays_from_the_window_but_types_in_the_prompt(qtbot: Any, short_c
     assert host.prompt.toPlainText() == "a b"
     assert player.media.playbackState() in paused
     qtbot.keyClick(host.prompt, Qt.Key.Key_Period)
-    assert host.prompt.toPlainText() == "a b." and player.media.position() == 0
+    qtbot.keyClick(host.prompt, Qt.Key.Key_F)
+    assert host.prompt.toPlainText() == "a b.f" and player.media.position() == 0
+    assert not player.is_fullscreen
 
     qtbot.keyClick(host.window, Qt.Key.Key_Space)  # the window itself has focus
     assert player.media.playbackState() == QMediaPlayer.PlaybackState.PlayingState
