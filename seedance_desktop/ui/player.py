@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QMouseEvent, QPalette, QPixmap, QShortcut, QShowEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QPixmap, QShortcut, QShowEvent
 from PySide6.QtMultimedia import (
     QAudioOutput,
     QMediaDevices,
@@ -85,13 +85,14 @@ class FullScreenStage(QWidget):
         super().__init__(None, Qt.WindowType.Window)
         self.player = player
         self.setWindowTitle("Seedance Desktop – full screen")
-        self.setAutoFillBackground(True)
-        palette = self.palette()
-        palette.setColor(QPalette.ColorRole.Window, Qt.GlobalColor.black)
-        self.setPalette(palette)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # Black around the picture, painted rather than set in the palette: a palette would be
+        # inherited by the controls and make their icons and text unreadable.
+        QPainter(self).fillRect(event.rect(), Qt.GlobalColor.black)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if not self.player.handle_key(event):
@@ -182,7 +183,7 @@ class Player(QWidget):
             self.set_volume(self.volume.value())
 
         self.controls = QWidget(self.stage)
-        self.controls.setAutoFillBackground(True)  # readable over the black full-screen window
+        self.controls.setAutoFillBackground(True)  # a solid bar under the picture in full screen
         controls = QHBoxLayout(self.controls)
         controls.setContentsMargins(4, 2, 4, 2)
         for button in (self.play_button, self.back_button, self.forward_button):
