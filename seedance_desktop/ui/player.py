@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QPixmap, QShortcut, QShowEvent
 from PySide6.QtMultimedia import (
     QAudioOutput,
@@ -38,6 +38,8 @@ from seedance_desktop.ui.queue.queue_model import format_elapsed
 
 DEFAULT_FPS = 24.0
 STILL_WIDTH = 160
+#: In full screen the controls hide after this long without the mouse moving while playing.
+CONTROLS_HIDE_MS = 2500
 
 #: Keys the player answers wherever focus is in its window, unless the focused widget uses
 #: them itself (a text field types the space; a button is pressed by it).
@@ -135,6 +137,10 @@ class Player(QWidget):
         # its keys work; they also work from anywhere in the window (see eventFilter).
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.video.installEventFilter(self)
+        self.controls_timer = QTimer(self)
+        self.controls_timer.setSingleShot(True)
+        self.controls_timer.setInterval(CONTROLS_HIDE_MS)
+        self.controls_timer.timeout.connect(self._hide_controls)
 
         self.source = QComboBox(self)
         self.source.setAccessibleName("Show")
@@ -372,6 +378,8 @@ class Player(QWidget):
         window.setFocus(Qt.FocusReason.OtherFocusReason)
         self.full_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarNormalButton))
         self.full_button.setToolTip("Leave full screen (Esc, F or double-click)")
+        self.video.setMouseTracking(True)  # a move over the picture brings the controls back
+        self.reveal_controls()
 
     def leave_fullscreen(self) -> None:
         """Put the stage back into the normal layout and close the full-screen window."""
@@ -389,10 +397,28 @@ class Player(QWidget):
         window.deleteLater()
         self.full_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarMaxButton))
         self.full_button.setToolTip("Full screen (F or double-click; Esc to leave)")
+        self.controls_timer.stop()
+        self.controls.show()
+        self.video.setMouseTracking(False)
+        self.video.unsetCursor()
         top = self.window()
         top.raise_()
         top.activateWindow()
         self.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def reveal_controls(self) -> None:
+        """Show the controls (and the pointer); in full screen, hide them again after a while
+        of playing untouched, so the picture has the whole screen."""
+        self.controls.show()
+        self.video.unsetCursor()
+        if self.is_fullscreen:
+            self.controls_timer.start()
+
+    def _hide_controls(self) -> None:
+        playing = self.media.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+        if self.is_fullscreen and playing and not self.controls.underMouse():
+            self.controls.hide()
+            self.video.setCursor(Qt.CursorShape.BlankCursor)
 
     def handle_key(self, event: QKeyEvent) -> bool:
         """Answer a player key; False leaves the event to others (Esc outside full screen)."""
@@ -400,6 +426,8 @@ class Player(QWidget):
         if modifiers != Qt.KeyboardModifier.NoModifier or event.key() not in PLAYER_KEYS:
             return False
         key = event.key()
+        if self.is_fullscreen:
+            self.reveal_controls()
         if key == Qt.Key.Key_Escape:
             if not self.is_fullscreen:
                 return False
@@ -432,6 +460,8 @@ class Player(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if kind == QEvent.Type.MouseMove and watched is self.video and self.is_fullscreen:
+            self.reveal_controls()
         if kind == QEvent.Type.MouseButtonDblClick and watched is self.video:
             self.toggle_fullscreen()
             return True
@@ -482,6 +512,10 @@ class Player(QWidget):
                 self.video_sink.setVideoFrame(self._last_frame)
 
     def _state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
+        if self.is_fullscreen:
+            # Paused or ended: the controls come back and stay (the timer checks "playing");
+            # playing again: they hide after a while.
+            self.reveal_controls()
         icon = (QStyle.StandardPixmap.SP_MediaPause if state == QMediaPlayer.PlaybackState.PlayingState
                 else QStyle.StandardPixmap.SP_MediaPlay)
         self.play_button.setIcon(self.style().standardIcon(icon))

@@ -194,6 +194,33 @@ def test_fullscreen_with_f_escape_and_double_click_from_anywhere(qtbot: Any, sho
 
 @QT_NOISE
 @pytest.mark.timeout(30)
+def test_fullscreen_controls_hide_while_playing_and_come_back(qtbot: Any, short_clip: Path) -> None:
+    from PySide6.QtCore import QPoint, Qt
+
+    host = Host(qtbot)
+    player = host.player
+    loaded(qtbot, player, short_clip)
+    player.enter_fullscreen()
+    assert player.controls_timer.isActive() and player.controls.isVisible()
+    player.controls_timer.timeout.emit()  # paused: the controls stay
+    assert player.controls.isVisible()
+    player.play()
+    qtbot.waitUntil(lambda: player.media.playbackState() == player.media.PlaybackState.PlayingState, timeout=5_000)
+    player.controls_timer.timeout.emit()  # stands in for CONTROLS_HIDE_MS passing untouched
+    assert player.controls.isHidden() and player.video.cursor().shape() == Qt.CursorShape.BlankCursor
+    qtbot.mouseMove(player.video, QPoint(40, 40))
+    qtbot.waitUntil(player.controls.isVisible, timeout=5_000)
+    player.controls_timer.timeout.emit()
+    assert player.controls.isHidden()
+    qtbot.keyClick(player.stage.window(), Qt.Key.Key_Space)  # pausing shows them again
+    assert player.controls.isVisible()
+    player.leave_fullscreen()
+    assert player.controls.isVisible() and not player.controls_timer.isActive()
+    player.stop()
+
+
+@QT_NOISE
+@pytest.mark.timeout(30)
 def test_space_plays_from_the_window_but_types_in_the_prompt(qtbot: Any, short_clip: Path) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtMultimedia import QMediaPlayer
