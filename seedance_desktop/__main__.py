@@ -32,7 +32,11 @@ def launch_window(args: list[str]) -> int:
 
     options, files, home = split_window_args(args)
     if any(option in ("-h", "--help") for option in options):
-        return app_main(options)  # help needs no window, no instance check
+        try:
+            return app_main(options)  # help needs no window, no instance check
+        finally:  # the window's parser knows nothing of files: they are read here
+            print("\nFILE ...: videos, images or audio to add to the form (by kind); when the window "
+                  "is already open, they go to it and it comes forward.")
     # Before the QApplication exists: Qt reads its logging rules once (see ui/app.py).
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
     from PySide6.QtWidgets import QApplication

@@ -167,3 +167,16 @@ def test_a_stale_socket_after_a_crash_does_not_block_the_next_start(qtbot: Any, 
     launch = second_launch(tmp_path / "home", tmp_path / "x.png")
     qtbot.waitUntil(lambda: launch.poll() is not None, timeout=30_000)
     assert outcome(launch) == (0, "") and got == [[str(tmp_path / "x.png")]]
+
+
+def test_window_command_line_splits_files_from_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from seedance_desktop.__main__ import main, split_window_args
+
+    assert split_window_args(["--demo", "a.mp4", "--home", "/h", "b.png"]) == (["--demo", "--home", "/h"],
+                                                                             ["a.mp4", "b.png"], "/h")
+    assert split_window_args(["a.mp4", "--demo", "c.wav"]) == (["--demo"], ["a.mp4", "c.wav"], None)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--demo" in out and "FILE ..." in out
