@@ -155,6 +155,7 @@ class DesktopApp:
         from seedance_desktop.ui.queue.queue_model import EmptySource, QueueModel
         from seedance_desktop.ui.queue.queue_panel import QueuePanel
         from seedance_desktop.ui.form.request_form import RequestForm
+        from seedance_desktop.ui import single_instance
 
         self.qapp = qapp
         self.paths = paths
@@ -179,6 +180,7 @@ class DesktopApp:
         self.window.install(self.controller, self.form, self.panel, self.player)
         self.window.close_requested.connect(self._closing.set)
         self.window.settings_requested.connect(self.open_settings)
+        single_instance.serve_window(self.window, self.form.add_media_paths, self.controller.started)
         for problem in self.settings_store.problems:
             self.window.show_error(problem)
 

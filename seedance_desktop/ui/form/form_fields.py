@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLineEdit,
+    QAbstractSpinBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -117,31 +118,56 @@ class ChoiceEditor(FieldEditor):
         self.combo.setCurrentIndex(index)
 
 
+class RangeSpinBox(QSpinBox):
+    """A spin box that accepts any whole number typed into it and steps only inside the spec's
+    range. A plain QSpinBox cannot hold a value outside its range: it silently turned a typed
+    20 into the last valid 5. Here the typed value stays visible and the form's validation
+    says what the range is (and blocks Submit) until it is fixed."""
+
+    def __init__(self, low: int, high: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.low, self.high = low, high
+        self.setRange(-_QT_INT_MAX - 1, _QT_INT_MAX)  # what may be typed; validation judges it
+
+    def stepBy(self, steps: int) -> None:
+        # Arrow keys and wheel move toward the valid range and never out of it.
+        self.setValue(max(self.low, min(self.high, self.value() + steps * self.singleStep())))
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self.value() > self.low:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        if self.value() < self.high:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        return flags
+
+
 class IntEditor(FieldEditor):
-    """A spin box limited to the spec's range; an out-of-range value that arrives from a recipe
-    is clamped and the change is said out loud rather than silently applied."""
+    """A whole number within the spec's range. Out-of-range values (typed, or from a recipe) are
+    kept as they are; validation shows the range under the field and blocks Submit."""
 
     def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
-        self.spin = QSpinBox(self)
         low = spec.minimum if spec.minimum is not None else 0
-        high = spec.maximum if spec.maximum is not None else _QT_INT_MAX
-        self.spin.setRange(low, min(high, _QT_INT_MAX))
+        high = min(spec.maximum if spec.maximum is not None else _QT_INT_MAX, _QT_INT_MAX)
+        unit = f" {spec.unit}" if spec.unit else ""
+        self.range_text = f"{low}–{high}{unit}"
+        self.spin = RangeSpinBox(low, high, self)
         if spec.unit:
             self.spin.setSuffix(f" {spec.unit}")
         if high - low > 10_000:
             # Long ranges in seconds (task expiry) step by the hour.
             self.spin.setSingleStep(3600)
         self.spin.setAccessibleName(spec.label)
-        self.spin.setToolTip(spec.help)
+        self.spin.setAccessibleDescription(f"Allowed: {self.range_text}")
+        self.spin.setToolTip(f"{spec.help} Allowed: {self.range_text}.".strip())
         self.spin.setMinimumWidth(90)
         self.row.addWidget(self.spin)
+        self.hours: MessageLabel | None = None
         if spec.unit == "s" and high >= 3600:
             self.hours = MessageLabel(self, kind="info")
             self.row.addWidget(self.hours)
             self.spin.valueChanged.connect(self._show_hours)
-        else:
-            self.hours = None
         self.row.addStretch(1)
         if spec.default is not None:
             self.set_value(spec.default)
@@ -158,23 +184,18 @@ class IntEditor(FieldEditor):
     def value(self) -> int:
         return self.spin.value()
 
+    def in_range(self) -> bool:
+        return self.spin.low <= self.spin.value() <= self.spin.high
+
     def set_value(self, value: Any) -> None:
         try:
             number = int(value)
         except (TypeError, ValueError):
             self.set_note(f"{value!r} is not a whole number; kept {self.spin.value()}.")
             return
-        unit = f" {self.spec.unit}" if self.spec.unit else ""
-        if number < self.spin.minimum() or number > self.spin.maximum():
-            clamped = max(self.spin.minimum(), min(self.spin.maximum(), number))
-            self.set_note(
-                f"{self.spec.label} {number}{unit} is outside {self.spin.minimum()}–"
-                f"{self.spin.maximum()}{unit}; changed to {clamped}{unit}."
-            )
-            number = clamped
-        else:
-            self.set_note("")
-        self.spin.setValue(number)
+        self.set_note("")
+        # Kept even when out of range: validation names the range and Submit waits for a fix.
+        self.spin.setValue(max(-_QT_INT_MAX - 1, min(_QT_INT_MAX, number)))
 
 
 class BoolEditor(FieldEditor):
@@ -201,8 +222,9 @@ class BoolEditor(FieldEditor):
 class SeedEditor(FieldEditor):
     """Random (-1) or a fixed seed, plus "reuse seed" from the last finished job.
 
-    A line edit, not a spin box: seeds go up to 2^32-1, beyond a QSpinBox's int32 range. Only
-    digits can be typed; range problems are reported by validation as you type.
+    A line edit, not a spin box: seeds go up to 2^32-1, beyond a QSpinBox's int32 range. Digits
+    and a leading minus can be typed, so the "-1 (random)" the message offers is accepted; range
+    problems are reported by validation as you type.
     """
 
     def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
@@ -213,7 +235,7 @@ class SeedEditor(FieldEditor):
         self.edit = QLineEdit(self)
         self.edit.setAccessibleName(spec.label)
         self.edit.setPlaceholderText("random")
-        self.edit.setValidator(QRegularExpressionValidator(r"\d{0,11}", self.edit))
+        self.edit.setValidator(QRegularExpressionValidator(r"-?\d{0,11}", self.edit))
         self.edit.setToolTip(spec.help)
         self.edit.setMaximumWidth(140)
         self.reuse = QPushButton("Reuse last seed", self)
@@ -225,6 +247,7 @@ class SeedEditor(FieldEditor):
         self.row.addStretch(1)
         self._last_seed: int | None = None
         self.fixed.toggled.connect(self._on_fixed)
+        self.edit.textChanged.connect(self._explain_random)
         self.edit.textChanged.connect(self.changed)
         self.reuse.clicked.connect(self._reuse)
         self.set_value(spec.default if spec.default is not None else RANDOM_SEED)
@@ -238,6 +261,9 @@ class SeedEditor(FieldEditor):
             self.edit.setText(str(self._last_seed))
         self.changed.emit()
 
+    def _explain_random(self, text: str) -> None:
+        self.set_note("-1 picks a new random seed for each job." if text.strip() == str(RANDOM_SEED) else "")
+
     def _reuse(self) -> None:
         if self._last_seed is not None:
             self.set_value(self._last_seed)
@@ -248,15 +274,18 @@ class SeedEditor(FieldEditor):
         self.reuse.setToolTip(f"Use seed {self._last_seed}" if self._last_seed is not None else "No finished job yet")
 
     def local_problem(self) -> str:
-        if self.fixed.isChecked() and not self.edit.text().strip():
-            return f"Enter a seed (0 to {self.spec.maximum}) or untick Fixed for a random one."
+        if self.fixed.isChecked() and self.edit.text().strip() in ("", "-"):
+            return f"Enter a seed (0 to {self.spec.maximum}, or -1 for random) or untick Fixed for a random one."
         return ""
 
     def value(self) -> int | str:
         if not self.fixed.isChecked():
             return RANDOM_SEED
         text = self.edit.text().strip()
-        return int(text) if text.isdigit() else text
+        try:
+            return int(text)
+        except ValueError:
+            return text  # "" or "-": local_problem / validation say what is missing
 
     def set_value(self, value: Any) -> None:
         if value is None or (isinstance(value, int) and value == RANDOM_SEED):
@@ -282,6 +311,6 @@ def make_editor(spec: FieldSpec, parent: QWidget | None = None) -> FieldEditor |
 
 
 __all__ = [
-    "BoolEditor", "ChoiceEditor", "FieldEditor", "IntEditor", "RANDOM_SEED", "SeedEditor",
+    "BoolEditor", "ChoiceEditor", "FieldEditor", "IntEditor", "RANDOM_SEED", "RangeSpinBox", "SeedEditor",
     "make_editor", "with_mnemonic",
 ]

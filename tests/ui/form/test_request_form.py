@@ -92,11 +92,12 @@ def test_bad_url(qtbot, form) -> None:
     assert not form.submit_button.isEnabled()
 
 
-def test_duration_out_of_range_from_recipe_is_clamped_and_said(qtbot, form) -> None:
+def test_duration_out_of_range_from_recipe_is_kept_and_said(qtbot, form) -> None:
     form.set_recipe(V2V, {"prompt": "p", "video_urls": [URL], "duration": 20}, [])
+    form.validate_now()
     editor = form.editors["duration"]
-    assert editor.value() == 15
-    assert "outside 4–15 s" in editor.message.text()
+    assert editor.value() == 20  # kept for the user to fix, never silently replaced
+    assert "from 4 to 15" in editor.error_text() and not form.submit_button.isEnabled()
 
 
 def test_seed_out_of_range(qtbot, form, media_files) -> None:
