@@ -20,6 +20,7 @@ from typing import Any
 from seedance_desktop.api.spec import DEFAULT_MODEL, MediaKind, ModelSpec, get_model
 from seedance_desktop.api.urls import is_remote
 from seedance_desktop.api.validate import placeholder_report, validate_request
+from seedance_desktop.cli.errors import InputProblem
 from seedance_desktop.core.job import InputFile
 
 #: JSON field -> the option that sets it.
@@ -60,14 +61,6 @@ SCALAR_ARGS: tuple[tuple[str, str], ...] = (
 )
 #: Stands in for a local file during validation: the real URL only exists after upload.
 _PENDING = "https://upload.pending.invalid/{field}/{index}"
-
-
-class InputProblem(Exception):
-    """Bad input: the CLI prints ``lines`` and exits with code 2."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("; ".join(lines))
-        self.lines = lines
 
 
 @dataclass

@@ -76,7 +76,7 @@ class JobNotFound(StoreError, KeyError):
         self.job_id = job_id
 
     def __str__(self) -> str:  # KeyError would add quotes
-        return self.args[0]
+        return str(self.args[0])
 
 
 class JobBusyError(StoreError):
