@@ -270,7 +270,7 @@ def test_queue_actions_with_real_engine(qtbot: Any, loop: asyncio.AbstractEventL
     import httpx
 
     from seedance_desktop.api.client import ModellixClient
-    from seedance_desktop.core.engine.scheduler import Engine
+    from seedance_desktop.core.engine import Engine
     from seedance_desktop.core.store import JobStore
     from seedance_desktop.simulator.faults import Fault, FaultKind
 

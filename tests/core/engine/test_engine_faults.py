@@ -335,7 +335,8 @@ def test_stop_leaves_jobs_resumable_and_cancels_everything(tmp_path: Path, simul
             while rig.store.get(job.id).state not in (S.SUBMITTED, S.PROCESSING):
                 await asyncio.sleep(0.005)
             await rig.engine.stop()
-            assert not rig.engine._tasks
+            assert not rig.engine.running
+            assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
             assert rig.store.get(job.id).state in (S.SUBMITTED, S.PROCESSING)
             await rig.engine.start()
             assert (await asyncio.wait_for(rig.engine.wait_for(job.id), 20)).state is S.DONE
@@ -371,10 +372,10 @@ def test_download_failure_on_disk_is_retried_in_place(tmp_path: Path, simulator:
 
 
 def test_httpx_is_only_used_through_the_client(tmp_path: Path) -> None:
+    import seedance_desktop.core.engine.runner as runner
     import seedance_desktop.core.engine.scheduler as scheduler
-    import seedance_desktop.core.engine.steps as transfers
 
-    assert "httpx" not in vars(scheduler) and "httpx" not in vars(transfers)
+    assert "httpx" not in vars(scheduler) and "httpx" not in vars(runner)
     assert httpx  # imported above for the harness
 
 
