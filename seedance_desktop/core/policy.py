@@ -216,6 +216,24 @@ def describe_validation(error: ValidationError) -> str:
 REFUSAL_STATUSES = frozenset({400, 401, 402, 403, 404, 405, 413, 422, 429})
 
 
+#: The status an error class stands for when the error does not say (raised without one).
+_CLASS_STATUS: tuple[tuple[type[ApiError], int], ...] = (
+    (RateLimitedError, 429), (InsufficientBalanceError, 402), (AuthenticationError, 401),
+    (NotFoundError, 404), (ValidationError, 400),
+)
+
+
+def _status_of(error: BaseException) -> int | None:
+    if not isinstance(error, ApiError):
+        return None
+    if error.status is not None:
+        return error.status
+    for cls, status in _CLASS_STATUS:
+        if isinstance(error, cls):
+            return status
+    return None
+
+
 def task_id_of(error: BaseException) -> str | None:
     """The task id an error answer carried, if any (``ModellixError.task_id``)."""
     value = getattr(error, "task_id", None)
@@ -243,7 +261,7 @@ def on_submit_error(error: BaseException, *, now: float, failures: int, rng: ran
                         retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
     if isinstance(error, SubmitOutcomeUnknownError):
         return Decision(JobState.OUTCOME_UNKNOWN, error.user_message)
-    status = error.status if isinstance(error, ApiError) else None
+    status = _status_of(error)
     if status in REFUSAL_STATUSES:
         if isinstance(error, RateLimitedError) or status == 429:
             return Decision(JobState.QUEUED, "Not accepted yet: Modellix is rate limiting; will try again.",
@@ -257,8 +275,6 @@ def on_submit_error(error: BaseException, *, now: float, failures: int, rng: ran
             return Decision(JobState.FAILED, describe_validation(error))
         assert isinstance(error, ApiError)
         return Decision(JobState.FAILED, error.user_message)  # an explicit refusal (403, 404, 405)
-    if isinstance(error, ValidationError) and status is None:
-        return Decision(JobState.FAILED, describe_validation(error))  # found before sending anything
     if isinstance(error, ApiError):
         return Decision(JobState.OUTCOME_UNKNOWN, SubmitOutcomeUnknownError.user_message
                         + f" (Modellix answered {status if status is not None else 'an error'}: {error.user_message})")
