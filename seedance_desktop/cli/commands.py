@@ -221,23 +221,23 @@ DOWNLOAD_ONLY = "Only downloading: the 'download' command sends no queued job."
 
 
 async def cmd_download(ctx: CliContext) -> int:
-    """``download ID``: the engine's "download again" (fresh links from the task, then the
-    same download, sidecar and DONE as every job), or wait for a job still on its way."""
+    """``download ID``: the engine's "download again" (fresh links from the task, then the same
+    download, sidecar and DONE as every job). Accepted exactly when the window's "Download
+    again" is enabled (``core.engine.allowed``); a job still on its way is for ``wait``."""
     (job_id,) = _ids(ctx, [ctx.args.job])
     runtime = await ctx.runtime(start_engine=False)
     try:
         ctx.printer.watch = {job_id}
         current = runtime.store.get(job_id)
-        if current.state.is_final:
-            runtime.engine.pause(DOWNLOAD_ONLY)
-            if current.state is JobState.DONE and has_result_file(current) and not ctx.args.force:
-                ctx.printer.note(f"Already downloaded: {current.video_path}")
-                return report_job(ctx, current)
-            try:
-                runtime.engine.redownload(job_id, force=ctx.args.force)
-            except EngineError as exc:
-                raise CliError(exc.user_message + _download_hint(current), EXIT_JOB_FAILED) from None
-            ctx.printer.note(f"[{job_id[:8]}] Asking Modellix for fresh result links and downloading")
+        if current.state is JobState.DONE and has_result_file(current) and not ctx.args.force:
+            ctx.printer.note(f"Already downloaded: {current.video_path}")
+            return report_job(ctx, current)
+        try:
+            runtime.engine.redownload(job_id, force=ctx.args.force)
+        except EngineError as exc:
+            raise CliError(exc.user_message + _download_hint(current), EXIT_JOB_FAILED) from None
+        ctx.printer.note(f"[{job_id[:8]}] Asking Modellix for fresh result links and downloading")
+        runtime.engine.pause(DOWNLOAD_ONLY)  # fetch this paid result; send no queued job
         await runtime.engine.start()
         job = await await_job(runtime, job_id, until_sent=False)
     finally:
@@ -246,6 +246,8 @@ async def cmd_download(ctx: CliContext) -> int:
 
 
 def _download_hint(job: Job) -> str:
+    if not job.state.is_final:
+        return f" To wait for it: '{PROG} wait {job.id[:12]}'."
     if job.state is JobState.OUTCOME_UNKNOWN:
         return f" If it is not on your Modellix dashboard, use '{PROG} submit-again {job.id[:12]}'."
     if job.state in (JobState.FAILED, JobState.CANCELLED):
