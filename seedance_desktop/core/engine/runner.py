@@ -270,6 +270,7 @@ class JobRunner:
                 self._gate.note_submit_outcome(unknown=decision.state is JobState.OUTCOME_UNKNOWN)
                 if decision.task_id is not None:
                     # A refusal that nevertheless names a task: track it, never post again.
+                    self._note(error, decision)
                     return self._journal.commit(job.id, JobState.SUBMITTED, decision.reason,
                                                 task_id=decision.task_id, error=None)
                 if decision.state is JobState.QUEUED and decision.retry_at is not None:
