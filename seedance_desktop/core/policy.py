@@ -2,7 +2,7 @@
 
 Nothing here does I/O, reads a clock or holds state: every function takes the time, the answer
 and a ``random.Random`` as arguments, so the whole policy is table-tested (``tests/core/
-test_policy.py``) and the engine (``core.scheduler``) only carries the decisions out.
+test_policy.py``) and the engine (``core.engine.runner``) only carries the decisions out.
 
 All durations are in *service* seconds (what the real Modellix would take). The engine divides
 them by its ``time_scale`` when it runs against a time-compressed simulator.
