@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seedance_desktop.api.spec import DEFAULT_MODEL, MediaKind, ModelSpec, get_model
+from seedance_desktop.api.defaults import DEFAULT_MODEL
+from seedance_desktop.api.spec import MediaKind, ModelSpec, get_model
 from seedance_desktop.api.urls import is_remote
 from seedance_desktop.api.validate import placeholder_report, validate_request
 from seedance_desktop.cli.errors import InputProblem
