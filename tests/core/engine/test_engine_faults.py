@@ -89,10 +89,10 @@ def test_one_429_slows_every_job(tmp_path: Path, simulator: Any, hosted: str) ->
             assert polls_in_pause == []
             polls_after = [t for t, _, path in rig.requests if "/tasks/" in path and t >= limited_at + 0.95]
             assert len(polls_after) >= 3
-            gaps = [b - a for a, b in zip(polls_after, polls_after[1:])]
-            # Spaced after the pause (slow mode), not a stampede; only the client's own retry of
-            # the limited request is not paced by the engine.
-            assert sum(1 for gap in gaps[:3] if gap < 0.02) <= 1
+            # One 429, noted once (by the engine; the client makes one attempt and notes nothing),
+            # and the budget then spaces requests out (its spacing is table-tested in
+            # tests/core/test_policy.py; measuring gaps here only measured the machine's load).
+            assert rig.engine.budget.rate_limited_count == 1
 
     asyncio.run(main())
 
