@@ -393,3 +393,7 @@ class Controller(QObject):
             await asyncio.gather(*tasks, return_exceptions=True)
         if self.engine is not None:
             await bounded(self.engine.stop(), STOP_TIMEOUT, "stopping the engine")
+
+
+__all__ = ["Controller", "KeyChecker", "STOP_TIMEOUT", "bounded", "check_key_with_client", "summarize_counts",
+           "user_message"]
