@@ -18,7 +18,6 @@ import asyncio
 import logging
 import os
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -36,7 +35,7 @@ from seedance_desktop.core.engine.journal import Journal
 from seedance_desktop.core.engine.pause import PauseGate
 from seedance_desktop.core.engine.protocols import Downloader, InputPreparer, ModellixClientProtocol
 from seedance_desktop.core.engine.scheduler import SlotScheduler
-from seedance_desktop.core.job import Job, JobState, place_inputs
+from seedance_desktop.core.job import InputFile, Job, JobState, place_inputs
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE, render_name, unique_path, write_sidecar
 from seedance_desktop.core.policy import Decision, Pause
 from seedance_desktop.errors import SeedanceError
@@ -56,9 +55,9 @@ def request_with_urls(job: Job) -> dict[str, Any]:
     return place_inputs(job, lambda item: item.uploaded_url)
 
 
-def upload_source(path_of: Any) -> str:
+def upload_source(item: InputFile) -> str:
     """The file to upload for an input: its conformed copy if preparing made one."""
-    return str(path_of.prepared_path or path_of.local_path)
+    return item.prepared_path or item.local_path
 
 
 class JobRunner:
