@@ -79,6 +79,14 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default
 
 
+def _task_id_in(body: bytes) -> str | None:
+    """``data.task_id`` of an answer body, when it is a non-blank string."""
+    envelope = parse_envelope(body)
+    data = envelope.get("data") if envelope else None
+    task_id = data.get("task_id") if isinstance(data, dict) else None
+    return task_id.strip() if isinstance(task_id, str) and task_id.strip() else None
+
+
 class ModellixClient:
     """Typed, tolerant access to the Modellix API. One instance per (base URL, key)."""
 
@@ -204,6 +212,15 @@ class ModellixClient:
         except httpx.TransportError as exc:
             raise submit_unknown(f"submit to {redact_url(url)} failed after sending: {type(exc).__name__}",
                            "The connection failed after the submission was sent") from exc
+        try:
+            return self._submit_answer(response, url)
+        except ModellixError as error:
+            # A refusal (or an unusable answer) that still names a task: the engine must track
+            # that task, never post again (SPEC section 5).
+            error.task_id = _task_id_in(response.content)
+            raise
+
+    def _submit_answer(self, response: httpx.Response, url: str) -> SubmitResult:
         status = response.status_code
         log.debug("POST %s -> %s", redact_url(url), status)
         if 400 <= status < 500:

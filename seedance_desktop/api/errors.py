@@ -38,6 +38,9 @@ class ModellixError(SeedanceError):
     user_message: str = "Something went wrong talking to Modellix."
     #: Whether an automatic retry of the same (idempotent) request makes sense.
     retryable: bool = False
+    #: A task id the failed answer nevertheless carried (a submit refused with a task id, SPEC
+    #: section 5): the engine tracks that task instead of posting again. Set by the client.
+    task_id: str | None = None
 
 
 class ApiError(ModellixError):

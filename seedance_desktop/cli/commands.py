@@ -19,14 +19,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from seedance_desktop.api.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    InsufficientBalanceError,
-    ModellixError,
-    NetworkError,
-)
 from seedance_desktop.cli.context import CliContext
+from seedance_desktop.cli.errors import CliError, exit_code_for, message_lines
 from seedance_desktop.cli.output import (
     cost_note,
     job_details,
@@ -37,24 +31,23 @@ from seedance_desktop.cli.output import (
 )
 from seedance_desktop.cli.parser import (
     EXIT_BAD_INPUT,
-    EXIT_BUSY,
     EXIT_CONFIG,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_JOB_FAILED,
-    EXIT_NETWORK,
     EXIT_OK,
     LIST_DEFAULT_LIMIT,
     PROG,
     build_parser,
 )
-from seedance_desktop.cli.submit import InputProblem, prepare_request
-from seedance_desktop.cli.wait import SENT_STATES, CliError, SubmitBlocked, await_job, resolve_job_id
-from seedance_desktop.runtime.compose import EngineBusyError, Runtime, close_logging, setup_logging
+from seedance_desktop.cli.submit import prepare_request
+from seedance_desktop.cli.wait import SENT_STATES, SubmitBlocked, await_job, resolve_job_id
+from seedance_desktop.core.engine import EngineError
+from seedance_desktop.core.engine.allowed import has_result_file
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.paths import AppPaths
-from seedance_desktop.core.engine.scheduler import EngineError
-from seedance_desktop.core.store import StoreError
+from seedance_desktop.errors import SeedanceError
+from seedance_desktop.runtime.compose import Runtime, close_logging, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -202,19 +195,19 @@ async def cmd_wait(ctx: CliContext) -> int:
 
 
 async def cmd_retry(ctx: CliContext) -> int:
+    """``retry`` and ``submit-again``: the engine's actions, refused exactly as in the window."""
     (old_id,) = _ids(ctx, [ctx.args.job])
-    runtime = await ctx.runtime()
+    # The engine starts only once the action is accepted: starting it would send queued jobs.
+    runtime = await ctx.runtime(start_engine=False)
     try:
-        # A cancelled job was never sent, so running it again cannot pay twice: 'retry' allows it.
-        never_sent = runtime.store.get(old_id).state is JobState.CANCELLED
-        use_again = ctx.args.command == "submit-again" or never_sent
-        action = runtime.engine.submit_again if use_again else runtime.engine.retry
+        action = runtime.engine.submit_again if ctx.args.command == "submit-again" else runtime.engine.retry
         try:
             job = action(old_id)
         except EngineError as exc:
             raise CliError(exc.user_message, EXIT_BAD_INPUT) from None
-        if job.id == old_id:  # a failed download of a paid result: resumed, not re-submitted
-            ctx.printer.note(f"Resuming the download of job {old_id[:12]}")
+        await runtime.engine.start()
+        if job.id == old_id:  # a failed download of a paid result: fetched again, not re-submitted
+            ctx.printer.note(f"Downloading the result of job {old_id[:12]} again")
             return await _run_and_report(ctx, runtime, job, wait=True)  # nothing to send: finish it
         ctx.printer.note(f"New attempt {job.id[:12]} of job {old_id[:12]}")
         return await _run_and_report(ctx, runtime, job, wait=ctx.args.wait)
@@ -222,26 +215,44 @@ async def cmd_retry(ctx: CliContext) -> int:
         await runtime.aclose()
 
 
-async def cmd_download(ctx: CliContext) -> int:
-    from seedance_desktop.cli.download import DownloadRefused, download_job
+#: Why the engine is paused while ``download`` runs: the command fetches one paid result and
+#: must not send queued jobs as a side effect.
+DOWNLOAD_ONLY = "Only downloading: the 'download' command sends no queued job."
 
+
+async def cmd_download(ctx: CliContext) -> int:
+    """``download ID``: the engine's "download again" (fresh links from the task, then the same
+    download, sidecar and DONE as every job). Accepted exactly when the window's "Download
+    again" is enabled (``core.engine.allowed``); a job still on its way is for ``wait``."""
     (job_id,) = _ids(ctx, [ctx.args.job])
-    # The engine (which would also send queued jobs) starts only if this job needs it.
     runtime = await ctx.runtime(start_engine=False)
     try:
         ctx.printer.watch = {job_id}
         current = runtime.store.get(job_id)
-        if not current.state.is_final or (current.state is JobState.FAILED and current.remote_video_url):
-            await runtime.engine.start()
+        if current.state is JobState.DONE and has_result_file(current) and not ctx.args.force:
+            ctx.printer.note(f"Already downloaded: {current.video_path}")
+            return report_job(ctx, current)
         try:
-            job = await download_job(runtime, job_id, force=ctx.args.force, say=ctx.printer.note)
-        except DownloadRefused as exc:
-            raise CliError(str(exc), EXIT_JOB_FAILED) from None
-        if not job.state.is_final:
-            job = await await_job(runtime, job_id, until_sent=False)
+            runtime.engine.redownload(job_id, force=ctx.args.force)
+        except EngineError as exc:
+            raise CliError(exc.user_message + _download_hint(current), EXIT_JOB_FAILED) from None
+        ctx.printer.note(f"[{job_id[:8]}] Asking Modellix for fresh result links and downloading")
+        runtime.engine.pause(DOWNLOAD_ONLY)  # fetch this paid result; send no queued job
+        await runtime.engine.start()
+        job = await await_job(runtime, job_id, until_sent=False)
     finally:
         await runtime.aclose()
     return report_job(ctx, job)
+
+
+def _download_hint(job: Job) -> str:
+    if not job.state.is_final:
+        return f" To wait for it: '{PROG} wait {job.id[:12]}'."
+    if job.state is JobState.OUTCOME_UNKNOWN:
+        return f" If it is not on your Modellix dashboard, use '{PROG} submit-again {job.id[:12]}'."
+    if job.state in (JobState.FAILED, JobState.CANCELLED):
+        return f" Run it again with '{PROG} retry {job.id[:12]}'."
+    return ""
 
 
 async def cmd_cancel(ctx: CliContext) -> int:
@@ -309,13 +320,6 @@ def run(args: argparse.Namespace) -> int:
         if args.command in SYNC_COMMANDS:
             return SYNC_COMMANDS[args.command](ctx)
         return asyncio.run(_main_async(ctx))
-    except InputProblem as exc:
-        for line in exc.lines:
-            _error(line)
-        return EXIT_BAD_INPUT
-    except CliError as exc:
-        _error(str(exc))
-        return exc.code
     except (KeyboardInterrupt, asyncio.CancelledError):
         if args.demo:
             _error("interrupted. The demo simulator stopped with it, so its jobs cannot be resumed; "
@@ -324,21 +328,10 @@ def run(args: argparse.Namespace) -> int:
             _error("interrupted. Jobs already sent keep running on the server and nothing is lost; "
                    f"resume with '{PROG} wait ID' (see '{PROG} list').")
         return EXIT_INTERRUPTED
-    except EngineBusyError as exc:
-        _error(exc.user_message)
-        return EXIT_BUSY
-    except (AuthenticationError, InsufficientBalanceError, ConfigurationError) as exc:
-        _error(exc.user_message)
-        return EXIT_CONFIG
-    except NetworkError as exc:
-        _error(exc.user_message)
-        return EXIT_NETWORK
-    except ModellixError as exc:
-        _error(exc.user_message)
-        return EXIT_NETWORK
-    except StoreError as exc:
-        _error(exc.user_message)
-        return EXIT_CONFIG
+    except SeedanceError as exc:  # the one error -> message + exit code handler (cli.errors)
+        for line in message_lines(exc):
+            _error(line)
+        return exit_code_for(exc)
     except Exception as exc:  # a bug: say where the details are instead of a bare traceback
         log.exception("unexpected error in '%s'", args.command)
         _error(f"unexpected error: {exc}. This is a bug; the details are in the log file "

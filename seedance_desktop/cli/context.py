@@ -8,7 +8,7 @@ from pathlib import Path
 
 from seedance_desktop.cli.output import ProgressPrinter
 from seedance_desktop.cli.parser import EXIT_CONFIG, PROG
-from seedance_desktop.cli.wait import CliError
+from seedance_desktop.cli.errors import CliError
 from seedance_desktop.runtime.compose import KEY_ENV, Runtime, build_runtime, open_store, resolve_api_key
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.settings import Settings, SettingsStore

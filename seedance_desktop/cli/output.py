@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from seedance_desktop.api.redact import redact_url
 from seedance_desktop.api.spec import estimate_cost, get_model
+from seedance_desktop.core.engine.allowed import Action, allowed_actions
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.outputs import recipe_request
 
@@ -159,19 +160,20 @@ def job_details(job: Job) -> str:
 
 
 def next_step_hint(job: Job) -> str:
-    """What the person can do next with a job in this state (empty when nothing)."""
+    """What the person can do next with a job in this state (empty when nothing): the command
+    for the first action ``core.engine.allowed`` offers, never a paid re-run for a result that
+    can still be fetched."""
     short = job.id[:12]
-    if job.state is JobState.OUTCOME_UNKNOWN:
+    allowed = allowed_actions(job)
+    if Action.REDOWNLOAD in allowed:  # the task succeeded: its result may still be fetched
+        return f"Next: fetch the result again (no new charge) with: seedance-desktop-cli download {short}"
+    if Action.SUBMIT_AGAIN in allowed:
         return (
             "Next: the submission may have reached Modellix. Check your Modellix dashboard; if the "
             f"task is not there, run: seedance-desktop-cli submit-again {short}"
         )
-    if job.state is JobState.FAILED:
-        if job.task_id and job.remote_video_url:  # the task succeeded; only the download failed
-            return f"Next: try fetching the result again with: seedance-desktop-cli download {short}"
+    if Action.RETRY in allowed:
         return f"Next: run it again with: seedance-desktop-cli retry {short}"
-    if job.state is JobState.EXPIRED:
-        return f"Next: the result link expired; run it again with: seedance-desktop-cli retry {short}"
     if not job.state.is_final:
         return f"Next: wait for it with: seedance-desktop-cli wait {short}"
     return ""

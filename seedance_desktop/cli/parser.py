@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 
 from seedance_desktop import __version__
-from seedance_desktop.api.spec import DEFAULT_MODEL, MAX_SEED, MODELS, RATIOS
+from seedance_desktop.api.defaults import DEFAULT_MODEL
+from seedance_desktop.api.spec import MAX_SEED, MODELS, RATIOS
 
 PROG = "seedance-desktop-cli"
 

@@ -19,6 +19,7 @@ from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.api.spec import MediaKind, ModelSpec, get_model
 from seedance_desktop.api.urls import is_remote
 from seedance_desktop.api.validate import placeholder_report, validate_request
+from seedance_desktop.cli.errors import InputProblem
 from seedance_desktop.core.job import InputFile
 
 #: JSON field -> the option that sets it.
@@ -59,14 +60,6 @@ SCALAR_ARGS: tuple[tuple[str, str], ...] = (
 )
 #: Stands in for a local file during validation: the real URL only exists after upload.
 _PENDING = "https://upload.pending.invalid/{field}/{index}"
-
-
-class InputProblem(Exception):
-    """Bad input: the CLI prints ``lines`` and exits with code 2."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("; ".join(lines))
-        self.lines = lines
 
 
 @dataclass

@@ -8,24 +8,17 @@ simulator gone), so the wait also watches for those and turns them into a clear 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
+from seedance_desktop.cli.errors import CliError
 from seedance_desktop.cli.parser import EXIT_BAD_INPUT, EXIT_CONFIG, EXIT_NETWORK, PROG
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.store import JobStore
+from seedance_desktop.runtime.compose import Runtime
 
 #: States in which Modellix holds (or may hold) the task: a plain ``submit`` may return.
 SENT_STATES = frozenset({JobState.SUBMITTED, JobState.PROCESSING, JobState.DOWNLOADING})
 #: How often the waiting loop re-checks the store, the engine's paused flag and the simulator.
 WATCH_INTERVAL = 0.5
-
-
-class CliError(Exception):
-    """A failure the CLI reports as ``error: <message>`` with a specific exit code."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 class SubmitBlocked(CliError):
@@ -60,7 +53,7 @@ def resolve_job_id(store: JobStore, prefix: str) -> str:
 # ------------------------------------------------------------------------------- waiting
 
 
-async def await_job(runtime: Any, job_id: str, *, until_sent: bool) -> Job:
+async def await_job(runtime: Runtime, job_id: str, *, until_sent: bool) -> Job:
     """Wait until the job is final (or, with ``until_sent``, accepted by Modellix).
 
     Raises CliError(EXIT_CONFIG) when the engine pauses submitting (402 balance, 401 key)
@@ -68,7 +61,7 @@ async def await_job(runtime: Any, job_id: str, *, until_sent: bool) -> Job:
     """
     engine = runtime.engine
     store: JobStore = runtime.store
-    waiter: asyncio.Future[Any] = asyncio.ensure_future(engine.wait_for(job_id))
+    waiter: asyncio.Future[Job] = asyncio.ensure_future(engine.wait_for(job_id))
     try:
         while True:
             done, _ = await asyncio.wait({waiter}, timeout=WATCH_INTERVAL)
@@ -82,8 +75,8 @@ async def await_job(runtime: Any, job_id: str, *, until_sent: bool) -> Job:
             if simulator is not None and not simulator.running:
                 raise CliError("the demo simulator stopped unexpectedly; run the command again "
                                "(the job is kept and can be retried)", EXIT_NETWORK)
-            if getattr(engine, "paused", False) and job.state.is_local:
-                reason = (getattr(engine, "pause_reason", None) or "the queue was paused").rstrip(".")
+            if engine.paused and job.state.is_local:
+                reason = (engine.pause_reason or "the queue was paused").rstrip(".")
                 raise SubmitBlocked(job.id, reason)
     finally:
         if not waiter.done():
@@ -92,4 +85,4 @@ async def await_job(runtime: Any, job_id: str, *, until_sent: bool) -> Job:
 
 
 
-__all__ = ["SENT_STATES", "WATCH_INTERVAL", "CliError", "SubmitBlocked", "await_job", "resolve_job_id"]
+__all__ = ["SENT_STATES", "WATCH_INTERVAL", "SubmitBlocked", "await_job", "resolve_job_id"]

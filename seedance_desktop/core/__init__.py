@@ -1,1 +1,1 @@
-"""Jobs, their state machine, the SQLite store, the scheduler, settings and secrets (no Qt)."""
+"""Jobs, their state machine, the SQLite store, the engine (core.engine), policy, settings and secrets (no Qt)."""

@@ -10,7 +10,13 @@ the server just told us we do not have. So every engine request first awaits
 * for a while after a 429 spaces requests out (``slow_interval``), so the waiting pollers do not
   all fire in the same instant when the pause ends.
 
-The clock and sleep are injected so tests run without waiting.
+One budget per runtime: it is created where the runtime is composed (``runtime.compose``) and
+handed to the engine, and only the engine notes 429s in it, once per error it catches (the client
+makes one HTTP attempt per call and knows nothing of the budget).
+
+All times are on the **monotonic** clock (``time.monotonic``): stepping the wall clock back an
+hour must not stall every request for an hour. The clock and sleep are injected so tests run
+without waiting.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ class RequestBudget:
     def __init__(
         self,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         time_scale: float = 1.0,
     ) -> None:
@@ -51,8 +57,8 @@ class RequestBudget:
         return self._clock() < self._slow_until
 
     def note_rate_limited(self, retry_at: float | None = None) -> None:
-        """A 429 was seen (the client's ``on_rate_limited`` hook, or the engine itself).
-        ``retry_at`` is an absolute time; ``None`` means "no hint" (a default pause)."""
+        """A 429 was seen (noted by the engine, once per error). ``retry_at`` is a time on this
+        budget's (monotonic) clock; ``None`` means "no hint" (a default pause)."""
         now = self._clock()
         self.rate_limited_count += 1
         until = retry_at if retry_at is not None else now + DEFAULT_PAUSE / self._scale

@@ -71,11 +71,13 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     S.PROCESSING: frozenset({S.DOWNLOADING, S.FAILED}),
     S.DOWNLOADING: frozenset({S.DONE, S.EXPIRED, S.FAILED}),
     # Explicit user retries create a new attempt (a new job); final states stay final, except
-    # that a failed download (result still on the server) may be resumed by the user.
-    S.DONE: frozenset(),
+    # that a paid result still on the server may be downloaded again by the user.
+    # -> DOWNLOADING: "Download again" (the file was deleted, or a result link expired): the
+    # task is asked for fresh links and the same paid result is fetched again.
+    S.DONE: frozenset({S.DOWNLOADING}),
     S.FAILED: frozenset({S.DOWNLOADING}),
     S.OUTCOME_UNKNOWN: frozenset({S.SUBMITTED, S.PROCESSING, S.DOWNLOADING, S.FAILED}),
-    S.EXPIRED: frozenset(),
+    S.EXPIRED: frozenset({S.DOWNLOADING}),
     S.CANCELLED: frozenset(),
 }
 del S

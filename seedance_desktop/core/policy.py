@@ -2,7 +2,7 @@
 
 Nothing here does I/O, reads a clock or holds state: every function takes the time, the answer
 and a ``random.Random`` as arguments, so the whole policy is table-tested (``tests/core/
-test_policy.py``) and the engine (``core.scheduler``) only carries the decisions out.
+test_policy.py``) and the engine (``core.engine.runner``) only carries the decisions out.
 
 All durations are in *service* seconds (what the real Modellix would take). The engine divides
 them by its ``time_scale`` when it runs against a time-compressed simulator.
@@ -118,9 +118,9 @@ def next_poll_at(
     not_before: float | None = None,
     time_scale: float = 1.0,
 ) -> float:
-    """Absolute (wall clock) time of the next poll.
+    """Absolute time of the next poll, on the clock of ``now`` (the engine's monotonic one).
 
-    ``submitted_at``/``now`` are wall-clock times; ``time_scale`` > 1 compresses service time
+    ``submitted_at``/``now`` are on the same clock; ``time_scale`` > 1 compresses service time
     (a simulator running faster). ``not_before`` is a server hint (``Retry-After`` /
     ``X-RateLimit-Reset`` as an absolute time) and is always honoured.
     """
@@ -144,12 +144,15 @@ def backoff_delay(failures: int, rng: random.Random, *, base: float = RETRY_BASE
 
 
 def retry_at(error: BaseException, *, now: float, failures: int, rng: random.Random, time_scale: float = 1.0) -> float:
-    """When to try again after a retryable error: the server's hint if it gave one (never
-    shortened), else an exponential back-off (scaled like poll gaps)."""
+    """When to try again after a retryable error, on the caller's (monotonic) clock ``now``:
+    the server's hint if it gave one (``RateLimitedError.retry_after``, seconds, already clamped
+    to 1 s..10 min by ``api.http_errors``; never shortened), else an exponential back-off
+    (scaled like poll gaps). A relative hint, not an absolute wall-clock time, so stepping the
+    wall clock back cannot stall a request."""
     wait = backoff_delay(failures, rng) / time_scale
-    hint = getattr(error, "retry_at", None)
-    if isinstance(hint, (int, float)) and hint > now:
-        return max(float(hint), now + min(wait, 0.5 / time_scale))
+    hint = getattr(error, "retry_after", None)
+    if isinstance(hint, (int, float)) and not isinstance(hint, bool) and hint > 0 and hint == hint:
+        return now + max(float(hint), min(wait, 0.5 / time_scale))
     return now + wait
 
 
@@ -179,6 +182,9 @@ class Decision:
     retry_at: float | None = None
     rate_limited: bool = False
     refetch: bool = False
+    #: A task id found in an error answer (a refusal that still names a task): the job is
+    #: SUBMITTED with it and tracked, never posted again.
+    task_id: str | None = None
 
 
 def _with_detail(default: str, error: BaseException) -> str:
@@ -205,31 +211,73 @@ def describe_validation(error: ValidationError) -> str:
     return error.user_message
 
 
+#: Statuses of an explicit refusal of a submit (SPEC section 5): nothing was created, so the job
+#: may go back to the queue (429, 401, 402) or fail with the server's reason (the rest).
+REFUSAL_STATUSES = frozenset({400, 401, 402, 403, 404, 405, 413, 422, 429})
+
+
+#: The status an error class stands for when the error does not say (raised without one).
+_CLASS_STATUS: tuple[tuple[type[ApiError], int], ...] = (
+    (RateLimitedError, 429), (InsufficientBalanceError, 402), (AuthenticationError, 401),
+    (NotFoundError, 404), (ValidationError, 400),
+)
+
+
+def _status_of(error: BaseException) -> int | None:
+    if not isinstance(error, ApiError):
+        return None
+    if error.status is not None:
+        return error.status
+    for cls, status in _CLASS_STATUS:
+        if isinstance(error, cls):
+            return status
+    return None
+
+
+def task_id_of(error: BaseException) -> str | None:
+    """The task id an error answer carried, if any (``ModellixError.task_id``)."""
+    value = getattr(error, "task_id", None)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 def on_submit_error(error: BaseException, *, now: float, failures: int, rng: random.Random, time_scale: float = 1.0) -> Decision:
-    """What a failed submit means. Only a POST that provably never arrived (connect error) or
-    was explicitly refused (429/402/401/4xx) may go back to the queue; anything else is
-    OUTCOME_UNKNOWN, and the engine never POSTs it again by itself."""
+    """What a failed submit means (SPEC section 5, exactly):
+
+    * a task id in ANY answer, even a refusal (HTTP 429 with a task id, 200 with ``code: 429``),
+      is a task to track: SUBMITTED, never posted again;
+    * only a POST that provably never left (connect error) or an explicit refusal without a task
+      id (429, 400/401/402/403/404/405/413/422) may be retried or failed;
+    * everything else is OUTCOME_UNKNOWN and is never re-posted by the engine: 408, 409, any
+      unlisted 4xx, a 2xx with a non-zero ``code`` or without a usable task id, a read timeout
+      or dropped connection after sending, any 5xx, an unexpected exception.
+    """
+    task_id = task_id_of(error)
+    if task_id is not None:
+        return Decision(JobState.SUBMITTED, f"Modellix answered with an error but named task {task_id}; "
+                        "tracking it instead of sending again.", task_id=task_id,
+                        rate_limited=isinstance(error, RateLimitedError))
     if isinstance(error, ConnectError):
         return Decision(JobState.QUEUED, "Not sent: could not connect to Modellix; will try again.",
                         retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
-    if isinstance(error, RateLimitedError):
-        return Decision(JobState.QUEUED, "Not accepted yet: Modellix is rate limiting; will try again.",
-                        retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale),
-                        rate_limited=True)
-    if isinstance(error, InsufficientBalanceError):
-        return Decision(JobState.QUEUED, pause_reason(error), pause=Pause.SUBMITTING)
-    if isinstance(error, AuthenticationError):
-        return Decision(JobState.QUEUED, pause_reason(error), pause=Pause.EVERYTHING)
-    if isinstance(error, ValidationError):
-        return Decision(JobState.FAILED, describe_validation(error))
     if isinstance(error, SubmitOutcomeUnknownError):
         return Decision(JobState.OUTCOME_UNKNOWN, error.user_message)
-    if isinstance(error, ApiError) and error.status == 408:
-        # 408: the server gave up before it had the whole request, so nothing was accepted.
-        return Decision(JobState.QUEUED, "Not accepted: Modellix timed out receiving the request; will try again.",
-                        retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
-    if isinstance(error, ApiError) and error.status is not None and 400 <= error.status < 500:
-        return Decision(JobState.FAILED, error.user_message)  # explicit refusal (403, 404, ...)
+    status = _status_of(error)
+    if status in REFUSAL_STATUSES:
+        if isinstance(error, RateLimitedError) or status == 429:
+            return Decision(JobState.QUEUED, "Not accepted yet: Modellix is rate limiting; will try again.",
+                            retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale),
+                            rate_limited=True)
+        if isinstance(error, InsufficientBalanceError) or status == 402:
+            return Decision(JobState.QUEUED, pause_reason(error), pause=Pause.SUBMITTING)
+        if status == 401:
+            return Decision(JobState.QUEUED, pause_reason(error), pause=Pause.EVERYTHING)
+        if isinstance(error, ValidationError):
+            return Decision(JobState.FAILED, describe_validation(error))
+        assert isinstance(error, ApiError)
+        return Decision(JobState.FAILED, error.user_message)  # an explicit refusal (403, 404, 405)
+    if isinstance(error, ApiError):
+        return Decision(JobState.OUTCOME_UNKNOWN, SubmitOutcomeUnknownError.user_message
+                        + f" (Modellix answered {status if status is not None else 'an error'}: {error.user_message})")
     # Anything else (a bug, an unexpected exception) might have happened after sending.
     return Decision(JobState.OUTCOME_UNKNOWN, SubmitOutcomeUnknownError.user_message + f" ({type(error).__name__})")
 
@@ -257,7 +305,7 @@ NOT_FOUND_LIMIT = 5
 
 
 def on_poll_error(error: BaseException, *, now: float, failures: int, rng: random.Random, time_scale: float = 1.0) -> Decision:
-    """A poll failed (after the client's own GET retries). Keep polling with back-off: a
+    """A poll failed (one GET: this policy is the only retry layer). Keep polling with back-off: a
     running task is never failed by the client, except when the server keeps saying it does
     not exist, or an unexpected refusal."""
     if isinstance(error, AuthenticationError):
@@ -321,11 +369,11 @@ def resume_state(state: JobState) -> JobState | None:
     """What an unfinished job found at start-up becomes before the engine resumes it.
 
     SUBMITTING means the POST may or may not have been sent: OUTCOME_UNKNOWN, never a
-    re-POST. UPLOADING goes back to the queue (uploaded URLs are kept on the job). Others
-    resume where they are (``None``)."""
+    re-POST. PREPARING and UPLOADING go back to the queue (uploaded URLs are kept on the job).
+    Others resume where they are (``None``)."""
     if state is JobState.SUBMITTING:
         return JobState.OUTCOME_UNKNOWN
-    if state is JobState.UPLOADING:
+    if state in (JobState.PREPARING, JobState.UPLOADING):
         return JobState.QUEUED
     return None
 
@@ -338,6 +386,7 @@ __all__ = [
     "OVERDUE_MAX",
     "Pause",
     "REFETCH_LIMIT",
+    "REFUSAL_STATUSES",
     "TYPICAL_WINDOW",
     "backoff_delay",
     "describe_validation",
@@ -352,4 +401,5 @@ __all__ = [
     "poll_interval",
     "resume_state",
     "retry_at",
+    "task_id_of",
 ]

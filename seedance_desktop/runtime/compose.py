@@ -5,12 +5,12 @@ demo mode, logging and redaction behave the same in both. It is Qt-free on purpo
 runs :func:`build_runtime` on its qasync loop and hands the resulting :class:`Runtime` to its
 controller; the CLI runs it under ``asyncio.run``.
 
-Besides ``app.py`` this is the only module that knows the simulator exists. In **demo mode** it
-starts the simulator as a *child process* (never in-process: a crash or a stuck render in the
-fake must not take the app down or block its event loop) on 127.0.0.1 with a random port and
-key, and points the client at it; :meth:`Runtime.aclose` stops it again. Demo jobs live in their own data folder
-(``<data>/demo``) and their videos in a ``Demo (simulated)`` subfolder of the output folder, so
-simulated results never mix with paid ones.
+In **demo mode** it starts the simulator child (``runtime.demo``: the only other module that
+knows the simulator exists) and points the client at it; :meth:`Runtime.aclose` stops it again.
+
+This is where the parts are wired: the one :class:`RequestBudget` every request of the session
+shares (only the engine notes 429s in it; the client makes one HTTP attempt per call), and the
+input preparer of the engine's PREPARING step (:func:`input_preparer`).
 
 Only one engine may run on a job database at a time (the window and a CLI ``wait`` would
 otherwise both send the same queued job): :func:`build_runtime` takes an OS file lock
@@ -37,22 +37,38 @@ import asyncio
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
 from seedance_desktop.api.client import DEFAULT_BASE_URL, ModellixClient, check_base_url
 from seedance_desktop.api.errors import ConfigurationError
 from seedance_desktop.api.redact import install_log_redaction
-from seedance_desktop.runtime.logs import close_logging, setup_logging
-from seedance_desktop.core.job import FINAL_STATES, JobState
+from seedance_desktop.core.budget import RequestBudget
+from seedance_desktop.core.engine import Engine
+from seedance_desktop.core.engine.protocols import InputPreparer
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
 from seedance_desktop.core.paths import AppPaths, default_output_dir
 from seedance_desktop.core.settings import Settings
 from seedance_desktop.core.store import JobStore
+from seedance_desktop.runtime.demo import (
+    DEMO_OUTPUT_SUBDIR,
+    DEMO_TIME_SCALE,
+    DEMO_TIME_SCALE_ENV,
+    demo_paths,
+    demo_time_scale,
+    retire_orphaned_demo_jobs,
+    start_simulator,
+    stop_simulator,
+)
 from seedance_desktop.runtime.lock import EngineBusyError, EngineLock
+from seedance_desktop.runtime.logs import close_logging, setup_logging
+
+if TYPE_CHECKING:
+    from seedance_desktop.core.secrets import SecretStore
+    from seedance_desktop.simulator.launcher import SimulatorProcess
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +76,6 @@ Mode = Literal["demo", "live"]
 
 #: Environment variable holding the API key (wins over the keyring).
 KEY_ENV = "MODELLIX_API_KEY"
-#: Simulated seconds per real second in demo mode. The simulator's tasks take 2 s pending plus
-#: 30-90 s processing (simulated); at 6x a demo job finishes in roughly 6-16 s of real time.
-DEMO_TIME_SCALE = 6.0
-#: Overrides :data:`DEMO_TIME_SCALE` (tests set it high so a demo job takes a second or two).
-DEMO_TIME_SCALE_ENV = "SEEDANCE_DEMO_TIME_SCALE"
-#: Subfolder of the output folder for simulated results.
-DEMO_OUTPUT_SUBDIR = "Demo (simulated)"
 
 #: Network timeouts. Reads are generous because a submit may take a while to be acknowledged;
 #: a read timeout on submit means "outcome unknown", so we would rather wait than guess.
@@ -80,7 +89,7 @@ def resolve_mode(settings: Settings, key: str | None) -> Mode:
     return "live"
 
 
-def secret_store(paths: AppPaths, environ: Mapping[str, str] | None = None) -> Any:
+def secret_store(paths: AppPaths, environ: Mapping[str, str] | None = None) -> SecretStore:
     """The app's :class:`core.secrets.SecretStore` for these paths (keyring service
     "seedance-desktop", key file ``paths.key_file``). Use this everywhere, so the window's
     Settings dialog saves the key exactly where the CLI and :func:`resolve_api_key` look."""
@@ -102,12 +111,6 @@ def resolve_api_key(paths: AppPaths, environ: Mapping[str, str] | None = None) -
         log.warning("could not read the API key from the secret store: %s", exc)
         return None
     return key.strip() if isinstance(key, str) and key.strip() else None
-
-
-def demo_paths(paths: AppPaths) -> AppPaths:
-    """Demo jobs get their own data folder (and so their own job database); config, cache and
-    logs are shared."""
-    return replace(paths, data_dir=paths.data_dir / "demo")
 
 
 def home_root(paths: AppPaths) -> Path | None:
@@ -139,20 +142,6 @@ def resolve_output_dir(
     return folder / DEMO_OUTPUT_SUBDIR if demo else folder
 
 
-def demo_time_scale(environ: Mapping[str, str] | None = None) -> float:
-    env = os.environ if environ is None else environ
-    raw = env.get(DEMO_TIME_SCALE_ENV)
-    if raw:
-        try:
-            value = float(raw)
-        except ValueError:
-            value = 0.0
-        if value > 0:
-            return value
-        log.warning("ignoring %s=%r (not a positive number)", DEMO_TIME_SCALE_ENV, raw)
-    return DEMO_TIME_SCALE
-
-
 # --------------------------------------------------------------------------------- runtime
 
 
@@ -168,10 +157,11 @@ class Runtime:
     store: JobStore
     http: httpx.AsyncClient
     client: ModellixClient
-    engine: Any                  # core.scheduler.Engine
+    engine: Engine
     base_url: str
     output_dir: Path
-    simulator: Any = None        # simulator.launcher.SimulatorProcess in demo mode
+    budget: RequestBudget
+    simulator: SimulatorProcess | None = None  # demo mode only
     lock: EngineLock | None = None
     _closed: bool = field(default=False, repr=False)
 
@@ -192,7 +182,7 @@ class Runtime:
         except Exception:
             log.exception("closing the HTTP client failed")
         if self.simulator is not None:
-            await asyncio.to_thread(_stop_simulator, self.simulator)
+            await asyncio.to_thread(stop_simulator, self.simulator)
         self.store.close()
         if self.lock is not None:
             self.lock.release()
@@ -211,50 +201,14 @@ def open_store(paths: AppPaths, *, demo: bool) -> JobStore:
     return JobStore(effective.db_file)
 
 
-def start_simulator(time_scale: float | None = None) -> Any:
-    """Start the demo simulator child on 127.0.0.1 (random port and key). Blocking: call it
-    through ``asyncio.to_thread`` from a running loop. Returns the started SimulatorProcess."""
-    from seedance_desktop.simulator.launcher import SimulatorProcess
+def input_preparer(paths: AppPaths) -> InputPreparer | None:
+    """The engine's PREPARING step: probe, check and conform local inputs into the cache folder
+    before upload (conformed copies are named by content and plan, so a retry or a restart
+    reuses them instead of encoding again)."""
+    # Imported here: PyAV and the media pipeline are not needed to open the store or list jobs.
+    from seedance_desktop.core.prepare import InputPreparer as MediaInputPreparer
 
-    scale = time_scale if time_scale is not None else demo_time_scale()
-    process = SimulatorProcess(("--time-scale", f"{scale:g}"))
-    process.start()
-    pid = process.process.pid if process.process is not None else None
-    log.info("demo simulator started: pid=%s url=%s time_scale=%g", pid, process.base_url, scale)
-    return process
-
-
-def _stop_simulator(process: Any) -> None:
-    pid = process.process.pid if getattr(process, "process", None) is not None else None
-    try:
-        process.stop()
-        log.info("demo simulator stopped: pid=%s", pid)
-    except Exception:
-        log.exception("stopping the demo simulator failed")
-
-
-def retire_orphaned_demo_jobs(store: JobStore) -> int:
-    """Each demo run gets a fresh simulator, which knows nothing of the previous run's tasks
-    and uploads. Unfinished demo jobs that reached the (old) server are marked failed with a
-    reason; queued ones forget their uploads so they are uploaded again. Returns how many
-    jobs were retired."""
-    retired = 0
-    for job in store.unfinished():
-        if job.state is JobState.QUEUED:
-            if any(i.uploaded_url for i in job.inputs):
-                inputs = [replace(i, uploaded_url=None) for i in job.inputs]
-                store.update(job.id, inputs=inputs)
-            continue
-        if job.state in FINAL_STATES:
-            continue
-        store.transition(
-            job.id,
-            JobState.FAILED,
-            "the demo simulator that ran this job has stopped (demo jobs end with their session)",
-            error="Demo session ended before this job finished. Retry it to run it again.",
-        )
-        retired += 1
-    return retired
+    return MediaInputPreparer(paths.conform_dir)
 
 
 async def build_runtime(
@@ -280,16 +234,13 @@ async def build_runtime(
     Only one engine may run per job database: raises :class:`EngineBusyError` (a
     ``ConfigurationError``) when another process holds it.
     """
-    from seedance_desktop.core.engine.scheduler import Engine
-    from seedance_desktop.core.prepare import InputPreparer
-
     effective = demo_paths(paths) if demo else paths
     effective.ensure()
     lock = EngineLock(effective.data_dir / "engine.lock").acquire()
-    simulator = None
+    simulator: SimulatorProcess | None = None
     store: JobStore | None = None
     http: httpx.AsyncClient | None = None
-    engine: Any = None
+    engine: Engine | None = None
     try:
         scale = 1.0
         if demo:
@@ -313,8 +264,10 @@ async def build_runtime(
         if demo:
             retire_orphaned_demo_jobs(store)
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
-        # The client's 429 hook (one shared request budget) is wired by Engine.set_client.
-        client = ModellixClient(http, url, key)
+        # One HTTP attempt per call: the engine's policy is the only retry layer, and the engine
+        # alone notes 429s in the session's one request budget.
+        client = ModellixClient(http, url, key, get_attempts=1)
+        budget = RequestBudget(time_scale=scale)
         out_dir = resolve_output_dir(settings, demo=demo, override=output_dir, paths=paths)
         engine = Engine(
             store,
@@ -325,8 +278,8 @@ async def build_runtime(
             # The simulator compresses time; the poll policy must know, or it would poll a
             # 10-second demo job as sparsely as a real 90-second one.
             time_scale=scale,
-            # hook: the PREPARING step conforms local inputs into the cache (reused on retry).
-            preparer=InputPreparer(effective.cache_dir / "prepared"),
+            budget=budget,
+            preparer=input_preparer(effective),
         )
         runtime = Runtime(
             mode="demo" if demo else "live",
@@ -338,6 +291,7 @@ async def build_runtime(
             engine=engine,
             base_url=url,
             output_dir=out_dir,
+            budget=budget,
             simulator=simulator,
             lock=lock,
         )
@@ -354,7 +308,7 @@ async def build_runtime(
         if http is not None:
             await http.aclose()
         if simulator is not None:
-            await asyncio.to_thread(_stop_simulator, simulator)
+            await asyncio.to_thread(stop_simulator, simulator)
         if store is not None:
             store.close()
         lock.release()
@@ -382,5 +336,7 @@ __all__ = [
     "retire_orphaned_demo_jobs",
     "secret_store",
     "setup_logging",
+    "input_preparer",
     "start_simulator",
+    "stop_simulator",
 ]

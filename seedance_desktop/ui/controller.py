@@ -19,11 +19,13 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from seedance_desktop.core.engine import Engine
 from seedance_desktop.core.job import InputFile, Job, JobState
+from seedance_desktop.core.store import JobNotFound, JobStore
 from seedance_desktop.ui.controller_helpers import (
     STOP_TIMEOUT,
     bounded,
@@ -34,16 +36,7 @@ from seedance_desktop.ui.controller_helpers import (
 
 log = logging.getLogger(__name__)
 
-class EngineLike(Protocol):
-    """The parts of ``core.scheduler.Engine`` the controller uses."""
-
-    paused: bool
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-    def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> Job: ...
-    def add_listener(self, callback: Callable[[Job], None]) -> None: ...
-
+T = TypeVar("T")
 
 #: check_key's client factory: (base_url, key) -> an object with async validate_key()/balance()
 #: and an async aclose(). Injected so tests and the settings dialog need no real network.
@@ -68,8 +61,8 @@ class Controller(QObject):
 
     def __init__(
         self,
-        store: Any | None = None,
-        engine: Any | None = None,
+        store: JobStore | None = None,
+        engine: Engine | None = None,
         *,
         demo: bool = False,
         balance: Callable[[], Awaitable[float]] | None = None,
@@ -78,7 +71,7 @@ class Controller(QObject):
     ) -> None:
         super().__init__(parent)
         self.store = store
-        self.engine: Any | None = None
+        self.engine: Engine | None = None
         self.demo = demo
         self._balance = balance
         self._key_checker = key_checker
@@ -122,28 +115,32 @@ class Controller(QObject):
         log.warning("%s failed: %s", what or "operation", type(exc).__name__, exc_info=exc)
         self.error.emit(user_message(exc, what))
 
-    def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    def _act(self, what: str, action: Callable[[Engine], T]) -> T | None:
+        """Run one engine action; a refusal or failure becomes one error message."""
+        if self.engine is None:
+            self.error.emit("The job engine is still starting. Try again in a moment.")
+            return None
         try:
-            return fn(*args)
+            return action(self.engine)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a crash
             self.report(exc, what)
             return None
 
     # -- engine wiring ------------------------------------------------------------------------
-    def attach_engine(self, engine: Any) -> None:
+    def attach_engine(self, engine: Engine) -> None:
         self.engine = engine
         engine.add_listener(self._on_engine_job)
-        # The engine pauses itself on 402/401: the pause button must follow.
-        if hasattr(engine, "add_pause_listener"):
-            engine.add_pause_listener(self._on_engine_pause)
+        # The engine pauses itself (401, 402, unknown submit outcomes): the pause button follows.
+        engine.add_pause_listener(self._on_engine_pause)
         # Engine-internal failures (a job runner that crashed) reach the same single handler.
-        if hasattr(engine, "on_error") and getattr(engine, "on_error", None) is None:
-            engine.on_error = self.report
+        engine.set_error_handler(self.report)
 
     def detach(self) -> None:
         """Forget the current engine and store (the app is about to replace the runtime)."""
-        if self.engine is not None and hasattr(self.engine, "remove_listener"):
+        if self.engine is not None:
             self.engine.remove_listener(self._on_engine_job)
+            self.engine.remove_pause_listener(self._on_engine_pause)
+            self.engine.set_error_handler(None)
         self.engine = None
         self.store = None
         self._jobs.clear()
@@ -155,7 +152,7 @@ class Controller(QObject):
             self.error.emit(reason)
             self.refresh_mode()
 
-    def attach_runtime(self, store: Any, engine: Any, *, demo: bool,
+    def attach_runtime(self, store: JobStore, engine: Engine, *, demo: bool,
                        balance: Callable[[], Awaitable[float]] | None = None) -> None:
         """Adopt a freshly built runtime (the window exists before it does)."""
         self.store = store
@@ -177,7 +174,7 @@ class Controller(QObject):
         pending, self._pending = self._pending, []
         for model, request, inputs in pending:
             self.submit(model, request, inputs)
-        self.paused_changed.emit(bool(getattr(self.engine, "paused", False)))
+        self.paused_changed.emit(self.engine.paused)
         self.refresh_counts()
         self.started.emit()
         self.refresh_mode()
@@ -200,7 +197,7 @@ class Controller(QObject):
             return job
         try:
             return self.store.get(job_id)
-        except KeyError:
+        except JobNotFound:
             return None
 
     @Slot()
@@ -240,23 +237,34 @@ class Controller(QObject):
             # The window shows before the engine exists: keep the request, add it once started.
             self._pending.append((model, dict(request), list(inputs)))
             return
-        self._added(self._call("adding the job", self.engine.enqueue, model, dict(request), list(inputs)))
+        self._added(self._act("adding the job", lambda e: e.enqueue(model, dict(request), list(inputs))))
 
     @Slot(str)
     def retry(self, job_id: str) -> None:
-        self._added(self._engine_call("retrying the job", "retry", job_id))
+        job = self._act("retrying the job", lambda e: e.retry(job_id))
+        if job is not None and job.id == job_id:  # a paid result fetched again, not a new job
+            self._on_engine_job(job)
+        else:
+            self._added(job)
 
     @Slot(str)
     def submit_again(self, job_id: str) -> None:
-        self._added(self._engine_call("submitting the job again", "submit_again", job_id))
+        self._added(self._act("submitting the job again", lambda e: e.submit_again(job_id)))
 
     @Slot(str)
     def rerun_with_new_seed(self, job_id: str) -> None:
-        self._added(self._engine_call("re-running with a new seed", "rerun_with_new_seed", job_id))
+        self._added(self._act("re-running with a new seed", lambda e: e.rerun_with_new_seed(job_id)))
+
+    @Slot(str)
+    def redownload(self, job_id: str) -> None:
+        """"Download again": fresh links from the task, then the same paid result."""
+        job = self._act("downloading the result again", lambda e: e.redownload(job_id))
+        if job is not None:
+            self._on_engine_job(job)
 
     @Slot(str)
     def duplicate(self, job_id: str) -> None:
-        recipe = self._engine_call("copying the job into the form", "recipe", job_id)
+        recipe = self._act("copying the job into the form", lambda e: e.recipe(job_id))
         if recipe is not None:
             model, request, inputs = recipe
             self.recipe_ready.emit(model, dict(request), list(inputs))
@@ -276,18 +284,17 @@ class Controller(QObject):
 
     @Slot(str)
     def cancel(self, job_id: str) -> None:
-        job = self._engine_call("cancelling the job", "cancel", job_id)
-        if isinstance(job, Job):
+        job = self._act("cancelling the job", lambda e: e.cancel(job_id))
+        if job is not None:
             self._on_engine_job(job)
 
     @Slot(str)
     def remove(self, job_id: str) -> None:
-        if self.engine is None:
-            return
-        try:
-            self.engine.remove(job_id)
-        except Exception as exc:  # noqa: BLE001
-            self.report(exc, "removing the job")
+        def remove(engine: Engine) -> bool:
+            engine.remove(job_id)
+            return True
+
+        if self._act("removing the job", remove) is None:
             return
         self._jobs.pop(job_id, None)
         self.job_removed.emit(job_id)
@@ -302,7 +309,7 @@ class Controller(QObject):
         position = self._position_for(job_id, index)
         if position is None:
             return
-        if self._engine_call("reordering the queue", "move", job_id, position) is not None:
+        if self._act("reordering the queue", lambda e: e.move(job_id, position)) is not None:
             self.order_changed.emit()
 
     def _position_for(self, job_id: str, index: int) -> float | None:
@@ -328,12 +335,12 @@ class Controller(QObject):
         self._user_pausing = True
         try:
             if paused:
-                self._engine_call("pausing the queue", "pause")
+                self._act("pausing the queue", lambda e: e.pause())
             else:
-                self._engine_call("resuming the queue", "resume")
+                self._act("resuming the queue", lambda e: e.resume())
         finally:
             self._user_pausing = False
-        self.paused_changed.emit(bool(self.engine.paused))
+        self.paused_changed.emit(self.engine.paused)
 
     @Slot()
     def pause(self) -> None:
@@ -342,12 +349,6 @@ class Controller(QObject):
     @Slot()
     def resume(self) -> None:
         self.set_paused(False)
-
-    def _engine_call(self, what: str, method: str, *args: Any) -> Any:
-        if self.engine is None:
-            self.error.emit("The job engine is still starting. Try again in a moment.")
-            return False
-        return self._call(what, getattr(self.engine, method), *args)
 
     # -- settings and key ----------------------------------------------------------------------
     @Slot(str, str)
@@ -378,7 +379,7 @@ class Controller(QObject):
         self.settings_saved.emit()
 
     def set_max_in_flight(self, value: int) -> None:
-        self._engine_call("changing tasks in flight", "set_max_in_flight", value)
+        self._act("changing tasks in flight", lambda e: e.set_max_in_flight(value))
 
     # -- shutdown ------------------------------------------------------------------------------
     async def shutdown(self) -> None:
@@ -392,3 +393,7 @@ class Controller(QObject):
             await asyncio.gather(*tasks, return_exceptions=True)
         if self.engine is not None:
             await bounded(self.engine.stop(), STOP_TIMEOUT, "stopping the engine")
+
+
+__all__ = ["Controller", "KeyChecker", "STOP_TIMEOUT", "bounded", "check_key_with_client", "summarize_counts",
+           "user_message"]

@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         p.play_requested.connect(self.play_job)
         p.retry_requested.connect(c.retry)
         p.submit_again_requested.connect(c.submit_again)
+        p.redownload_requested.connect(c.redownload)
         p.duplicate_requested.connect(c.duplicate)
         p.rerun_requested.connect(c.rerun_with_new_seed)
         p.remove_requested.connect(c.remove)

@@ -37,7 +37,7 @@ import httpx
 
 from seedance_desktop.api.client import ModellixClient
 from seedance_desktop.core.job import Job, JobState
-from seedance_desktop.core.engine.scheduler import Engine
+from seedance_desktop.core.engine import Engine
 from seedance_desktop.core.store import JobStore
 from seedance_desktop.media.synth import make_clip
 from seedance_desktop.simulator.launcher import SimulatorThread

@@ -30,6 +30,10 @@ def test_every_state_has_an_entry_in_the_table() -> None:
         (JobState.SUBMITTING, JobState.OUTCOME_UNKNOWN),
         (JobState.DOWNLOADING, JobState.EXPIRED),
         (JobState.QUEUED, JobState.CANCELLED),
+        # "Download again" fetches the same paid result again (never a new POST).
+        (JobState.DONE, JobState.DOWNLOADING),
+        (JobState.EXPIRED, JobState.DOWNLOADING),
+        (JobState.FAILED, JobState.DOWNLOADING),
     ],
 )
 def test_the_happy_path_and_its_exits_are_allowed(old: JobState, new: JobState) -> None:
@@ -46,7 +50,8 @@ def test_the_happy_path_and_its_exits_are_allowed(old: JobState, new: JobState) 
         (JobState.OUTCOME_UNKNOWN, JobState.SUBMITTING),
         # Paid work cannot be cancelled locally (there is no cancel endpoint).
         (JobState.SUBMITTED, JobState.CANCELLED),
-        (JobState.DONE, JobState.DOWNLOADING),
+        (JobState.DONE, JobState.QUEUED),
+        (JobState.EXPIRED, JobState.QUEUED),
         (JobState.CANCELLED, JobState.QUEUED),
     ],
 )

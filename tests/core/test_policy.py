@@ -11,12 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seedance_desktop.api.errors import (
+    ApiError,
     AuthenticationError,
     ConnectError,
     DownloadCancelled,
     DownloadError,
     FieldError,
     InsufficientBalanceError,
+    ModellixError,
     NetworkError,
     NotFoundError,
     ProtocolError,
@@ -165,11 +167,19 @@ def test_backoff_delay_grows_with_equal_jitter(failures: int, low: float, high: 
 
 
 def test_retry_at_honours_the_server_hint() -> None:
-    hinted = RateLimitedError(retry_at=NOW + 30)
+    hinted = RateLimitedError(retry_after=30.0)
     assert policy.retry_at(hinted, now=NOW, failures=1, rng=rng()) == NOW + 30
     assert NOW < policy.retry_at(ServerError(), now=NOW, failures=1, rng=rng()) <= NOW + 0.5
-    past = RateLimitedError(retry_at=NOW - 5)
-    assert policy.retry_at(past, now=NOW, failures=1, rng=rng()) <= NOW + 0.5
+    unhinted = RateLimitedError()
+    assert policy.retry_at(unhinted, now=NOW, failures=1, rng=rng()) <= NOW + 0.5
+
+
+def test_retry_at_ignores_the_wall_clock() -> None:
+    """The hint is relative (seconds), applied to the caller's monotonic ``now``: an absolute
+    wall-clock ``retry_at`` far in the future (a stepped-back clock, a hostile reset header)
+    never stretches the wait beyond the clamped ``retry_after``."""
+    hostile = RateLimitedError(retry_at=NOW + 10_000_000, retry_after=600.0)
+    assert policy.retry_at(hostile, now=5.0, failures=1, rng=rng()) == 605.0
 
 
 # ------------------------------------------------------------------ decisions
@@ -183,15 +193,24 @@ def _submit(error: BaseException) -> policy.Decision:
     ("error", "state", "pause", "retry"),
     [
         (ConnectError("refused"), S.QUEUED, Pause.NONE, True),
-        (RateLimitedError(retry_at=NOW + 5), S.QUEUED, Pause.NONE, True),
+        (RateLimitedError(retry_after=5.0), S.QUEUED, Pause.NONE, True),
         (RateLimitedError(), S.QUEUED, Pause.NONE, True),
         (InsufficientBalanceError(status=402), S.QUEUED, Pause.SUBMITTING, False),
         (AuthenticationError(status=401), S.QUEUED, Pause.EVERYTHING, False),
         (SubmitOutcomeUnknownError("read timeout"), S.OUTCOME_UNKNOWN, Pause.NONE, False),
         (ValidationError(field_errors=[FieldError("prompt", "is required")]), S.FAILED, Pause.NONE, False),
         (NotFoundError(status=404), S.FAILED, Pause.NONE, False),
-        (ServerError(status=408), S.QUEUED, Pause.NONE, True),
+        (ApiError(status=405), S.FAILED, Pause.NONE, False),
+        (ValidationError(status=413), S.FAILED, Pause.NONE, False),
+        (ValidationError(status=422), S.FAILED, Pause.NONE, False),
+        (AuthenticationError(status=403), S.FAILED, Pause.NONE, False),
+        # SPEC section 5: everything else may have created a task: never re-posted.
+        (ServerError(status=408), S.OUTCOME_UNKNOWN, Pause.NONE, False),
+        (ApiError(status=409), S.OUTCOME_UNKNOWN, Pause.NONE, False),
+        (ApiError(status=418), S.OUTCOME_UNKNOWN, Pause.NONE, False),
+        (ApiError(status=1001, code=1001), S.OUTCOME_UNKNOWN, Pause.NONE, False),  # 2xx, non-zero code
         (ServerError(status=500), S.OUTCOME_UNKNOWN, Pause.NONE, False),
+        (ServerError(status=503), S.OUTCOME_UNKNOWN, Pause.NONE, False),
         (RuntimeError("a bug after sending"), S.OUTCOME_UNKNOWN, Pause.NONE, False),
         (NetworkError("?"), S.OUTCOME_UNKNOWN, Pause.NONE, False),
     ],
@@ -203,8 +222,35 @@ def test_submit_errors_table(error: BaseException, state: JobState, pause: Pause
     assert decision.reason
 
 
+def _with_task(error: ModellixError, task_id: str = "task-77") -> ModellixError:
+    error.task_id = task_id
+    return error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        _with_task(RateLimitedError(status=429)),                  # HTTP 429 naming a task
+        _with_task(RateLimitedError(status=429, code=429)),        # 200 with code 429 naming a task
+        _with_task(ServerError(status=500)),
+        _with_task(ApiError(status=409)),
+        _with_task(SubmitOutcomeUnknownError("no usable answer")),
+        _with_task(InsufficientBalanceError(status=402)),
+    ],
+    ids=["429", "200-code-429", "500", "409", "unknown", "402"],
+)
+def test_a_task_id_in_any_answer_is_tracked_never_posted_again(error: ModellixError) -> None:
+    decision = _submit(error)
+    assert decision.state is S.SUBMITTED and decision.task_id == "task-77"
+    assert decision.retry_at is None and decision.pause is Pause.NONE
+
+
+def test_a_blank_task_id_is_not_a_task() -> None:
+    assert _submit(_with_task(ServerError(status=500), "  ")).state is S.OUTCOME_UNKNOWN
+
+
 def test_submit_decisions_explain_themselves() -> None:
-    assert _submit(RateLimitedError(retry_at=NOW + 5)).retry_at == NOW + 5
+    assert _submit(RateLimitedError(retry_after=5.0)).retry_at == NOW + 5
     assert _submit(RateLimitedError()).rate_limited
     assert "prompt: is required" in _submit(ValidationError(field_errors=[FieldError("prompt", "is required")])).reason
     assert "Submit again" in _submit(SubmitOutcomeUnknownError()).reason
@@ -235,7 +281,7 @@ def test_upload_errors_table(error: BaseException, state: JobState, pause: Pause
         (ServerError(status=502), 1, None, Pause.NONE),
         (NetworkError(), 9, None, Pause.NONE),
         (ProtocolError(), 3, None, Pause.NONE),
-        (RateLimitedError(retry_at=NOW + 3), 1, None, Pause.NONE),
+        (RateLimitedError(retry_after=3.0), 1, None, Pause.NONE),
         (AuthenticationError(status=401), 1, None, Pause.EVERYTHING),
         (NotFoundError(status=404), 1, None, Pause.NONE),
         (NotFoundError(status=404), policy.NOT_FOUND_LIMIT, S.FAILED, Pause.NONE),
@@ -297,6 +343,7 @@ def test_download_errors_table(error: BaseException, refetches: int, state: JobS
     [
         (S.SUBMITTING, S.OUTCOME_UNKNOWN),  # the POST may have left: never re-POST
         (S.UPLOADING, S.QUEUED),
+        (S.PREPARING, S.QUEUED),
         (S.QUEUED, None),
         (S.SUBMITTED, None),
         (S.PROCESSING, None),

@@ -195,3 +195,33 @@ def test_key_saved_in_the_key_file_is_found(paths: AppPaths) -> None:
     store.set_key("sk-file-key-98765", storage="file", consent=True)
     assert resolve_api_key(paths, {}) == "sk-file-key-98765"
     assert resolve_api_key(paths, {"MODELLIX_API_KEY": "sk-env"}) == "sk-env"  # env wins
+
+
+@pytest.mark.timeout(30)
+def test_live_runtime_shares_one_budget_and_makes_one_attempt_per_call(paths: AppPaths, tmp_path: Path,
+                                                                        simulator: object) -> None:
+    """The session's one RequestBudget is created here and handed to the engine; the client is
+    left alone (no private hook written) and makes one HTTP attempt per call."""
+    import asyncio
+
+    from seedance_desktop.api.errors import ServerError
+    from seedance_desktop.runtime.compose import build_runtime
+    from seedance_desktop.simulator.faults import Fault, FaultKind
+
+    sim = simulator  # type: ignore[assignment]
+
+    async def scenario() -> None:
+        runtime = await build_runtime(paths, Settings(output_dir=tmp_path / "videos"), api_key=sim.api_key,
+                                      demo=False, base_url=sim.base_url)
+        try:
+            assert runtime.engine.budget is runtime.budget
+            assert getattr(runtime.client, "on_rate_limited", None) is None  # the engine notes 429s
+            sim.simulator.inject(Fault("balance", FaultKind.STATUS, status=503))
+            before = sim.simulator.request_counts().get("balance", 0)
+            with pytest.raises(ServerError):
+                await runtime.client.balance()
+            assert sim.simulator.request_counts()["balance"] == before + 1  # no hidden retries
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(scenario())

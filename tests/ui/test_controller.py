@@ -1,105 +1,39 @@
 """The controller: engine callbacks become signals, actions reach the engine, errors become
-one message, tasks are owned and cancelled. A fake engine keeps these fast and exact."""
+one message, tasks are owned and cancelled. Against the real engine and store: with no client
+(no key yet) the engine sends nothing, which keeps these fast and exact without a fake."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from seedance_desktop.api.errors import AuthenticationError
-from seedance_desktop.core.job import IllegalTransition, InputFile, Job, JobState
+from seedance_desktop.core.engine import Action, Engine
+from seedance_desktop.core.engine.allowed import refusal_message
+from seedance_desktop.core.job import InputFile, Job, JobState
+from seedance_desktop.core.store import JobStore
 from seedance_desktop.ui.controller import Controller, summarize_counts, user_message
 
 
-class FakeStore:
-    def __init__(self) -> None:
-        self.jobs: dict[str, Job] = {}
-
-    def get(self, job_id: str) -> Job:
-        return self.jobs[job_id]
-
-    def list(self, states: Any = None, limit: int | None = None, offset: int = 0) -> list[Job]:
-        jobs = sorted(self.jobs.values(), key=lambda j: j.position)
-        jobs = [j for j in jobs if states is None or j.state in states]
-        return jobs[offset: None if limit is None else offset + limit]
-
-    def count_by_state(self) -> dict[JobState, int]:
-        counts: dict[JobState, int] = {}
-        for job in self.jobs.values():
-            counts[job.state] = counts.get(job.state, 0) + 1
-        return counts
-
-
-class FakeEngine:
-    def __init__(self, store: FakeStore) -> None:
-        self.store = store
-        self.listeners: list[Any] = []
-        self.paused = False
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self.started = self.stopped = False
-
-    async def start(self) -> None:
-        self.started = True
-
-    async def stop(self) -> None:
-        self.stopped = True
-
-    def add_listener(self, callback: Any) -> None:
-        self.listeners.append(callback)
-
-    def emit(self, job: Job) -> None:
-        self.store.jobs[job.id] = job
-        for callback in self.listeners:
-            callback(job)
-
-    def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> Job:
-        job = Job(model=model, request=request, inputs=inputs)
-        self.store.jobs[job.id] = job
-        return job
-
-    def _copy(self, job_id: str, **changes: Any) -> Job:
-        old = self.store.jobs[job_id]
-        job = replace(old, id=f"{job_id}-again", state=JobState.QUEUED, attempt_of=job_id, **changes)
-        self.store.jobs[job.id] = job
-        return job
-
-    def retry(self, job_id: str) -> Job:
-        self.calls.append(("retry", (job_id,)))
-        if self.store.jobs[job_id].state != JobState.FAILED:
-            raise IllegalTransition(job_id, self.store.jobs[job_id].state, JobState.QUEUED)
-        return self._copy(job_id)
-
-    def submit_again(self, job_id: str) -> Job:
-        return self._copy(job_id)
-
-    def rerun_with_new_seed(self, job_id: str) -> Job:
-        return self._copy(job_id, request={**self.store.jobs[job_id].request, "seed": 7})
-
-    def recipe(self, job_id: str) -> tuple[str, dict[str, Any], list[InputFile]]:
-        job = self.store.jobs[job_id]
-        return job.model, dict(job.request), list(job.inputs)
-
-    def remove(self, job_id: str) -> None:
-        del self.store.jobs[job_id]
-
-    def move(self, job_id: str, position: float) -> Job:
-        self.calls.append(("move", (job_id, position)))
-        self.store.jobs[job_id].position = position
-        return self.store.jobs[job_id]
-
-    def pause(self, reason: str | None = None) -> None:
-        self.paused = True
-
-    def resume(self) -> None:
-        self.paused = False
-
-    def cancel(self, job_id: str) -> Job:
-        job = replace(self.store.jobs[job_id], state=JobState.CANCELLED)
-        self.store.jobs[job_id] = job
-        return job
+def make_job(store: JobStore, state: JobState, **fields: Any) -> Job:
+    """A job put into ``state`` through the store's own transitions (the real state machine)."""
+    paths = {
+        JobState.QUEUED: [],
+        JobState.FAILED: [JobState.FAILED],
+        JobState.DONE: [JobState.SUBMITTING, JobState.SUBMITTED, JobState.DOWNLOADING, JobState.DONE],
+        JobState.DOWNLOADING: [JobState.SUBMITTING, JobState.SUBMITTED, JobState.DOWNLOADING],
+    }
+    job = store.add(Job(request=fields.pop("request", {"prompt": "p", "seed": 1}),
+                        position=fields.pop("position", store.next_position())))
+    for step in paths[state]:
+        extra = {"task_id": "task-1"} if step is JobState.SUBMITTED else {}
+        job = store.transition(job.id, step, "test", **extra)
+    return job
 
 
 def drive(loop: asyncio.AbstractEventLoop, signal: Any, action: Any, timeout: float = 5.0) -> tuple[Any, ...]:
@@ -122,10 +56,13 @@ def drive(loop: asyncio.AbstractEventLoop, signal: Any, action: Any, timeout: fl
 
 
 @pytest.fixture
-def parts(loop: asyncio.AbstractEventLoop) -> tuple[Controller, FakeEngine, FakeStore]:
-    store = FakeStore()
-    engine = FakeEngine(store)
-    return Controller(store, engine, demo=True), engine, store
+def parts(loop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[tuple[Controller, Engine, JobStore]]:
+    """The real engine and store; with no client (no key) the engine sends nothing."""
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    engine = Engine(store, None, output_dir=tmp_path / "out")
+    yield Controller(store, engine, demo=True), engine, store
+    loop.run_until_complete(engine.stop())
+    store.close()
 
 
 def test_summarize_counts_and_messages() -> None:
@@ -140,11 +77,12 @@ def test_start_emits_mode_counts_and_started(qtbot: Any, loop: asyncio.AbstractE
     controller, engine, store = parts
     modes: list[str] = []
     controller.mode_changed.connect(modes.append)
-    with qtbot.waitSignals([controller.started, controller.counts_changed], timeout=3000):
-        controller.start()
-    assert engine.started and modes == ["Demo"]
+    counts: list[dict[str, int]] = []
+    controller.counts_changed.connect(counts.append)
+    drive(loop, controller.started, controller.start)
+    assert engine.running and modes == ["Demo"] and counts
     loop.run_until_complete(controller.shutdown())
-    assert engine.stopped
+    assert not engine.running
 
 
 def test_engine_callbacks_become_signals_and_latest_job_is_kept(qtbot: Any, parts: Any) -> None:
@@ -156,53 +94,56 @@ def test_engine_callbacks_become_signals_and_latest_job_is_kept(qtbot: Any, part
     finished: list[str] = []
     controller.job_changed.connect(changed.append)
     controller.job_finished.connect(finished.append)
-    downloading = replace(store.jobs[job_id], state=JobState.DOWNLOADING, progress=0.5)
-    engine.emit(downloading)
+    on_job = controller._on_engine_job  # the listener the controller gave the engine
+    downloading = replace(store.get(job_id), state=JobState.DOWNLOADING, progress=0.5)
+    on_job(downloading)
     assert controller.job(job_id).progress == 0.5  # transient progress survives for the model
-    engine.emit(replace(downloading, state=JobState.DONE, progress=None))
-    engine.emit(replace(downloading, state=JobState.DONE, progress=None))
+    on_job(replace(downloading, state=JobState.DONE, progress=None))
+    on_job(replace(downloading, state=JobState.DONE, progress=None))
     assert changed == [job_id] * 3 and finished == [job_id]
-    with qtbot.waitSignal(controller.counts_changed) as counts:
-        pass
-    assert counts.args[0]["done"] == 1
 
 
 def test_queue_actions_reach_the_engine(qtbot: Any, parts: Any) -> None:
     controller, engine, store = parts
-    failed = Job(id="f", state=JobState.FAILED, request={"prompt": "p", "seed": 1})
-    store.jobs["f"] = failed
+    failed = make_job(store, JobState.FAILED)
     with qtbot.waitSignal(controller.job_added) as added:
-        controller.retry("f")
-    assert added.args == ["f-again"] and store.jobs["f-again"].attempt_of == "f"
+        controller.retry(failed.id)
+    again = store.get(added.args[0])
+    assert again.attempt_of == failed.id and again.state is JobState.QUEUED
     with qtbot.waitSignal(controller.recipe_ready) as recipe:
-        controller.duplicate("f")
+        controller.duplicate(failed.id)
     assert recipe.args[0] == failed.model and recipe.args[1] == {"prompt": "p", "seed": 1}
-    store.jobs["q1"] = Job(id="q1", position=10.0)
-    store.jobs["q2"] = Job(id="q2", position=20.0)
-    store.jobs["f-again"].position = 30.0
+    q1 = make_job(store, JobState.QUEUED, position=10.0)
+    q2 = make_job(store, JobState.QUEUED, position=20.0)
+    store.move(again.id, 30.0)
     with qtbot.waitSignal(controller.order_changed):
-        controller.move("f-again", 0)  # first: before q1
-    assert engine.calls[-1] == ("move", ("f-again", 9.0))
-    controller.move("f-again", 1)  # between q1 and q2
-    assert engine.calls[-1] == ("move", ("f-again", 15.0))
-    controller.move("q1", 5)  # past the end
-    assert engine.calls[-1] == ("move", ("q1", 21.0))
+        controller.move(again.id, 0)  # first: before q1
+    assert store.get(again.id).position == 9.0
+    controller.move(again.id, 1)  # between q1 and q2
+    assert store.get(again.id).position == 15.0
+    controller.move(q1.id, 5)  # past the end
+    assert store.get(q1.id).position == 21.0
     with qtbot.waitSignal(controller.paused_changed) as paused:
         controller.pause()
     assert paused.args == [True] and engine.paused
     controller.resume()
     assert not engine.paused
     with qtbot.waitSignal(controller.job_removed) as removed:
-        controller.remove("f-again")
-    assert removed.args == ["f-again"] and "f-again" not in store.jobs
+        controller.remove(again.id)
+    assert removed.args == [again.id] and store.find(again.id) is None
+    assert store.get(q2.id).state is JobState.QUEUED
 
 
-def test_refused_action_becomes_one_error_message(qtbot: Any, parts: Any) -> None:
+def test_refused_action_becomes_one_error_message(qtbot: Any, parts: Any, tmp_path: Path) -> None:
+    """The person sees the engine's refusal, worded by the allowed-actions table."""
     controller, engine, store = parts
-    store.jobs["d"] = Job(id="d", state=JobState.DONE)
+    done = make_job(store, JobState.DONE)
+    video = tmp_path / "result.mp4"
+    video.write_bytes(b"\0")
+    done = store.update(done.id, video_path=str(video))
     with qtbot.waitSignal(controller.error) as error:
-        controller.retry("d")
-    assert "job d: done -> queued is not allowed" in error.args[0]
+        controller.retry(done.id)
+    assert error.args[0] == refusal_message(done, Action.RETRY)
 
 
 def test_failing_task_is_routed_to_error_and_tasks_are_cancelled_on_shutdown(
@@ -232,7 +173,7 @@ def test_check_key_reports_ok_balance_and_failures(qtbot: Any, loop: asyncio.Abs
             raise AuthenticationError()
         return True, 12.34
 
-    controller = Controller(FakeStore(), key_checker=checker)
+    controller = Controller(key_checker=checker)
     result = drive(loop, controller.key_checked, lambda: controller.check_key("https://api.example", "good"))
     assert result == (True, 12.34, "Key accepted. Balance: $12.34")
     result = drive(loop, controller.key_checked, lambda: controller.check_key("https://api.example", "bad"))
@@ -244,7 +185,7 @@ def test_check_key_reports_ok_balance_and_failures(qtbot: Any, loop: asyncio.Abs
 def test_save_settings_runs_in_a_worker_thread(qtbot: Any, loop: asyncio.AbstractEventLoop) -> None:
     import threading
 
-    controller = Controller(FakeStore())
+    controller = Controller()
     seen: list[bool] = []
     after: list[bool] = []
     main = threading.get_ident()
@@ -258,7 +199,7 @@ def test_account_mode_shows_balance(qtbot: Any, loop: asyncio.AbstractEventLoop)
     async def balance() -> float:
         return 12.345
 
-    controller = Controller(FakeStore(), demo=False, balance=balance)
+    controller = Controller(demo=False, balance=balance)
     assert drive(loop, controller.mode_changed, controller.refresh_mode) == ("Account · $12.35",)
 
 
@@ -270,8 +211,6 @@ def test_queue_actions_with_real_engine(qtbot: Any, loop: asyncio.AbstractEventL
     import httpx
 
     from seedance_desktop.api.client import ModellixClient
-    from seedance_desktop.core.engine.scheduler import Engine
-    from seedance_desktop.core.store import JobStore
     from seedance_desktop.simulator.faults import Fault, FaultKind
 
     store = JobStore(tmp_path / "jobs.sqlite3")
@@ -338,18 +277,20 @@ def test_check_key_against_the_simulator(loop: asyncio.AbstractEventLoop, simula
     loop.run_until_complete(controller.shutdown())
 
 
-def test_submit_before_the_engine_exists_is_kept_until_it_starts(qtbot: Any, loop: asyncio.AbstractEventLoop) -> None:
+def test_submit_before_the_engine_exists_is_kept_until_it_starts(qtbot: Any, loop: asyncio.AbstractEventLoop,
+                                                                  tmp_path: Path) -> None:
     controller = Controller()
     added: list[str] = []
     controller.job_added.connect(added.append)
     controller.submit("bytedance/seedance-2.0-fast-v2v", {"prompt": "early"}, [])
     assert added == []  # the window is up, the runtime is not
-    store = FakeStore()
-    engine = FakeEngine(store)
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    engine = Engine(store, None, output_dir=tmp_path / "out")
     controller.attach_runtime(store, engine, demo=True)
     drive(loop, controller.started, controller.start)
-    assert len(added) == 1 and store.jobs[added[0]].request == {"prompt": "early"}
+    assert len(added) == 1 and store.get(added[0]).request == {"prompt": "early"}
     loop.run_until_complete(controller.shutdown())
+    store.close()
 
 
 def test_open_recipe_reads_a_sidecar_in_a_worker_and_fills_the_form(

@@ -19,7 +19,8 @@ from seedance_desktop.ui.main_window import MainWindow, decode_state, encode_sta
 from seedance_desktop.ui.player import Player
 from seedance_desktop.ui.queue.queue_model import QueueModel
 from seedance_desktop.ui.queue.queue_panel import QueuePanel
-from test_controller import FakeEngine, FakeStore
+from seedance_desktop.core.engine import Engine
+from seedance_desktop.core.store import JobStore
 
 # Applied per test: tests/ui/conftest.py adds an item-level qt_log_ignore that would shadow
 # a module-level one (pytest-qt reads only the closest marker).
@@ -27,17 +28,6 @@ QT_NOISE = pytest.mark.qt_log_ignore(
     "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
     "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
 )
-
-
-class StoreSource(FakeStore):
-    """FakeStore that also pages like JobStore, so the queue model can read it."""
-
-    def list(self, states: Any = None, limit: int | None = None, offset: int = 0) -> list[Job]:
-        jobs = list(self.jobs.values())
-        return jobs[offset: None if limit is None else offset + limit]
-
-    def count(self) -> int:
-        return len(self.jobs)
 
 
 class FakeTray:
@@ -49,18 +39,22 @@ class FakeTray:
 
 
 @pytest.fixture
-def window(qtbot: Any, loop: Any) -> Any:
+def window(qtbot: Any, loop: Any, tmp_path: Any) -> Any:
     # Built lazily inside each test: Qt's multimedia start-up noise (no PulseAudio here) is only
     # matched by qt_log_ignore during the test call, not during fixture set-up.
-    return SimpleNamespace(build=lambda: _build(qtbot))
+    built: list[Any] = []
+    yield SimpleNamespace(build=lambda: built.append(_build(qtbot, tmp_path)) or built[-1])
+    for w in built:
+        w.store.close()
 
 
-def _build(qtbot: Any) -> Any:
+def _build(qtbot: Any, tmp_path: Any) -> Any:
     from seedance_desktop.ui.notifications import Notifier
     from seedance_desktop.ui.form.request_form import RequestForm
 
-    store = StoreSource()
-    engine = FakeEngine(store)
+    # The real store and engine; with no client (no key) the engine sends nothing.
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    engine = Engine(store, None, output_dir=tmp_path / "out")
     controller = Controller(store, engine, demo=True)
     model = QueueModel(store, lookup=controller.job)
     form = RequestForm()
@@ -105,9 +99,9 @@ def test_demo_banner_and_shortcuts(window: Any) -> None:
 @QT_NOISE
 def test_duplicate_fills_the_form_and_pause_updates_panel(qtbot: Any, window: Any, tmp_path: Any) -> None:
     w = window.build()
-    w.store.jobs["a"] = Job(id="a", state=JobState.FAILED,
-                            request={"prompt": "again [Video 1]", "duration": 6, "resolution": "480p"},
-                            inputs=[InputFile("video_urls", 0, str(tmp_path / "v.mp4"))])
+    w.store.add(Job(id="a", request={"prompt": "again [Video 1]", "duration": 6, "resolution": "480p"},
+                    inputs=[InputFile("video_urls", 0, str(tmp_path / "v.mp4"))]))
+    w.store.transition("a", JobState.FAILED, "test")
     w.model.reload()
     w.panel = w.win.panel
     assert w.panel.select_job("a")
@@ -122,8 +116,8 @@ def test_duplicate_fills_the_form_and_pause_updates_panel(qtbot: Any, window: An
 @QT_NOISE
 def test_notification_only_when_window_inactive(window: Any) -> None:
     w = window.build()
-    w.store.jobs["d"] = Job(id="d", state=JobState.PROCESSING, request={"prompt": "sunset"})
-    w.engine.emit(Job(id="d", state=JobState.DONE, request={"prompt": "sunset"}))
+    w.controller._on_engine_job(Job(id="d", state=JobState.PROCESSING, request={"prompt": "sunset"}))
+    w.controller._on_engine_job(Job(id="d", state=JobState.DONE, request={"prompt": "sunset"}))
     assert w.tray.messages == [("Video ready", "sunset")]  # the offscreen window is never active
 
 
@@ -147,7 +141,7 @@ def test_layout_round_trip_and_close_is_deferred(qtbot: Any, window: Any) -> Non
 def test_fetch_more_through_panel(window: Any) -> None:
     w = window.build()
     for i in range(5):
-        w.store.jobs[f"j{i}"] = Job(id=f"j{i}", request={"prompt": f"p{i}"})
+        w.store.add(Job(id=f"j{i}", request={"prompt": f"p{i}"}, position=float(i)))
     w.model.reload()
     assert w.model.rowCount() == 5 and not w.model.canFetchMore(QModelIndex())
 

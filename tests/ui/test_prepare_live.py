@@ -120,7 +120,7 @@ def test_four_clips_added_in_the_window_are_prepared_uploaded_conformed_and_done
         (item,) = job.inputs
         plan = expected[name].plan
         assert plan is not None and item.prepared_note == plan.describe()
-        assert item.prepared_path and Path(item.prepared_path).parent == paths.cache_dir / "prepared"
+        assert item.prepared_path and Path(item.prepared_path).parent == paths.conform_dir
     assert len(received) == 4
     for upload in received:
         check_within_limits(upload)

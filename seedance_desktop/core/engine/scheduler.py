@@ -1,21 +1,19 @@
-"""The durable job engine: a queue with a cap on tasks in flight, resumable across crashes.
+"""The slot scheduler: which job runs when, within the cap on tasks in flight.
 
-``Engine`` runs on any asyncio loop (a plain one for the CLI, qasync's for the GUI) and never
-imports Qt. It owns every task it creates (kept in ``_tasks``, cancelled by :meth:`stop`), and
-routes every exception to one handler (``on_error``), so nothing is lost silently.
+It owns every asyncio task of the engine (kept in ``_tasks``, cancelled by :meth:`stop`), the
+runner task of each job, the in-flight slots, the per-job "not before" times of back-offs and
+the timers that retry a crashed runner. It knows nothing about HTTP: :meth:`start` is given the
+coroutine that runs one job (``JobRunner.run``).
 
-* **Queue.** QUEUED jobs start in ``position`` order while fewer than ``max_in_flight`` jobs
-  hold a slot (UPLOADING/SUBMITTING/SUBMITTED/PROCESSING). Pausing stops new starts; a 402
-  pauses submitting with its reason; a 401 pauses everything until a new key or ``resume()``.
-* **Steps** (``core.transfers``): upload local inputs, commit SUBMITTING, POST once, poll with
-  ``core.policy``, download with fresh URLs when links expire, sidecar, DONE.
-* **Actions** (``core.actions``): enqueue, cancel, edit, move, retry, submit again...
-* **Requests** share one budget (``core.budget``): a 429 slows every job, not only its own.
-* **Restart.** :meth:`start` resumes every unfinished job: SUBMITTED/PROCESSING are polled,
-  DOWNLOADING resumes its ``.part``, UPLOADING returns to the queue keeping its uploaded URLs,
-  and SUBMITTING becomes OUTCOME_UNKNOWN: the POST may have been sent, so it is never re-sent.
-* **Listeners** are called on the loop thread for every change and for progress (at most
-  10 Hz per job); worker threads hop over with ``loop.call_soon_threadsafe``.
+* QUEUED jobs start in ``position`` order while fewer than ``max_in_flight`` jobs hold a slot
+  (UPLOADING/SUBMITTING/SUBMITTED/PROCESSING). Jobs that must be prepared first (a preparer is
+  configured and inputs are still local) start in the *preparing lane* instead: preparing holds
+  no server slot, but only one job prepares at a time (conforming video is CPU-bound, on 2
+  cores). A prepared job then waits for a slot, granted here in queue order.
+* The pause gate (``core.engine.pause``) decides whether new jobs may start at all.
+* Every wait is on the monotonic clock: stepping the wall clock back must not stall the queue.
+* The loop sleeps on an ``asyncio.Event`` until something changes (a commit, a new job, a
+  freed slot, a back-off ending): no polling.
 """
 
 from __future__ import annotations
@@ -26,130 +24,87 @@ import random
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from seedance_desktop.api.download import download_file
-from seedance_desktop.api.errors import SubmitOutcomeUnknownError
 from seedance_desktop.core import policy
-from seedance_desktop.core.engine.actions import EngineError, QueueActions
-from seedance_desktop.core.budget import RequestBudget
+from seedance_desktop.core.engine.journal import ErrorReporter, Journal
+from seedance_desktop.core.engine.pause import PauseGate
 from seedance_desktop.core.job import Job, JobState
-from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
-from seedance_desktop.core.policy import Pause
-from seedance_desktop.core.prepare import InputPreparer
-from seedance_desktop.core.engine.steps import SLOT_STATES, JobSteps
 
 log = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL = 0.1   # seconds: listeners see progress at most 10 times a second per job
-STOP_GRACE = 10.0         # seconds stop() waits for POSTs on the wire before cancelling them
+#: Jobs in these states hold one of the ``max_in_flight`` slots.
+SLOT_STATES = frozenset({JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED, JobState.PROCESSING})
 
-Listener = Callable[[Job], None]
-ErrorHandler = Callable[[BaseException, str], None]
+RunJob = Callable[[str], Coroutine[Any, Any, None]]
+Resume = Callable[[Job], None]
 
 
-class Engine(QueueActions, JobSteps):
-    """See the module docstring. All public methods must be called on the loop thread.
-
-    ``downloader`` is ``api.download.download_file`` or a stand-in with its signature (run in
-    a worker thread). ``time_scale`` > 1 compresses the poll schedule for a simulator that runs
-    faster than real time (demo mode, tests). ``on_error(exception, what)`` receives every
-    exception no caller could see (default: logged).
-    """
+class SlotScheduler:
+    """See the module docstring. All methods on the loop thread."""
 
     def __init__(
         self,
-        store: Any,
-        client: Any,
+        journal: Journal,
+        gate: PauseGate,
+        report: ErrorReporter,
         *,
-        output_dir: str | Path,
-        naming_template: str = DEFAULT_TEMPLATE,
-        max_in_flight: int = 2,
-        downloader: Callable[..., Any] = download_file,
-        clock: Callable[[], float] = time.time,
-        time_scale: float = 1.0,
-        rng: random.Random | None = None,
-        on_error: ErrorHandler | None = None,
-        preparer: InputPreparer | None = None,
+        max_in_flight: int,
+        needs_preparing: Callable[[Job], bool],
+        may_run: Callable[[], bool],
+        rng: random.Random,
+        time_scale: float,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.store = store
-        #: The PREPARING step (core.prepare); None: local inputs are uploaded as they are.
-        self.preparer = preparer
-        self.output_dir = Path(output_dir)
-        self.naming_template = naming_template
+        self._journal = journal
+        self._gate = gate
+        self._report = report
         self.max_in_flight = max(1, int(max_in_flight))
-        self.time_scale = float(time_scale)
-        self.on_error = on_error
-        self._downloader = downloader
+        self._needs_preparing = needs_preparing
+        self._may_run = may_run
+        self._rng = rng
+        self._time_scale = time_scale
         self._clock = clock
-        self._rng = rng or random.Random()
-        self.budget = RequestBudget(clock=clock, time_scale=self.time_scale)
-        self._listeners: list[Listener] = []
-        self._pause_listeners: list[Callable[[bool, str | None], None]] = []
+        self._run_job: RunJob | None = None
+        self._resume: Resume | None = None
+        self._running = False
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._timers: list[asyncio.TimerHandle] = []
         self._runners: dict[str, asyncio.Task[Any]] = {}
         self._slots: set[str] = set()
-        self._waiters: dict[str, list[asyncio.Future[Job]]] = {}
+        self._lane: str | None = None                      # the job preparing, if any
+        self._slot_waiters: dict[str, asyncio.Future[None]] = {}
         self._cancel_events: dict[str, threading.Event] = {}
-        self._result_urls: dict[str, tuple[str, str | None]] = {}
-        self._submitting: set[str] = set()
-        self._job_not_before: dict[str, float] = {}
-        self._submit_not_before = 0.0
-        self._submit_failures = 0
-        self._upload_failures: dict[str, int] = {}
-        self._last_progress: dict[str, float] = {}
-        self._paused = False
-        self._pause_reason: str | None = None
-        self._auth_blocked = False
-        self._wake: asyncio.Event | None = None
-        self._unblocked: asyncio.Event | None = None
-        self._running = False
-        self.client: Any = None
-        self.set_client(client)
+        self._not_before: dict[str, float] = {}            # monotonic
+        self._submit_not_before = 0.0                      # monotonic
+        self._timers: list[asyncio.TimerHandle] = []
+        self._wake = asyncio.Event()
+        journal.add_commit_hook(self._on_commit)
 
-    # ================================================================== lifecycle
+    # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Resume every unfinished job from the store, then start the queue."""
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def start(self, run_job: RunJob, resume: Resume) -> None:
+        """Start the queue loop. ``run_job(job_id)`` runs one job; ``resume(job)`` picks up a
+        job whose runner died of an unexpected error (after a back-off)."""
         if self._running:
             return
+        self._run_job, self._resume = run_job, resume
         self._running = True
-        self._wake = asyncio.Event()
-        self._unblocked = asyncio.Event()
-        if not self._auth_blocked:
-            self._unblocked.set()
-        for job in self.store.unfinished():
-            target = policy.resume_state(job.state)
-            if target is JobState.OUTCOME_UNKNOWN:
-                reason = ("The app stopped while this job was being sent, so it may or may not have reached "
-                          "Modellix. It was not re-sent, to avoid paying twice. Check your Modellix dashboard, "
-                          "then choose 'Submit again' if it is not there.")
-                self._commit(job.id, target, reason, error=reason)
-            elif target is JobState.QUEUED:
-                self._commit(job.id, target, "Upload interrupted by a restart; it will continue.")
-            elif job.state is JobState.PREPARING:  # hook: preparing starts again (reusing conformed files)
-                self._commit(job.id, JobState.QUEUED, "Preparing interrupted by a restart; it will start again.")
-            elif job.state in (JobState.SUBMITTED, JobState.PROCESSING):
-                self._slots.add(job.id)
-                self._start_runner(job.id)
-            elif job.state is JobState.DOWNLOADING:
-                self._start_runner(job.id)
-        self._spawn(self._schedule(), "running the job queue")
+        self.spawn(self._loop(), "running the job queue")
+
+    def halt(self) -> None:
+        """Start nothing new (the first step of stopping)."""
+        self._running = False
+        self.poke()
 
     async def stop(self) -> None:
-        """Stop everything, leaving every job resumable. A POST already on the wire gets a
-        short grace period to learn its task id (else its job becomes OUTCOME_UNKNOWN)."""
-        if not self._running:
-            return
+        """Cancel every task; worker threads stop at their next chunk (cancel events)."""
         self._running = False
-        deadline = time.monotonic() + STOP_GRACE
-        while self._submitting and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
         for event in self._cancel_events.values():
-            event.set()  # worker threads (uploads, downloads) stop at their next chunk
+            event.set()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -158,258 +113,196 @@ class Engine(QueueActions, JobSteps):
         self._tasks.clear()
         self._runners.clear()
         self._slots.clear()
+        self._lane = None
+        self._slot_waiters.clear()
         self._cancel_events.clear()
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
-        for futures in self._waiters.values():
-            for future in futures:
-                if not future.done():
-                    future.cancel()
-        self._waiters.clear()
 
-    # ================================================================== listeners / state
+    # -- tasks -----------------------------------------------------------------------------
 
-    def add_listener(self, callback: Listener) -> None:
-        self._listeners.append(callback)
-
-    def remove_listener(self, callback: Listener) -> None:
-        if callback in self._listeners:
-            self._listeners.remove(callback)
-
-    def add_pause_listener(self, callback: Callable[[bool, str | None], None]) -> None:
-        """``callback(paused, reason)`` whenever the engine pauses or resumes (also by itself
-        on a 402 or 401)."""
-        self._pause_listeners.append(callback)
-
-    def _emit(self, job: Job) -> None:
-        for callback in list(self._listeners):
-            try:
-                callback(job)
-            except Exception as error:  # noqa: BLE001 - a listener bug must not stop the engine
-                self._report(error, "notifying a listener")
-        if job.state.is_final and job.progress is None:
-            for future in self._waiters.pop(job.id, []):
-                if not future.done():
-                    future.set_result(job)
-
-    def _commit(self, job_id: str, state: JobState, reason: str = "", **fields: Any) -> Job:
-        job: Job = self.store.transition(job_id, state, reason, **fields)
-        if state not in SLOT_STATES:
-            self._slots.discard(job_id)
-        if state is not JobState.QUEUED:
-            self._job_not_before.pop(job_id, None)
-        self._last_progress.pop(job_id, None)
-        self._emit(job)
-        self._poke()
-        return job
-
-    def _update(self, job_id: str, **fields: Any) -> Job:
-        job: Job = self.store.update(job_id, **fields)
-        self._emit(job)
-        return job
-
-    def _progress(self, job_id: str, fraction: float | None) -> None:
-        """Progress to listeners, at most every PROGRESS_INTERVAL per job (None: clear)."""
-        now = time.monotonic()
-        if fraction is not None and fraction < 1.0 and now - self._last_progress.get(job_id, 0.0) < PROGRESS_INTERVAL:
-            return
-        self._last_progress[job_id] = now
-        job = self.store.find(job_id)
-        if job is not None:
-            self._emit(replace(job, progress=fraction))
-
-    def _report(self, error: BaseException, what: str) -> None:
-        if self.on_error is not None:
-            try:
-                self.on_error(error, what)
-                return
-            except Exception:  # noqa: BLE001
-                log.exception("the engine's error handler failed")
-        log.error("error while %s: %s", what, error, exc_info=error)
-
-    # ================================================================== tasks
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        """Run ``coro`` as an owned task; its failure goes to the error reporter."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
 
         def done(t: asyncio.Task[Any]) -> None:
             self._tasks.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                self._report(t.exception(), what)  # type: ignore[arg-type]
+            if not t.cancelled():
+                error = t.exception()
+                if error is not None:
+                    self._report(error, what)
 
         task.add_done_callback(done)
         return task
 
-    def _start_runner(self, job_id: str) -> None:
-        if job_id in self._runners or not self._running:
+    def start_runner(self, job_id: str, *, slot: bool) -> None:
+        """Run a job now (``slot``: it takes an in-flight slot; a DOWNLOADING job does not)."""
+        if job_id in self._runners or not self._running or self._run_job is None:
             return
-        self._runners[job_id] = self._spawn(self._drive(job_id), f"running job {job_id[:8]}")
+        if slot:
+            self._slots.add(job_id)
+        self._runners[job_id] = self.spawn(self._drive(job_id), f"running job {job_id[:8]}")
+
+    def is_running(self, job_id: str) -> bool:
+        return job_id in self._runners
+
+    def cancel_event(self, job_id: str) -> threading.Event:
+        """The event a job's worker threads (prepare, upload, download) watch."""
+        return self._cancel_events.setdefault(job_id, threading.Event())
+
+    def cancel_runner(self, job_id: str) -> None:
+        """Stop a job's runner and its worker threads (the caller commits the new state)."""
+        event = self._cancel_events.get(job_id)
+        if event is not None:
+            event.set()
+        runner = self._runners.pop(job_id, None)
+        if runner is not None:
+            runner.cancel()
+        self._release(job_id)
 
     async def _drive(self, job_id: str) -> None:
+        me = asyncio.current_task()
+        assert self._run_job is not None
         try:
-            job: Job | None = self.store.get(job_id)
-            if job is not None and job.state is JobState.QUEUED:
-                job = await self._prepare_inputs(job)
-            if job is not None and job.state in (JobState.QUEUED, JobState.PREPARING):
-                job = await self._upload_inputs(job)
-                if job is not None:
-                    job = await self._submit(job)
-            if job is not None and job.state in (JobState.SUBMITTED, JobState.PROCESSING):
-                job = await self._poll(job)
-            if job is not None and job.state is JobState.DOWNLOADING:
-                await self._download(job)
+            await self._run_job(job_id)
         except Exception as error:  # noqa: BLE001 - e.g. the store failed: report, try again later
             self._report(error, f"running job {job_id[:8]}")
-            delay = policy.backoff_delay(4, self._rng) / self.time_scale
-            self._timers.append(asyncio.get_running_loop().call_later(delay, self._recover, job_id))
+            self._retry_later(job_id, failures=4)
         finally:
-            self._runners.pop(job_id, None)
-            self._cancel_events.pop(job_id, None)
-            current = self.store.find(job_id)
-            if current is None or current.state not in SLOT_STATES:
-                self._slots.discard(job_id)
-            self._poke()
+            if self._runners.get(job_id) is me:  # a cancelled runner must not forget its successor
+                del self._runners[job_id]
+                self._cancel_events.pop(job_id, None)
+                self._release(job_id)
+            self.poke()
+
+    def _retry_later(self, job_id: str, *, failures: int) -> None:
+        delay = policy.backoff_delay(failures, self._rng) / self._time_scale
+        self._timers.append(asyncio.get_running_loop().call_later(delay, self._recover, job_id))
 
     def _recover(self, job_id: str) -> None:
-        """Pick a job up again after its runner died of an unexpected error."""
-        if not self._running or job_id in self._runners:
+        if not self._running or job_id in self._runners or self._resume is None:
             return
         try:
-            job = self.store.get(job_id)
-            if job.state is JobState.SUBMITTING and job_id not in self._submitting:
-                reason = SubmitOutcomeUnknownError.user_message
-                self._commit(job_id, JobState.OUTCOME_UNKNOWN, reason, error=reason)
-            elif job.state in (JobState.UPLOADING, JobState.PREPARING):
-                self._commit(job_id, JobState.QUEUED, "Interrupted by an error; it will start again.")
-            elif job.state in (JobState.SUBMITTED, JobState.PROCESSING, JobState.DOWNLOADING):
-                if job.state is not JobState.DOWNLOADING:
-                    self._slots.add(job_id)
-                self._start_runner(job_id)
+            job = self._journal.store.find(job_id)
+            if job is not None:
+                self._resume(job)
         except Exception as error:  # noqa: BLE001
             self._report(error, f"recovering job {job_id[:8]}")
-            self._timers.append(asyncio.get_running_loop().call_later(
-                policy.backoff_delay(6, self._rng) / self.time_scale, self._recover, job_id))
+            self._retry_later(job_id, failures=6)
 
-    async def _schedule(self) -> None:
-        """Start QUEUED jobs while slots are free; sleep until something changes."""
-        assert self._wake is not None
+    # -- slots -----------------------------------------------------------------------------
+
+    def _release(self, job_id: str) -> None:
+        current = self._journal.store.find(job_id)
+        if current is None or current.state not in SLOT_STATES:
+            self._slots.discard(job_id)
+        if self._lane == job_id:
+            self._lane = None
+        waiter = self._slot_waiters.pop(job_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.cancel()
+
+    def leave_lane(self, job_id: str) -> None:
+        """The job finished preparing: the next one may prepare."""
+        if self._lane == job_id:
+            self._lane = None
+            self.poke()
+
+    def take_slot_now(self, job_id: str) -> bool:
+        """Take a free slot at once if the queue may start jobs (a prepared job)."""
+        if job_id in self._slots:
+            return True
+        if self._gate.may_start and self._may_run() and len(self._slots) < self.max_in_flight \
+                and self._clock() >= self._submit_not_before:
+            self._slots.add(job_id)
+            return True
+        return False
+
+    async def wait_for_slot(self, job_id: str) -> None:
+        """Wait until the queue grants this (already running, prepared) job a slot."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._slot_waiters[job_id] = future
+        self.poke()
+        await future
+
+    def set_max_in_flight(self, n: int) -> None:
+        self.max_in_flight = max(1, int(n))
+        self.poke()
+
+    # -- back-off --------------------------------------------------------------------------
+
+    def hold_job(self, job_id: str, until: float) -> None:
+        """Do not start this queued job before ``until`` (monotonic)."""
+        self._not_before[job_id] = until
+        self.poke()
+
+    def hold_submits(self, until: float) -> None:
+        """Start no job before ``until`` (monotonic): a refused submit backs off the queue."""
+        self._submit_not_before = max(self._submit_not_before, until)
+        self.poke()
+
+    def clear_holds(self) -> None:
+        self._submit_not_before = 0.0
+        self.poke()
+
+    @property
+    def submit_not_before(self) -> float:
+        return self._submit_not_before
+
+    # -- the queue loop --------------------------------------------------------------------
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def _on_commit(self, job: Job) -> None:
+        if job.state not in SLOT_STATES and job.id not in self._slot_waiters:
+            self._slots.discard(job.id)
+        if job.state is not JobState.QUEUED:
+            self._not_before.pop(job.id, None)
+        self.poke()
+
+    async def _loop(self) -> None:
         while self._running:
             self._wake.clear()
-            wait = self._fill_slots()
+            wait = self._fill()
             try:
                 await asyncio.wait_for(self._wake.wait(), wait)
             except asyncio.TimeoutError:
                 pass
 
-    def _fill_slots(self) -> float | None:
-        """Start what may start now; return seconds until a held-back job may start."""
-        if self._paused or self._auth_blocked or self.client is None:
-            return None  # (no client: no key yet; set_client() wakes the queue)
+    def _fill(self) -> float | None:
+        """Start (or grant a slot to) what may go now; return seconds until a held-back job may."""
+        if not self._gate.may_start or not self._may_run():
+            return None  # (no client: no key yet; a new client wakes the queue)
         now = self._clock()
         if now < self._submit_not_before:
             return self._submit_not_before - now
         wake_in: float | None = None
-        free = self.max_in_flight - len(self._slots)
-        if free <= 0:
-            return None
-        for job in self.store.list(states=[JobState.QUEUED]):
+        for job in self._journal.store.list(states=[JobState.QUEUED]):
+            free = self.max_in_flight - len(self._slots)
+            waiter = self._slot_waiters.get(job.id)
+            if waiter is not None:
+                if free > 0 and not waiter.done():
+                    self._slots.add(job.id)
+                    del self._slot_waiters[job.id]
+                    waiter.set_result(None)
+                continue
             if job.id in self._runners:
                 continue
-            not_before = self._job_not_before.get(job.id, 0.0)
+            not_before = self._not_before.get(job.id, 0.0)
             if not_before > now:
-                wait = not_before - now
-                wake_in = wait if wake_in is None else min(wake_in, wait)
+                wake_in = not_before - now if wake_in is None else min(wake_in, not_before - now)
                 continue
-            self._slots.add(job.id)
-            self._start_runner(job.id)
-            free -= 1
-            if free <= 0:
-                break
+            if self._needs_preparing(job):
+                if self._lane is None:
+                    self._lane = job.id
+                    self.start_runner(job.id, slot=False)
+                continue
+            if free > 0:
+                self.start_runner(job.id, slot=True)
         return wake_in
 
-    def _poke(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
 
-    async def _sleep_until(self, when: float) -> None:
-        delay = when - self._clock()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-    async def _auth_gate(self) -> None:
-        """Wait while a 401 has paused everything."""
-        if self._unblocked is not None and not self._unblocked.is_set():
-            await self._unblocked.wait()
-
-    # ================================================================== pause / settings
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def pause_reason(self) -> str | None:
-        return self._pause_reason
-
-    def pause(self, reason: str | None = None) -> None:
-        """Start no new jobs (running ones continue: their results are paid for)."""
-        self._paused = True
-        self._pause_reason = reason or "The queue is paused."
-        self._notify_pause()
-
-    def resume(self) -> None:
-        """Start jobs again (also after a 402 or 401 pause)."""
-        self._paused = False
-        self._pause_reason = None
-        self._submit_not_before = 0.0
-        self._set_auth_blocked(False)
-        self._notify_pause()
-        self._poke()
-
-    def _apply_pause(self, pause: Pause, reason: str) -> None:
-        if pause is Pause.EVERYTHING:
-            self._set_auth_blocked(True)
-        self.pause(reason)
-
-    def _set_auth_blocked(self, blocked: bool) -> None:
-        self._auth_blocked = blocked
-        if self._unblocked is not None:
-            if blocked:
-                self._unblocked.clear()
-            else:
-                self._unblocked.set()
-
-    def _notify_pause(self) -> None:
-        for callback in list(self._pause_listeners):
-            try:
-                callback(self._paused, self._pause_reason)
-            except Exception as error:  # noqa: BLE001
-                self._report(error, "notifying a pause listener")
-
-    def on_rate_limited(self, retry_at: float) -> None:
-        """The client's ``on_rate_limited`` hook: one 429 slows every job's requests."""
-        self.budget.note_rate_limited(retry_at)
-
-    def set_client(self, client: Any) -> None:
-        """Use a new client (e.g. after a new key); lifts a 401 pause."""
-        self.client = client
-        # Wire the shared request budget into the client's 429 hook when the composition root
-        # did not (the hook is a constructor argument of ModellixClient).
-        if client is not None and getattr(client, "_on_rate_limited", "absent") is None:
-            client._on_rate_limited = self.on_rate_limited
-        self._poke()
-        if self._auth_blocked:
-            self._paused = False
-            self._pause_reason = None
-            self._set_auth_blocked(False)
-            self._notify_pause()
-            self._poke()
-
-    def set_max_in_flight(self, n: int) -> None:
-        self.max_in_flight = max(1, int(n))
-        self._poke()
-
-
-__all__ = ["Engine", "EngineError", "PROGRESS_INTERVAL"]
+__all__ = ["SLOT_STATES", "SlotScheduler"]

@@ -1,8 +1,9 @@
 """The queue panel: a table view over ``QueueModel``, a progress delegate, filter, buttons, menu.
 
 The panel knows nothing about the engine: every user action is a signal carrying the job id,
-and the main window connects them to the controller's slots. Actions are enabled from the
-selected job's state, so the menu never offers something the state machine would refuse.
+and the main window connects them to the controller's slots. Job actions are enabled by
+``core.engine.allowed.allowed_actions`` (the same table the engine and the CLI obey), so the
+menu never offers something the engine would refuse.
 No per-row widgets: progress bars are painted by :class:`ProgressDelegate`.
 """
 
@@ -44,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seedance_desktop.core.engine.allowed import Action, allowed_actions
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.ui.queue.queue_model import (
     COL_PARAMS,
@@ -76,19 +78,24 @@ def has_video(job: Job | None) -> bool:
     return bool(job and job.video_path and Path(job.video_path).is_file())
 
 
-#: Which actions a job's state allows (the engine refuses the rest anyway).
+#: The panel's job actions that are engine actions (``play`` and ``reveal`` only open files).
+PANEL_ACTIONS: dict[str, Action] = {
+    "retry": Action.RETRY,
+    "submit_again": Action.SUBMIT_AGAIN,
+    "redownload": Action.REDOWNLOAD,
+    "duplicate": Action.DUPLICATE,
+    "rerun": Action.RERUN,
+    "cancel": Action.CANCEL,
+    "remove": Action.REMOVE,
+}
+
+
 def enabled_actions(job: Job | None) -> dict[str, bool]:
-    state = job.state if job else None
-    return {
-        "play": has_video(job),
-        "reveal": bool(job and job.video_path),
-        "retry": state in (JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED),
-        "submit_again": state == JobState.OUTCOME_UNKNOWN,
-        "duplicate": job is not None,
-        "rerun": job is not None,
-        "remove": state is not None and (state.is_final or state == JobState.QUEUED),
-        "cancel": state is not None and state.is_local,
-    }
+    """Which of the panel's actions the selected job allows: exactly ``allowed_actions``."""
+    allowed = allowed_actions(job) if job is not None else frozenset()
+    enabled = {"play": has_video(job), "reveal": bool(job and job.video_path)}
+    enabled.update({name: action in allowed for name, action in PANEL_ACTIONS.items()})
+    return enabled
 
 
 class JobFilterProxy(QSortFilterProxyModel):
@@ -133,16 +140,16 @@ class ProgressDelegate(QStyledItemDelegate):
         if index.column() != COL_STATE or progress is None or state not in (JobState.PREPARING, JobState.UPLOADING, JobState.DOWNLOADING):
             super().paint(painter, option, index)
             return
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[operator]
+        if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(option.rect, option.palette.highlight())
         bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 4, -2, -4)  # type: ignore[attr-defined]
+        bar.rect = option.rect.adjusted(2, 4, -2, -4)
         bar.minimum, bar.maximum = 0, 1000
         bar.progress = int(max(0.0, min(1.0, float(progress))) * 1000)
         bar.text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
         bar.textVisible = True
         bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
-        style = option.widget.style() if option.widget else QApplication.style()  # type: ignore[attr-defined]
+        style = option.widget.style() if option.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
@@ -231,6 +238,7 @@ class QueuePanel(QWidget):
     play_requested = Signal(str)
     retry_requested = Signal(str)
     submit_again_requested = Signal(str)
+    redownload_requested = Signal(str)    # "Download again": fresh links, same paid result
     duplicate_requested = Signal(str)
     rerun_requested = Signal(str)
     remove_requested = Signal(str)
@@ -271,6 +279,7 @@ class QueuePanel(QWidget):
             ("reveal", "Reveal in folder", None, None),
             ("retry", "Retry", None, self.retry_requested),
             ("submit_again", "Submit again…", None, self.submit_again_requested),
+            ("redownload", "Download again", None, self.redownload_requested),
             ("duplicate", "Duplicate into form", None, self.duplicate_requested),
             ("rerun", "Re-run with new seed", None, self.rerun_requested),
             ("cancel", "Cancel", None, self.cancel_requested),
@@ -388,7 +397,7 @@ class QueuePanel(QWidget):
         for name in ("play", "reveal"):
             menu.addAction(self.job_actions[name])
         menu.addSeparator()
-        for name in ("retry", "submit_again", "duplicate", "rerun"):
+        for name in ("retry", "submit_again", "redownload", "duplicate", "rerun"):
             menu.addAction(self.job_actions[name])
         menu.addSeparator()
         for name in ("cancel", "remove"):

@@ -23,7 +23,7 @@ import httpx
 
 from seedance_desktop.api.client import ModellixClient
 from seedance_desktop.api.download import download_file
-from seedance_desktop.core.engine.scheduler import Engine
+from seedance_desktop.core.engine import Engine
 from seedance_desktop.core.store import JobStore
 
 UPLOAD_DELAY = 0.25
@@ -91,7 +91,7 @@ async def main(base_url: str, api_key: str, db: Path, out: Path, time_scale: flo
 
     download_client = httpx.Client(transport=_SlowTransport(), timeout=30.0)
     async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as http:
-        client = ModellixClient(http, base_url, api_key, sleep=scaled_sleep)
+        client = ModellixClient(http, base_url, api_key, get_attempts=1, sleep=scaled_sleep)
         engine = Engine(store, SlowClient(client), output_dir=out, time_scale=time_scale,
                         downloader=functools.partial(logged_download, client=download_client))
         await engine.start()

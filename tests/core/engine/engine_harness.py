@@ -14,7 +14,7 @@ import httpx
 
 from seedance_desktop.api.client import ModellixClient
 from seedance_desktop.core.job import InputFile, Job, JobState
-from seedance_desktop.core.engine.scheduler import Engine
+from seedance_desktop.core.engine import Engine
 from seedance_desktop.core.store import JobStore
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
@@ -70,7 +70,8 @@ async def engine_rig(
 
     store = JobStore(tmp_path / "jobs.sqlite3")
     http = httpx.AsyncClient(timeout=httpx.Timeout(timeout), event_hooks={"request": [record]})
-    client = ModellixClient(http, base_url, api_key,
+    # One HTTP attempt per call, as composed in runtime.compose: the engine is the retry layer.
+    client = ModellixClient(http, base_url, api_key, get_attempts=1,
                             sleep=_scaled_sleep(time_scale) if scaled_client_sleep else asyncio.sleep)
     engine = Engine(store, client, output_dir=tmp_path / "out", max_in_flight=max_in_flight,
                     time_scale=time_scale, **engine_kwargs)

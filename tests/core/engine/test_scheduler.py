@@ -14,7 +14,9 @@ from engine_harness import MODEL, engine_rig, local_input, request_for, sha256, 
 from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.outputs import read_sidecar
 from seedance_desktop.core.store import JobStore
-from seedance_desktop.core.engine.steps import SLOT_STATES
+from seedance_desktop.core.engine import Action, EngineError
+from seedance_desktop.core.engine.allowed import refusal_message
+from seedance_desktop.core.engine.scheduler import SLOT_STATES
 
 S = JobState
 
@@ -141,8 +143,11 @@ def test_queue_actions(tmp_path: Path, simulator: Any, clip: Path) -> None:
             assert "queued" in getattr(info.value, "user_message", "")
             model, request, inputs = engine.recipe(a.id)
             assert model == MODEL and request["seed"] == 7 and inputs[0].uploaded_url is None
-            again = engine.submit_again(a.id)
-            assert again.attempt_of == a.id and again.inputs[0].uploaded_url is None
+            with pytest.raises(EngineError) as refused:
+                engine.submit_again(a.id)  # only for an outcome-unknown job (core.engine.allowed)
+            assert refused.value.user_message == refusal_message(rig.store.get(a.id), Action.SUBMIT_AGAIN)
+            again = engine.retry(c.id)  # a cancelled job was never sent: a new attempt is safe
+            assert again.attempt_of == c.id and again.inputs[0].uploaded_url is None
             new_seed = engine.rerun_with_new_seed(a.id)
             assert new_seed.seed not in (None, 7) and new_seed.attempt_of is None
             engine.remove(c.id)
@@ -157,22 +162,19 @@ def test_queue_actions(tmp_path: Path, simulator: Any, clip: Path) -> None:
 
 @pytest.mark.timeout(30)
 def test_progress_is_throttled_per_job(tmp_path: Path) -> None:
-    from seedance_desktop.core.engine.scheduler import Engine
-
-    class NoClient:
-        pass
+    from seedance_desktop.core.engine.journal import ErrorReporter, Journal
 
     async def main() -> None:
         store = JobStore(tmp_path / "jobs.sqlite3")
         try:
-            engine = Engine(store, NoClient(), output_dir=tmp_path)
+            journal = Journal(store, ErrorReporter())
             seen: list[Job] = []
-            engine.add_listener(seen.append)
-            job = engine.enqueue(MODEL, request_for("p"), [])
+            journal.add_listener(seen.append)
+            job = journal.add(Job(model=MODEL, request=request_for("p")), "added")
             seen.clear()
             for i in range(200):
-                engine._progress(job.id, i / 200)
-            engine._progress(job.id, 1.0)
+                journal.progress(job.id, i / 200)
+            journal.progress(job.id, 1.0)
             assert 1 <= len(seen) <= 3 and seen[-1].progress == 1.0
         finally:
             store.close()
@@ -184,7 +186,7 @@ def test_no_qt_in_the_engine() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, seedance_desktop.core.engine.scheduler, seedance_desktop.core.policy; "
+    code = ("import sys, seedance_desktop.core.engine, seedance_desktop.core.policy; "
             "print([m for m in sys.modules if m.startswith(('PySide6', 'qasync'))])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out.strip().replace("'", '"')) == []

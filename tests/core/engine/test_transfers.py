@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seedance_desktop.core.job import InputFile, Job
-from seedance_desktop.core.engine.steps import request_with_urls
+from seedance_desktop.core.engine.runner import request_with_urls
 
 
 def _uploaded(field: str, index: int, url: str) -> InputFile:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, 
 
 from seedance_desktop.api.spec import MAX_SEED
 from seedance_desktop.core.job import InputFile, Job
-from seedance_desktop.core.engine.steps import request_with_urls
+from seedance_desktop.core.engine.runner import request_with_urls
 from seedance_desktop.ui.form.request_form import RequestForm
 
 V2V = "bytedance/seedance-2.0-fast-v2v"

@@ -1,0 +1,229 @@
+"""The ``Engine`` facade: one small object both faces drive, composed of parts that each own
+one concern and receive their dependencies explicitly.
+
+* :class:`~core.engine.journal.Journal`: every job write (commit before act) and announcement;
+* :class:`~core.engine.pause.PauseGate`: every reason to stop sending, one current reason;
+* :class:`~core.engine.scheduler.SlotScheduler`: queue loop, in-flight cap, wake-ups, timers;
+* :class:`~core.engine.runner.JobRunner`: prepare -> upload -> submit -> poll -> download;
+* :class:`~core.engine.actions.QueueActions`: the user actions, checked against
+  :func:`~core.engine.allowed.allowed_actions`.
+
+The engine runs on any asyncio loop (a plain one for the CLI, qasync's for the GUI), never
+imports Qt, and calls listeners on the loop thread. :meth:`Engine.start` resumes every
+unfinished job: SUBMITTED/PROCESSING are polled, DOWNLOADING resumes its ``.part``,
+PREPARING/UPLOADING go back to the queue (uploaded URLs kept), and SUBMITTING becomes
+OUTCOME_UNKNOWN: the POST may have been sent, so it is never re-sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from seedance_desktop.api.download import download_file
+from seedance_desktop.core.budget import RequestBudget
+from seedance_desktop.core.engine.actions import QueueActions
+from seedance_desktop.core.engine.allowed import Action, EngineError, allowed_actions
+from seedance_desktop.core.engine.journal import PROGRESS_INTERVAL, ErrorReporter, Journal
+from seedance_desktop.core.engine.pause import PauseGate
+from seedance_desktop.core.engine.protocols import (
+    Downloader,
+    ErrorHandler,
+    InputPreparer,
+    JobListener,
+    JobStoreProtocol,
+    ModellixClientProtocol,
+    PauseListener,
+)
+from seedance_desktop.core.engine.runner import JobRunner
+from seedance_desktop.core.engine.scheduler import SlotScheduler
+from seedance_desktop.core.job import InputFile, Job
+from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
+
+STOP_GRACE = 10.0  # seconds stop() waits for POSTs on the wire before cancelling them
+
+
+class Engine:
+    """See the module docstring. All methods must be called on the loop thread.
+
+    ``budget`` is the shared request budget (created where the runtime is composed; a private
+    one by default). ``preparer`` conforms local inputs before upload (None: no preparing
+    step). ``time_scale`` > 1 compresses the poll schedule for a simulator that runs faster than
+    real time (demo mode, tests). ``on_error(exception, what)`` receives every exception no
+    caller could see (default: logged).
+    """
+
+    def __init__(
+        self,
+        store: JobStoreProtocol,
+        client: ModellixClientProtocol | None,
+        *,
+        output_dir: str | Path,
+        naming_template: str = DEFAULT_TEMPLATE,
+        max_in_flight: int = 2,
+        downloader: Downloader = download_file,
+        preparer: InputPreparer | None = None,
+        budget: RequestBudget | None = None,
+        wall_clock: Callable[[], float] = time.time,
+        time_scale: float = 1.0,
+        rng: random.Random | None = None,
+        on_error: ErrorHandler | None = None,
+    ) -> None:
+        rng = rng or random.Random()
+        self.store = store
+        self.time_scale = float(time_scale)
+        self.budget = budget or RequestBudget(time_scale=self.time_scale)
+        self._report = ErrorReporter(on_error)
+        self._journal = Journal(store, self._report)
+        self._gate = PauseGate()
+        self._scheduler = SlotScheduler(
+            self._journal, self._gate, self._report, max_in_flight=max_in_flight,
+            needs_preparing=lambda job: self._runner.needs_preparing(job),
+            may_run=lambda: self._runner.client is not None,
+            rng=rng, time_scale=self.time_scale,
+        )
+        self._runner = JobRunner(
+            self._journal, self._scheduler, self._gate, self.budget, client,
+            downloader=downloader, preparer=preparer, output_dir=Path(output_dir),
+            naming_template=naming_template, rng=rng, time_scale=self.time_scale, wall_clock=wall_clock,
+        )
+        self._actions = QueueActions(self._journal, self._scheduler, self._runner, rng)
+        self._gate.add_listener(lambda _paused, _reason: self._scheduler.poke())
+
+    # ================================================================== lifecycle
+
+    async def start(self) -> None:
+        """Resume every unfinished job from the store, then start the queue."""
+        if self._scheduler.running:
+            return
+        self._scheduler.start(self._runner.run, self._runner.resume)
+        for job in self.store.unfinished():
+            self._runner.resume(job)
+
+    async def stop(self) -> None:
+        """Stop everything, leaving every job resumable. A POST already on the wire gets a
+        short grace period to learn its task id (else its job becomes OUTCOME_UNKNOWN)."""
+        if not self._scheduler.running:
+            return
+        self._scheduler.halt()
+        try:
+            await asyncio.wait_for(self._runner.submits_settled(), STOP_GRACE)
+        except asyncio.TimeoutError:
+            pass
+        await self._scheduler.stop()
+        self._journal.cancel_waiters()
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler.running
+
+    # ================================================================== listeners
+
+    def add_listener(self, callback: JobListener) -> None:
+        self._journal.add_listener(callback)
+
+    def remove_listener(self, callback: JobListener) -> None:
+        self._journal.remove_listener(callback)
+
+    def add_pause_listener(self, callback: PauseListener) -> None:
+        """``callback(paused, reason)`` whenever the engine pauses or resumes (also by itself
+        on a 401, a 402 or two unknown submit outcomes in a row)."""
+        self._gate.add_listener(callback)
+
+    def remove_pause_listener(self, callback: PauseListener) -> None:
+        self._gate.remove_listener(callback)
+
+    def set_error_handler(self, handler: ErrorHandler | None) -> None:
+        self._report.handler = handler
+
+    async def wait_for(self, job_id: str) -> Job:
+        """Wait until the job is final (DONE, FAILED, OUTCOME_UNKNOWN, EXPIRED, CANCELLED)."""
+        return await self._journal.wait_for(job_id)
+
+    # ================================================================== pause / settings
+
+    @property
+    def paused(self) -> bool:
+        return self._gate.paused
+
+    @property
+    def pause_reason(self) -> str | None:
+        return self._gate.reason
+
+    @property
+    def submitting_allowed(self) -> bool:
+        return self._gate.may_start
+
+    def pause(self, reason: str | None = None) -> None:
+        """Start no new jobs (running ones continue: their results are paid for)."""
+        self._gate.pause(reason)
+
+    def resume(self) -> None:
+        """Start jobs again (also after a 401, a 402 or an unknown-outcome pause)."""
+        self._scheduler.clear_holds()
+        self._gate.resume()
+
+    @property
+    def client(self) -> ModellixClientProtocol | None:
+        return self._runner.client
+
+    def set_client(self, client: ModellixClientProtocol | None) -> None:
+        """Use a new client (e.g. after a new key); lifts a 401 pause."""
+        self._runner.client = client
+        self._gate.new_key()
+        self._scheduler.poke()
+
+    @property
+    def max_in_flight(self) -> int:
+        return self._scheduler.max_in_flight
+
+    def set_max_in_flight(self, n: int) -> None:
+        self._scheduler.set_max_in_flight(n)
+
+    def set_output(self, output_dir: str | Path, naming_template: str | None = None) -> None:
+        """Where (and under which names) jobs that have not chosen a file yet will be saved."""
+        self._runner.output_dir = Path(output_dir)
+        if naming_template:
+            self._runner.naming_template = naming_template
+
+    # ================================================================== user actions
+
+    def allowed_actions(self, job_id: str) -> frozenset[Action]:
+        return allowed_actions(self.store.get(job_id))
+
+    def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> Job:
+        return self._actions.enqueue(model, request, inputs)
+
+    def cancel(self, job_id: str) -> Job:
+        return self._actions.cancel(job_id)
+
+    def remove(self, job_id: str) -> None:
+        self._actions.remove(job_id)
+
+    def move(self, job_id: str, position: float) -> Job:
+        return self._actions.move(job_id, position)
+
+    def edit(self, job_id: str, request: dict[str, Any], inputs: list[InputFile]) -> Job:
+        return self._actions.edit(job_id, request, inputs)
+
+    def retry(self, job_id: str) -> Job:
+        return self._actions.retry(job_id)
+
+    def submit_again(self, job_id: str) -> Job:
+        return self._actions.submit_again(job_id)
+
+    def rerun_with_new_seed(self, job_id: str) -> Job:
+        return self._actions.rerun_with_new_seed(job_id)
+
+    def recipe(self, job_id: str) -> tuple[str, dict[str, Any], list[InputFile]]:
+        return self._actions.recipe(job_id)
+
+    def redownload(self, job_id: str, *, force: bool = False) -> Job:
+        return self._actions.redownload(job_id, force=force)
+
+
+__all__ = ["Engine", "EngineError", "PROGRESS_INTERVAL", "STOP_GRACE"]
