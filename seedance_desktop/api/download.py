@@ -50,6 +50,7 @@ from .errors import (
     DownloadTooLargeError,
     ResultGoneError,
     UnexpectedContentError,
+    UnsafeUrlError,
 )
 from .redact import redact_url
 from .urls import check_result_url, is_loopback_host
@@ -318,7 +319,14 @@ def _open(http: httpx.Client, url: str, headers: dict[str, str], origin: str | N
         check_result_url(current, origin, what="redirected result" if current != url else "result")
         timeout = httpx.Timeout(30.0, read=min(60.0, budget.read_timeout()))
         request = http.build_request("GET", current, headers=headers, timeout=timeout)
-        response = http.send(request, stream=True, follow_redirects=False)
+        try:
+            response = http.send(request, stream=True, follow_redirects=False)
+        except httpx.InvalidURL as exc:
+            # httpx prepares the next hop even when not following it: a Location it cannot
+            # even parse (``javascript:...``) is a redirect the app will not take.
+            raise UnsafeUrlError(f"result URL {redact_url(current)} redirects to an invalid location",
+                                 url=redact_url(current),
+                                 user_message="The result link redirects somewhere the app will not go.") from exc
         if response.status_code not in _REDIRECTS:
             return response
         location = response.headers.get("Location", "")
