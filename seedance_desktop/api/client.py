@@ -280,7 +280,7 @@ class ModellixClient:
             return tracked
         if status in _WRONG_PATH and wrong_path_ok:
             return None
-        if status in _REFUSALS and (envelope is not None or status in _WRONG_PATH):
+        if status in (429, *_WRONG_PATH) or (status in _REFUSALS and envelope is not None):
             raise self._error(answer)  # an explicit refusal: nothing was created
         if not 200 <= status < 300:
             raise submit_unknown(f"submit answered HTTP {status}", f"Modellix answered the submission with HTTP {status}")
