@@ -7,8 +7,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pytest
-
 # Must be set before Qt is imported anywhere.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false;qt.qpa.*=false")
@@ -24,14 +22,6 @@ for _var, _sub in (
     os.environ[_var] = str(_SANDBOX / _sub)
 os.environ.pop("MODELLIX_API_KEY", None)
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # Each run gets its own temp root inside its sandbox: concurrent runs on one machine (two
-    # worktrees, CI beside a developer) otherwise share /tmp/pytest-of-<user> and clean up
-    # each other's tmp_path folders mid-test.
-    if config.option.basetemp is None:
-        config.option.basetemp = str(_SANDBOX / "tmp")
 
 
 def pytest_sessionfinish(session: object, exitstatus: int) -> None:
