@@ -188,7 +188,9 @@ def run(coro: Callable[[ModellixClient], Any], handler: Callable[[httpx.Request]
 def test_models_with_or_without_envelope() -> None:
     models = [{"slug": "a"}]
     for body in ({"models": models}, {"code": 0, "data": {"models": models}}, {"code": 0, "data": models}):
-        assert run(lambda c: c.list_models(), lambda r, b=body: httpx.Response(200, json=b)) == models
+        def answer(request: httpx.Request, body: object = body) -> httpx.Response:
+            return httpx.Response(200, json=body)
+        assert run(lambda c: c.list_models(), answer) == models
 
 
 def test_validate_200_is_valid_false() -> None:
@@ -265,3 +267,13 @@ def test_duration_fault_hits_every_request_in_its_window() -> None:
     book = FaultBook()
     book.inject(Fault.parse("result:status=404,for=60"))
     assert all(book.take("result") is not None for _ in range(10))
+
+
+def test_duration_fault_ends_after_its_window() -> None:
+    import time
+
+    book = FaultBook()
+    book.inject(Fault.parse("result:status=404,for=0.05"))
+    assert book.take("result") is not None
+    time.sleep(0.1)
+    assert book.take("result") is None and book.pending() == []
