@@ -26,7 +26,7 @@ fault syntax (repeat --fault for several):
   options: status=N (JSON error envelope), html=N (HTML error page), kind=KIND or a bare KIND
            (status html_status slow drop malformed_json truncate fail_task expire_result
            untyped string_resources dead_last_frame refuse_with_task body trickle redirect
-           deep_json huge_json task_id),
+           deep_json huge_json task_id result_url),
            retry_after=TEXT (inf, 1e18, an HTTP date...), reset=S (X-RateLimit-Reset = now+S),
            reset_raw=TEXT, limit=N, remaining=N, delay=S, times=N (-1 = forever), for=S (every
            request for S seconds), message=TEXT, after_bytes=N, create_task=true|false,

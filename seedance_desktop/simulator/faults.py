@@ -46,13 +46,15 @@ class FaultKind(enum.Enum):
     DEEP_JSON = "deep_json"            # any JSON endpoint: 200 whose data nests ``depth`` levels
     HUGE_JSON = "huge_json"            # any JSON endpoint: 200 with an endless JSON body
     TASK_ID = "task_id"                # task: data.task_id is option=other|missing|blank
+    RESULT_URL = "result_url"          # task: the video resource's URL is option verbatim (javascript:..., file:...,
+                                       # a relative path; ``{path}``: the real URL's path and query)
 
 
 #: Kinds that only make sense on one endpoint.
 _FIXED_ENDPOINT = {
     FaultKind.FAIL_TASK: "submit", FaultKind.TRUNCATE: "result", FaultKind.EXPIRE_RESULT: "result",
     FaultKind.UNTYPED: "task", FaultKind.STRING_RESOURCES: "task", FaultKind.DEAD_LAST_FRAME: "task",
-    FaultKind.TASK_ID: "task", FaultKind.BODY: "result",
+    FaultKind.TASK_ID: "task", FaultKind.BODY: "result", FaultKind.RESULT_URL: "task",
 }
 #: Kinds the request wrapper applies itself (the rest are taken by the handler at their point).
 WRAPPER_KINDS = (

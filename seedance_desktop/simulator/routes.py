@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import BodyPartReader, web
 
@@ -280,6 +281,11 @@ class Routes:
         if not isinstance(result, dict) or not isinstance(result.get("resources"), list):
             return data
         resources: list[Any] = result["resources"]
+        rewrite = faults.take("task", (FaultKind.RESULT_URL,))
+        if rewrite is not None:
+            real = urlsplit(resources[0]["url"])
+            path = real.path + (f"?{real.query}" if real.query else "")
+            resources[0]["url"] = (rewrite.option or "javascript:alert(1)").replace("{path}", path)
         if faults.take("task", (FaultKind.DEAD_LAST_FRAME,)) is not None:
             dead = resources[0]["url"].replace("/output.mp4", "/missing-last-frame.png")
             resources.append({"url": dead, "type": "image", "format": "png"})

@@ -252,6 +252,18 @@ def test_item9_12_redirects_to_other_schemes_or_private_hosts_are_final(sim: Sim
     assert not caught.value.retryable and not (tmp_path / "o.mp4").exists()
 
 
+@pytest.mark.parametrize("option", ["javascript:alert(1)", "file:///etc/passwd", "data:video/mp4;base64",
+                                    "{path}", "http://example.com{path}", "https://169.254.169.254{path}"])
+def test_item9_12_unsafe_result_urls_in_the_task_answer(sim: SimulatorThread, done_task: str, option: str) -> None:
+    """Fault ``task:result_url,option=...``: the video resource is refused (``TaskInfo.unsafe``,
+    final), the optional last frame is still offered, nothing unsafe becomes ``video``."""
+    inject(sim, f"task:result_url,option={option}")
+    info = task(sim, done_task)
+    assert info.status is TaskStatus.SUCCESS
+    assert info.video is None and len(info.unsafe) == 1 and not info.unsafe[0].retryable
+    assert info.last_frame is not None
+
+
 def test_item9_redirect_on_the_same_origin_is_followed(sim: SimulatorThread, done_task: str, tmp_path: Path) -> None:
     inject(sim, "result:redirect,location={path}")
     info = task(sim, done_task)
