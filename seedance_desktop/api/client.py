@@ -1,41 +1,49 @@
 """The async Modellix client: submit, poll, upload, validate key, balance, model list.
 
-Design rules (SPEC sections 5 and 6):
+Design rules (SPEC sections 5, 6 and 10):
 
 * The ``httpx.AsyncClient`` is injected (timeouts, proxies and transports are the caller's);
   this class only adds the base URL, auth and the protocol's error semantics.
-* **Submitting is billable and not idempotent**, so :meth:`ModellixClient.submit` never retries.
-  It classifies every failure: :class:`ConnectError` when the request provably never left
-  (safe to re-POST), the server's refusal (429/4xx) as its typed error, and
-  :class:`SubmitOutcomeUnknownError` whenever the POST may have been accepted.
-* GETs are idempotent and retried on 408/429/5xx/network errors with exponential backoff and
-  jitter, honouring ``Retry-After`` / ``X-RateLimit-Reset`` (policy in :mod:`.http_errors`).
+* **Every call is exactly one HTTP attempt.** Retrying (and the shared request budget) is the
+  engine's policy, the one retry layer: a failure is raised as a typed error whose
+  ``retryable`` says whether trying again makes sense, with the server's clamped hint in
+  ``retry_after`` (429, and 5xx/408 with ``Retry-After``).
+* **Submitting is billable and not idempotent.** :meth:`ModellixClient.submit` classifies every
+  failure: :class:`ConnectError` when the request provably never left, a request that cannot
+  even be encoded as :class:`ValidationError` (nothing sent), the server's explicit refusal
+  without a task id as its typed error, and :class:`SubmitOutcomeUnknownError` whenever the POST
+  may have been accepted. Any answer that carries a task id is a task to track: it is returned
+  as a :class:`SubmitResult` (``refused`` says what the answer claimed), never an error that
+  invites a second POST.
+* Answers are bounded (:mod:`.answers`): size-capped while streaming, depth-checked before
+  parsing, an overall deadline per call.
 * The key goes only to the configured base URL's host, and only redacted URLs are logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
+from .answers import AnswerTooLarge, MAX_ANSWER_BYTES, aread_capped, short_text
 from .errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
     ConnectError,
-    ModellixError,
+    FieldError,
     NetworkError,
     ProtocolError,
-    RateLimitedError,
+    ValidationError,
 )
 from .http_errors import (
     envelope_code,
@@ -47,7 +55,7 @@ from .http_errors import (
 )
 from .defaults import DEFAULT_BASE_URL
 from .redact import redact_url
-from .urls import check_base_url
+from .urls import check_base_url, check_result_url, same_origin, strip_query
 from .spec import ModelSpec
 from .tasks import SubmitResult, TaskInfo, normalise_status, parse_task
 from .upload import MAX_UPLOAD_BYTES, UploadedFile, check_upload_size, upload_sync
@@ -59,8 +67,13 @@ UPLOAD_PATH = "/api/v1/media/files"
 VALIDATE_PATH = "/api/v1/apikey/validate"
 BALANCE_PATH = "/api/v1/team/balance"
 MODELS_PATH = "/api/v1/models"
-#: When a 429 carries no retry time, the shared request budget is told to wait this long.
-DEFAULT_RATE_LIMIT_WAIT = 2.0
+#: Longest a JSON call may take from sending to the last byte of the answer (a body that
+#: trickles forever ends here even when every read is within the transport's read timeout).
+ANSWER_DEADLINE = 120.0
+#: 4xx answers to a submit that are explicit refusals (nothing was created), SPEC section 5.
+_REFUSALS = frozenset({400, 401, 402, 403, 404, 405, 413, 422, 429})
+#: Answers to a submit path that mean "no such route here": try the model's other path.
+_WRONG_PATH = frozenset({404, 405})
 
 try:
     from importlib.metadata import version as _dist_version
@@ -73,22 +86,61 @@ USER_AGENT = f"SeedanceDesktop/{_VERSION} httpx/{httpx.__version__}"
 Sleep = Callable[[float], Awaitable[Any]]
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    default = {"https": 443, "http": 80}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+def check_api_key(api_key: str) -> str:
+    """The key, stripped, or :class:`ConfigurationError` when it cannot be sent at all: empty,
+    non-ASCII or containing control characters (CR/LF would split the header). Raised before
+    anything is sent, so a bad key never looks like a network failure or an unknown outcome."""
+    key = (api_key or "").strip()
+    if not key:
+        raise ConfigurationError("missing API key", user_message="No API key is set. Add one in Settings (or use demo mode).")
+    if not key.isascii() or any(ord(c) < 0x21 or ord(c) == 0x7F for c in key):
+        raise ConfigurationError(
+            "API key with non-ASCII, space or control characters",
+            user_message="The API key contains characters a key cannot have (spaces, line breaks or "
+                         "non-ASCII letters). Paste it again from the Modellix dashboard.",
+        )
+    return key
 
 
-def _task_id_in(body: bytes) -> str | None:
-    """``data.task_id`` of an answer body, when it is a non-blank string."""
-    envelope = parse_envelope(body)
-    data = envelope.get("data") if envelope else None
-    task_id = data.get("task_id") if isinstance(data, dict) else None
-    return task_id.strip() if isinstance(task_id, str) and task_id.strip() else None
+def _unsendable_field(body: dict[str, Any]) -> str | None:
+    """The first top-level field whose value cannot be encoded as UTF-8 (a lone surrogate)."""
+    for name, value in body.items():
+        try:
+            json.dumps({name: value}, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, TypeError, ValueError):
+            return str(name)
+    return None
+
+
+def encode_body(body: dict[str, Any]) -> bytes:
+    """The JSON bytes of a request body, or :class:`ValidationError` naming the field that
+    cannot be sent (a lone surrogate in a prompt or URL). Nothing is sent when this raises."""
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        name = _unsendable_field(body) or "request"
+        message = f"{name} contains characters that cannot be sent (e.g. half of an emoji)"
+        raise ValidationError(
+            f"request body cannot be encoded: {name}", field_errors=[FieldError(name, message)], status=None,
+            user_message=f"The {name} field contains characters that cannot be sent (for example half of "
+                         "an emoji pasted from elsewhere). Retype it and submit again.",
+        ) from None
+
+
+class _Answer:
+    __slots__ = ("status", "headers", "content")
+
+    def __init__(self, status: int, headers: httpx.Headers, content: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.content = content
 
 
 class ModellixClient:
-    """Typed, tolerant access to the Modellix API. One instance per (base URL, key)."""
+    """Typed, tolerant access to the Modellix API. One instance per (base URL, key).
+
+    ``sleep`` and ``get_attempts`` are accepted and ignored (the client no longer retries;
+    kept only so existing callers keep working until they drop them)."""
 
     def __init__(
         self,
@@ -96,33 +148,23 @@ class ModellixClient:
         base_url: str,
         api_key: str,
         *,
-        sleep: Sleep = asyncio.sleep,
-        on_rate_limited: Callable[[float], None] | None = None,
-        get_attempts: int = 4,
         clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
         upload_client_factory: Callable[[], httpx.Client] | None = None,
+        answer_deadline: float = ANSWER_DEADLINE,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        sleep: Sleep | None = None,
+        get_attempts: int | None = None,
     ) -> None:
-        if not api_key or not api_key.strip():
-            raise ConfigurationError("missing API key", user_message="No API key is set. Add one in Settings (or use demo mode).")
         self._http = http
         self.base_url = check_base_url(base_url)
-        self._key = api_key.strip()
-        self._sleep = sleep
-        self._on_rate_limited = on_rate_limited
-        self._get_attempts = max(1, get_attempts)
+        self._key = check_api_key(api_key)
         self._clock = clock
-        self._rng = rng or random.Random()
         self._upload_client_factory = upload_client_factory
-
-    @property
-    def on_rate_limited(self) -> Callable[[float], None] | None:
-        """Called with a Unix time whenever any answer is a 429 (the shared request budget)."""
-        return self._on_rate_limited
-
-    @on_rate_limited.setter
-    def on_rate_limited(self, hook: Callable[[float], None] | None) -> None:
-        self._on_rate_limited = hook
+        self._answer_deadline = answer_deadline
+        self._max_answer_bytes = max_answer_bytes
+        #: Submit path that answered for each model slug (SPEC section 1: first contact).
+        self._submit_path: dict[str, str] = {}
+        del sleep, get_attempts
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -140,123 +182,158 @@ class ModellixClient:
         """The URL to poll: the server's ``get_result.url`` when it is on our own host (so the
         key never goes elsewhere), else ``/api/v1/tasks/{id}`` under the base URL."""
         if url:
-            try:
-                if _origin(url) == _origin(self.base_url):
-                    return url
-            except ValueError:
-                pass
+            if same_origin(url, self.base_url):
+                return url
             log.warning("ignoring poll URL on a foreign host: %s", redact_url(url))
         return self._url(TASK_PATH.format(task_id=quote(task_id, safe="")))
 
-    def _note_rate_limit(self, error: ApiError) -> None:
-        if isinstance(error, RateLimitedError) and self._on_rate_limited is not None:
-            when = error.retry_at if error.retry_at is not None else self._clock() + DEFAULT_RATE_LIMIT_WAIT
-            try:
-                self._on_rate_limited(when)
-            except Exception:  # a listener bug must not turn into a protocol error
-                log.exception("on_rate_limited hook failed")
+    async def _send(self, method: str, url: str, *, content: bytes | None = None) -> _Answer:
+        """One request, its answer read within the size cap and the overall deadline.
 
-    def _raise_for(self, response: httpx.Response, *, upload: bool = False) -> None:
-        error = error_from_response(
-            response.status_code, response.headers, response.content, now=self._clock(), upload=upload
-        )
-        self._note_rate_limit(error)
-        raise error
-
-    async def _get_once(self, url: str, method: str = "GET") -> dict[str, Any]:
+        Raises :class:`ConnectError` (never connected), :class:`NetworkError` (failed or timed
+        out after sending), :class:`ProtocolError` (the answer passed the size cap)."""
+        headers = self._headers()
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            response = await self._http.request(method, url, headers=self._headers())
+            async with asyncio.timeout(self._answer_deadline):
+                async with self._http.stream(method, url, headers=headers, content=content) as response:
+                    body = await aread_capped(response.aiter_bytes(), self._max_answer_bytes)
+                    return _Answer(response.status_code, response.headers, body)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise ConnectError(f"could not connect: {type(exc).__name__}") from exc
+        except AnswerTooLarge as exc:
+            raise ProtocolError(f"{method} {redact_url(url)}: the answer is larger than "
+                                f"{self._max_answer_bytes} bytes") from exc
+        except TimeoutError as exc:
+            raise NetworkError(f"{method} {redact_url(url)}: no complete answer within "
+                               f"{self._answer_deadline:.0f} s") from exc
         except httpx.TransportError as exc:
             raise NetworkError(f"{method} {redact_url(url)} failed: {type(exc).__name__}") from exc
-        log.debug("%s %s -> %s", method, redact_url(url), response.status_code)
-        if response.status_code >= 400:
-            self._raise_for(response)
-        envelope = parse_envelope(response.content)
-        if envelope is None:
-            raise ProtocolError(f"{method} {redact_url(url)}: HTTP {response.status_code} body is not a JSON object")
-        code = envelope_code(envelope)
-        if code is not None:
-            status = code if 400 <= code <= 599 else 500
-            error = error_from_response(status, response.headers, response.content, now=self._clock())
-            self._note_rate_limit(error)
-            raise error
-        return envelope
+
+    def _error(self, answer: _Answer, *, upload: bool = False, status: int | None = None) -> ApiError:
+        return error_from_response(status or answer.status, answer.headers, answer.content,
+                                   now=self._clock(), upload=upload)
 
     async def _get(self, url: str, method: str = "GET") -> dict[str, Any]:
-        """An idempotent request (GET, DELETE) with retries for transient failures (never for
-        400/401/402/404)."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self._get_once(url, method)
-            except ModellixError as error:
-                delay = retry_delay(attempt, error, now=self._clock(), rng=self._rng)
-                if delay is None or attempt >= self._get_attempts:
-                    raise
-                log.info("%s %s failed (%s); retry %d in %.2f s", method, redact_url(url), type(error).__name__, attempt, delay)
-                await self._sleep(delay)
+        """One idempotent request (GET, DELETE); the envelope, or the typed error (retrying is
+        the caller's policy: see ``retryable`` and ``retry_after``)."""
+        answer = await self._send(method, url)
+        log.debug("%s %s -> %s", method, redact_url(url), answer.status)
+        if answer.status >= 400:
+            raise self._error(answer)
+        envelope = parse_envelope(answer.content)
+        if envelope is None:
+            raise ProtocolError(f"{method} {redact_url(url)}: HTTP {answer.status} body is not a usable JSON object "
+                                f"({len(answer.content)} bytes; malformed, too large or nested too deeply)")
+        code = envelope_code(envelope)
+        if code is not None:
+            raise self._error(answer, status=code if 400 <= code <= 599 else 500)
+        return envelope
 
     # -- endpoints --------------------------------------------------------------------------
 
-    async def submit(self, spec: ModelSpec, body: dict[str, Any]) -> SubmitResult:
-        """POST one job. Never retried here: see the module docstring for the error contract."""
-        url = self._url(spec.submit_path)
-        try:
-            response = await self._http.post(url, json=body, headers=self._headers())
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # No connection was ever made for this request: nothing reached the server.
-            raise ConnectError(f"submit not sent: {type(exc).__name__}") from exc
-        except httpx.TransportError as exc:
-            raise submit_unknown(f"submit to {redact_url(url)} failed after sending: {type(exc).__name__}",
-                           "The connection failed after the submission was sent") from exc
-        try:
-            return self._submit_answer(response, url)
-        except ModellixError as error:
-            # A refusal (or an unusable answer) that still names a task: the engine must track
-            # that task, never post again (SPEC section 5).
-            error.task_id = _task_id_in(response.content)
-            raise
+    def submit_paths(self, spec: ModelSpec) -> tuple[str, ...]:
+        """The model's submit paths, the one that worked last time first."""
+        paths = spec.submit_paths
+        known = self._submit_path.get(spec.slug)
+        return (known, *[p for p in paths if p != known]) if known in paths else paths
 
-    def _submit_answer(self, response: httpx.Response, url: str) -> SubmitResult:
-        status = response.status_code
+    async def submit(self, spec: ModelSpec, body: dict[str, Any]) -> SubmitResult:
+        """POST one job. Never retried here: see the module docstring for the error contract.
+
+        First contact (SPEC section 1): the model's primary (no-suffix) path first; a 404/405
+        that carries no task id means nothing was created, so the other path is tried once, and
+        the path that answers is remembered for the model."""
+        content = encode_body(body)
+        paths = self.submit_paths(spec)
+        for index, path in enumerate(paths):
+            last = index == len(paths) - 1
+            result = await self._submit_to(self._url(path), content, wrong_path_ok=not last)
+            if result is not None:
+                self._submit_path[spec.slug] = path
+                return result
+            log.info("submit path %s answered 404/405; trying %s", path, paths[index + 1])
+        raise AssertionError("unreachable: the last path never returns None")  # pragma: no cover
+
+    async def _submit_to(self, url: str, content: bytes, *, wrong_path_ok: bool) -> SubmitResult | None:
+        """One POST. None: the path does not exist here (404/405 without a task id) and
+        ``wrong_path_ok``; otherwise the result or an error per the module docstring."""
+        try:
+            answer = await self._send("POST", url, content=content)
+        except ConnectError as exc:
+            # No connection was ever made for this request: nothing reached the server.
+            raise ConnectError(f"submit not sent: {exc}") from exc
+        except (NetworkError, ProtocolError) as exc:
+            raise submit_unknown(f"submit to {redact_url(url)} failed after sending: {exc}",
+                                 "The connection failed after the submission was sent") from exc
+        status = answer.status
         log.debug("POST %s -> %s", redact_url(url), status)
-        if 400 <= status < 500:
-            self._raise_for(response)  # an explicit refusal: nothing was created
+        envelope = parse_envelope(answer.content)
+        data = envelope.get("data") if envelope is not None else None
+        tracked = self._submitted(data, envelope, status)
+        code = envelope_code(envelope) if envelope is not None else None
+        if tracked is not None:
+            if status >= 300 or code is not None:
+                log.warning("submit answered HTTP %s (code %s) but carries task id %s: tracking it",
+                            status, code, tracked.task_id)
+            return tracked
+        if status in _WRONG_PATH and wrong_path_ok:
+            return None
+        if status in (429, *_WRONG_PATH) or (status in _REFUSALS and envelope is not None):
+            raise self._error(answer)  # an explicit refusal: nothing was created
         if not 200 <= status < 300:
             raise submit_unknown(f"submit answered HTTP {status}", f"Modellix answered the submission with HTTP {status}")
-        envelope = parse_envelope(response.content)
         if envelope is None:
-            raise submit_unknown(f"submit answered HTTP {status} with a body that is not JSON",
-                           "Modellix's answer to the submission could not be read")
-        code = envelope_code(envelope)
-        if code is not None and 400 <= code < 500:
-            error = error_from_response(code, response.headers, response.content, now=self._clock())
-            self._note_rate_limit(error)
-            raise error
-        data = envelope.get("data")
-        task_id = data.get("task_id") if isinstance(data, dict) else None
-        if not isinstance(task_id, str) or not task_id.strip():
-            raise submit_unknown(f"submit answered HTTP {status} without a task id",
-                           "Modellix accepted the submission but sent no task id")
-        get_result = data.get("get_result") if isinstance(data, dict) else None
+            raise submit_unknown(f"submit answered HTTP {status} with a body that is not usable JSON",
+                                 "Modellix's answer to the submission could not be read")
+        if code is not None:
+            message = envelope.get("message")
+            shown = short_text(message) if isinstance(message, str) else ""
+            raise submit_unknown(f"submit answered HTTP {status} with code {code}: {shown}",
+                                 f"Modellix answered the submission with code {code} ({shown or 'no message'})")
+        raise submit_unknown(f"submit answered HTTP {status} without a task id",
+                             "Modellix accepted the submission but sent no task id")
+
+    def _submitted(self, data: object, envelope: dict[str, Any] | None, status: int) -> SubmitResult | None:
+        """The task an answer names (whatever its status or code), else None."""
+        if not isinstance(data, dict):
+            return None
+        task_id = data.get("task_id")
+        if not isinstance(task_id, str) or not task_id.strip() or len(task_id) > 256:
+            return None
+        get_result = data.get("get_result")
         result_url = get_result.get("url") if isinstance(get_result, dict) else None
+        if isinstance(result_url, str) and result_url and same_origin(result_url, self.base_url):
+            result_url = strip_query(result_url)  # kept in the job store: never a signed query
+        else:
+            result_url = None
+        code = envelope_code(envelope) if envelope is not None else None
+        refused: str | None = None
+        if status >= 300 or code is not None:
+            message = envelope.get("message") if envelope is not None else None
+            refused = short_text(message.strip()) if isinstance(message, str) and message.strip() else f"HTTP {status}"
         return SubmitResult(
-            task_id=task_id,
-            status=normalise_status(data.get("status") if isinstance(data, dict) else None),
-            result_url=result_url if isinstance(result_url, str) and result_url else None,
-            raw=envelope,
+            task_id=task_id.strip(),
+            status=normalise_status(data.get("status")),
+            result_url=result_url,
+            raw=envelope or {},
+            refused=refused,
         )
 
     async def get_task(self, task_id: str, url: str | None = None) -> TaskInfo:
         """Read a task (``url``: the submit answer's ``get_result.url``, used when on our host)."""
         envelope = await self._get(self.task_url(task_id, url))
-        return parse_task(envelope, task_id=task_id)
+        data = envelope.get("data")
+        answered = data.get("task_id") if isinstance(data, dict) else None
+        if not isinstance(answered, str) or not answered.strip() or answered.strip() != task_id.strip():
+            shown = short_text(answered, 80) if isinstance(answered, str) else repr(type(answered).__name__)
+            raise ProtocolError(f"task answer for {task_id!r} names task {shown!r}: not applied",
+                                user_message="Modellix answered with another task's data (or none); asking again.")
+        return parse_task(envelope, task_id=task_id, allowed_origin=self.base_url)
 
     async def validate_key(self) -> bool:
-        """True when the server accepts the key; False on 401/403 or ``is_valid: false``."""
+        """True when the server accepts the key; False on 401/403 or HTTP 200 ``is_valid: false``."""
         try:
             envelope = await self._get(self._url(VALIDATE_PATH))
         except AuthenticationError:
@@ -353,12 +430,12 @@ class ModellixClient:
         )
         if status >= 400:
             error = error_from_response(status, headers, content, now=self._clock(), upload=True)
-            self._note_rate_limit(error)
             raise error
         envelope = parse_envelope(content)
         data = envelope.get("data") if envelope else None
         if not isinstance(data, dict) or not isinstance(data.get("url"), str):
             raise ProtocolError(f"upload answered HTTP {status} without data.url")
+        check_result_url(data["url"], self.base_url, what="uploaded file")
         file_id = data.get("file_id")
         raw_size = data.get("size")
         return UploadedFile(
@@ -375,7 +452,9 @@ __all__ = [
     "ModellixClient",
     "USER_AGENT",
     "UploadedFile",
+    "check_api_key",
     "check_base_url",
+    "encode_body",
     "parse_retry_at",
     "retry_delay",
 ]

@@ -8,15 +8,21 @@ Callers catch at the level they care about::
     │   ├── InsufficientBalanceError  402: pause submitting, show the balance
     │   ├── ValidationError           400: bad input; ``field_errors`` names the fields
     │   ├── NotFoundError             404: task, model or provider not found
-    │   ├── RateLimitedError          429: ``retry_at`` (epoch seconds) when the server said
-    │   └── ServerError               5xx (also non-JSON bodies such as an HTML 502 page)
+    │   ├── RateLimitedError          429: ``retry_after`` (seconds, clamped) when the server said
+    │   └── ServerError               5xx (also non-JSON bodies such as an HTML 502 page);
+    │                                 ``retry_after`` from a 503's Retry-After, clamped
     ├── NetworkError                  no usable answer: connect/read failure, timeout
     │   └── ConnectError              the request provably never reached the server
-    ├── ProtocolError                 2xx but a body we cannot use (malformed JSON)
+    ├── ProtocolError                 2xx but a body we cannot use (malformed, too large, too
+    │                                 deeply nested JSON; a task answer for another task id)
     ├── SubmitOutcomeUnknownError     a paid POST may have been accepted: never re-POST it
     ├── DownloadError                 a result file could not be fetched or verified
     │   ├── ResultGoneError           403/404/410 on a result URL: refetch the task for a new URL
-    │   └── DownloadCancelled         cancelled on purpose; the .part file is kept
+    │   ├── DownloadCancelled         cancelled on purpose; the .part file is kept
+    │   ├── UnsafeUrlError            a result/upload URL or redirect the app refuses (final)
+    │   ├── DownloadTooLargeError     larger than the cap (or a Content-Length lie) (final)
+    │   ├── DownloadStalledError      past the overall deadline or below the minimum rate
+    │   └── UnexpectedContentError    a body that cannot be the file (gzip-encoded, cut short)
     ├── UploadCancelled               an upload cancelled on purpose
     └── ConfigurationError            bad base URL, missing key and the like
 
@@ -126,8 +132,23 @@ class RateLimitedError(ApiError):
 
 
 class ServerError(ApiError):
+    """5xx / 408. ``retry_after``: seconds from a ``Retry-After`` hint (e.g. a 503), clamped to
+    :data:`RETRY_HINT_RANGE` exactly as for :class:`RateLimitedError`; None when none was sent."""
+
     user_message = "Modellix had a server error. It will be retried automatically where safe."
     retryable = True
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        code: int | None = None,
+        user_message: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, user_message=user_message)
+        self.retry_after = retry_after
 
 
 class NetworkError(ModellixError):
@@ -176,6 +197,39 @@ class DownloadCancelled(DownloadError):
     retryable = False
 
 
+class UnsafeUrlError(DownloadError):
+    """A result, last-frame or upload URL (or a redirect hop) the app will not fetch: not
+    https, not the configured server, or a private/link-local address. Final: retrying or
+    refetching the same answer cannot make it safe. ``url``: the redacted URL."""
+
+    user_message = "Modellix sent a result link the app will not open (it is not a safe https link)."
+    retryable = False
+
+    def __init__(self, message: str = "", *, url: str = "", user_message: str | None = None) -> None:
+        super().__init__(message, user_message=user_message)
+        self.url = url
+
+
+class DownloadTooLargeError(DownloadError):
+    """The file is (or says it is) larger than the download cap. Final for this URL."""
+
+    user_message = "The result file is larger than the app accepts; it was not downloaded."
+    retryable = False
+
+
+class DownloadStalledError(DownloadError):
+    """The download passed its overall deadline or stayed below the minimum transfer rate."""
+
+    user_message = "The result download was too slow and was stopped; it will be retried."
+
+
+class UnexpectedContentError(DownloadError):
+    """The body cannot be the file as sent (e.g. gzip-encoded though identity was asked for,
+    or a close-delimited body that ended short of what the task promised)."""
+
+    user_message = "The server sent something other than the result file; it will be retried."
+
+
 class UploadCancelled(ModellixError):
     """The person (or shutdown) cancelled an upload before it finished."""
 
@@ -193,6 +247,8 @@ __all__ = [
     "ConnectError",
     "DownloadCancelled",
     "DownloadError",
+    "DownloadStalledError",
+    "DownloadTooLargeError",
     "FieldError",
     "InsufficientBalanceError",
     "ModellixError",
@@ -203,6 +259,8 @@ __all__ = [
     "ResultGoneError",
     "ServerError",
     "SubmitOutcomeUnknownError",
+    "UnexpectedContentError",
+    "UnsafeUrlError",
     "UploadCancelled",
     "ValidationError",
 ]

@@ -8,12 +8,12 @@ headers and body into an :class:`ApiError`; ``parse_retry_at`` reads the server'
 from __future__ import annotations
 
 import email.utils
-import json
 import random
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from .answers import parse_json_object, short_text
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -42,12 +42,9 @@ _UNIX_TIME_FLOOR = 1_000_000_000  # before 2001: a delta in seconds, not an abso
 
 
 def parse_envelope(body: bytes) -> dict[str, Any] | None:
-    """The JSON object in ``body``, or None when it is not a JSON object."""
-    try:
-        value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
+    """The JSON object in ``body``, or None when it is not a JSON object (or is too large or too
+    deeply nested to be a Modellix answer: see :mod:`.answers`)."""
+    return parse_json_object(body)
 
 
 def split_message(message: str) -> tuple[str, str]:
@@ -72,35 +69,65 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def parse_retry_at(headers: Mapping[str, str], now: float) -> float | None:
-    """Absolute Unix time to retry at, from ``Retry-After`` (seconds or HTTP date) or
-    ``X-RateLimit-Reset`` (a Unix time; small values are read as a delta, large as ms)."""
+def _hint_seconds(headers: Mapping[str, str], now: float) -> float | None:
+    """The raw wait the server asked for, in seconds (may be negative, huge or infinite), from
+    ``Retry-After`` (delta seconds or an HTTP date) or ``X-RateLimit-Reset`` (a Unix time in s or
+    ms; a small value is read as a delta). None when no usable hint was sent (NaN is no hint)."""
     retry_after = _header(headers, "Retry-After")
     if retry_after:
-        text = retry_after.strip()
+        text = retry_after.strip()[:100]
         try:
-            return now + max(0.0, float(text))
+            value = float(text)
         except ValueError:
             try:
                 parsed = email.utils.parsedate_to_datetime(text)
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, OverflowError):
                 parsed = None
-            if parsed is not None:
-                if parsed.tzinfo is None:
+            if parsed is not None and parsed.tzinfo is not None:
+                try:
+                    return parsed.timestamp() - now
+                except (OverflowError, ValueError, OSError):
                     return None
-                return parsed.timestamp()
+        else:
+            if value == value:  # not NaN
+                return value
     reset = _header(headers, "X-RateLimit-Reset")
     if reset:
         try:
-            value = float(reset.strip())
+            value = float(reset.strip()[:100])
         except ValueError:
+            return None
+        if value != value:
             return None
         if value > 1e12:  # milliseconds
             value /= 1000.0
         if value < _UNIX_TIME_FLOOR:
-            return now + max(0.0, value)
-        return value
+            return value
+        return value - now
     return None
+
+
+def clamp_hint(seconds: float) -> float:
+    """A wait clamped to :data:`RETRY_HINT_RANGE` (inf -> the longest, negative -> the shortest)."""
+    low, high = RETRY_HINT_RANGE
+    if seconds != seconds:
+        return high
+    return min(high, max(low, seconds))
+
+
+def retry_hint(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds to wait that the server's hint asks for, always within :data:`RETRY_HINT_RANGE`
+    (``Retry-After: inf``, ``1e18``, a far-future reset or a date in the past cannot freeze or
+    hammer the queue); None when the answer carried no usable hint. Measure the wait from when
+    the answer arrived, on a monotonic clock."""
+    raw = _hint_seconds(headers, now)
+    return None if raw is None else clamp_hint(raw)
+
+
+def parse_retry_at(headers: Mapping[str, str], now: float) -> float | None:
+    """:func:`retry_hint` as a Unix time (``now`` + the clamped wait), for wall-clock callers."""
+    wait = retry_hint(headers, now)
+    return None if wait is None else now + wait
 
 
 def error_from_response(
@@ -114,17 +141,18 @@ def error_from_response(
     """Map an error answer (status >= 400, or a non-zero ``code`` envelope) to the error tree."""
     envelope = parse_envelope(body)
     raw_message = envelope.get("message") if envelope else None
-    message = raw_message.strip() if isinstance(raw_message, str) and raw_message.strip() else ""
+    message = short_text(raw_message.strip()) if isinstance(raw_message, str) and raw_message.strip() else ""
     code = envelope.get("code") if envelope else None
     code = code if isinstance(code, int) and not isinstance(code, bool) else None
     _, detail = split_message(message) if message else ("", "")
     shown = detail or message or f"HTTP {status}"
     base = message or f"HTTP {status}"
 
+    hint = retry_hint(headers, now) if status in (408, 429) or status >= 500 else None
     if envelope is None and status >= 500:
         return ServerError(
             f"HTTP {status} with a non-JSON body",
-            status=status,
+            status=status, retry_after=hint,
             user_message=f"Modellix is having trouble (HTTP {status}). It will be retried automatically where safe.",
         )
     if status == 400 or status == 422 or status == 413:
@@ -150,13 +178,8 @@ def error_from_response(
     if status == 404:
         return NotFoundError(base, status=status, code=code)
     if status == 429:
-        retry_at = parse_retry_at(headers, now)
-        retry_after: float | None = None
-        if retry_at is not None:
-            low, high = RETRY_HINT_RANGE
-            wait = retry_at - now
-            retry_after = min(high, max(low, wait)) if wait == wait else high  # NaN -> longest
-            retry_at = now + retry_after
+        retry_after = hint
+        retry_at = None if hint is None else now + hint
         if upload:
             user = (
                 "Modellix refused the upload (429). The upload quota (about 10 files) may be full: "
@@ -169,11 +192,11 @@ def error_from_response(
         return RateLimitedError(base, retry_at=retry_at, retry_after=retry_after, status=status, code=code,
                                 user_message=user)
     if status == 408:
-        error: ApiError = ServerError(base, status=status, code=code, user_message="Modellix timed out waiting for the request; it will be retried.")
+        error: ApiError = ServerError(base, status=status, code=code, retry_after=hint, user_message="Modellix timed out waiting for the request; it will be retried.")
         return error
     if status >= 500:
         return ServerError(
-            base, status=status, code=code,
+            base, status=status, code=code, retry_after=hint,
             user_message=f"Modellix had a server error (HTTP {status}: {shown}). It will be retried automatically where safe.",
         )
     return ApiError(base, status=status, code=code, user_message=f"Modellix refused the request (HTTP {status}: {shown}).")
@@ -246,7 +269,9 @@ __all__ = [
     "field_errors_from",
     "is_retryable_for_get",
     "parse_envelope",
+    "clamp_hint",
     "parse_retry_at",
+    "retry_hint",
     "retry_delay",
     "split_message",
     "submit_unknown",

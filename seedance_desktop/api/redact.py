@@ -20,13 +20,51 @@ MASK = "***"
 _QUERY_MASK = "?…"
 _MIN_SECRET_LEN = 4
 
-_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
-_URL_QUERY = re.compile(r"(?i)\b((?:https?|wss?)://[^\s?#\"'<>]+)\?[^\s\"'<>]*")
-_USERINFO = re.compile(r"(?i)\b((?:https?|wss?)://)[^\s/@\"'<>]+@")
+#: Every pattern below is linear: each match starts at a distinct keyword and its repeats
+#: cannot overlap, so a 140 KB message costs one pass (the old URL patterns could restart at
+#: every ``http://`` and rescan to the end: quadratic, 93 s on one hostile failure message).
+_BEARER = re.compile(r"(?i)\b(bearer)(\s++)([A-Za-z0-9._~+/=-]++)")
+#: A run of characters that can belong to one URL (URLs end at whitespace, quotes, brackets).
+_TOKEN = re.compile(r"[^\s\"'<>]++")
+_SCHEMES = ("https://", "http://", "wss://", "ws://")
 _SECRET_PARAM = re.compile(
     r"(?i)\b(api[_-]?key|access[_-]?token|token|signature|sig|x-amz-signature|x-amz-credential"
-    r"|x-amz-security-token|key-pair-id)=[^&\s\"'<>]+"
+    r"|x-amz-security-token|key-pair-id)=[^&\s\"'<>]++"
 )
+
+
+def _url_start(lower: str) -> int:
+    """Index of the first http(s)/ws(s) scheme in a lower-cased token, or -1."""
+    found = -1
+    position = lower.find("://")
+    while position >= 0:
+        for scheme in _SCHEMES:
+            begin = position + 3 - len(scheme)
+            if begin >= 0 and lower.startswith(scheme, begin) and (begin == 0 or not lower[begin - 1].isalnum()):
+                return begin
+        position = lower.find("://", position + 3)
+    return found
+
+
+def _redact_token(token: str) -> str:
+    """One URL-ish token: user info dropped, query string masked (at its first ``?``)."""
+    start = _url_start(token.lower())
+    if start < 0:
+        return token
+    head, rest = token[:start], token[start:]
+    scheme_end = rest.find("://") + 3
+    authority_end = len(rest)
+    for mark in ("/", "?", "#"):
+        index = rest.find(mark, scheme_end)
+        if 0 <= index < authority_end:
+            authority_end = index
+    at = rest.rfind("@", scheme_end, authority_end)
+    if at >= 0:
+        rest = rest[:scheme_end] + rest[at + 1:]
+    question = rest.find("?", scheme_end)
+    if question >= 0:
+        rest = rest[:question] + _QUERY_MASK
+    return head + rest
 
 
 class Redactor:
@@ -55,9 +93,10 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, MASK)
         text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
-        text = _USERINFO.sub(lambda m: m.group(1), text)
-        text = _URL_QUERY.sub(lambda m: m.group(1) + _QUERY_MASK, text)
-        text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}={MASK}", text)
+        if "://" in text:
+            text = _TOKEN.sub(lambda m: _redact_token(m.group(0)), text)
+        if "=" in text:
+            text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}={MASK}", text)
         return text
 
 

@@ -51,6 +51,7 @@ class FieldSpec:
 class ModelSpec:
     slug: str
     title: str
+    #: Where a job is POSTed first: the no-suffix path the vendor's own CLI uses (SPEC 1).
     submit_path: str
     fields: tuple[FieldSpec, ...]
     #: Pairs of field groups that may not be used together (either side may be used alone).
@@ -59,6 +60,13 @@ class ModelSpec:
     requires_any_of: tuple[str, ...] = ()
     #: Estimated USD per second of output, by resolution. An estimate, editable in settings.
     price_per_second: dict[str, float] = field(default_factory=dict)
+    #: The documented alias tried once when ``submit_path`` answers 404/405 (nothing created).
+    alt_submit_path: str | None = None
+
+    @property
+    def submit_paths(self) -> tuple[str, ...]:
+        """Every path this model may be submitted to, in the order to try them first."""
+        return (self.submit_path,) if not self.alt_submit_path else (self.submit_path, self.alt_submit_path)
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -134,7 +142,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             slug="bytedance/seedance-2.0-fast-v2v",
             title="Seedance 2.0 Fast · video to video",
-            submit_path="/api/v1/bytedance/seedance-2.0-fast-v2v/async",
+            submit_path="/api/v1/bytedance/seedance-2.0-fast-v2v", alt_submit_path="/api/v1/bytedance/seedance-2.0-fast-v2v/async",
             fields=(_PROMPT, _VIDEOS, _FIRST, _LAST, _REFS, _resolution("480p", "720p"), *_COMMON_TAIL),
             exclusive=_FRAME_VS_REFS,
             price_per_second={"480p": 0.069, "720p": 0.138},
@@ -142,7 +150,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             slug="bytedance/seedance-2.0-v2v",
             title="Seedance 2.0 · video to video",
-            submit_path="/api/v1/bytedance/seedance-2.0-v2v/async",
+            submit_path="/api/v1/bytedance/seedance-2.0-v2v", alt_submit_path="/api/v1/bytedance/seedance-2.0-v2v/async",
             fields=(_PROMPT, _VIDEOS, _FIRST, _LAST, _REFS, _resolution("480p", "720p", "1080p"), *_COMMON_TAIL),
             exclusive=_FRAME_VS_REFS,
             price_per_second={"480p": 0.10, "720p": 0.20, "1080p": 0.45},
@@ -150,7 +158,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             slug="bytedance/seedance-2.0-fast-i2v",
             title="Seedance 2.0 Fast · image to video",
-            submit_path="/api/v1/bytedance/seedance-2.0-fast-i2v/async",
+            submit_path="/api/v1/bytedance/seedance-2.0-fast-i2v", alt_submit_path="/api/v1/bytedance/seedance-2.0-fast-i2v/async",
             fields=(_PROMPT, _FIRST, _LAST, _REFS, _resolution("480p", "720p"), *_COMMON_TAIL),
             exclusive=_FRAME_VS_REFS,
             requires_any_of=("first_frame_image", "last_frame_image", "reference_images"),

@@ -19,7 +19,8 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from .errors import ConnectError, FieldError, NetworkError, UploadCancelled, ValidationError
+from .answers import AnswerTooLarge, read_capped
+from .errors import ConnectError, FieldError, NetworkError, ProtocolError, UploadCancelled, ValidationError
 from .redact import redact_url
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,14 @@ def upload_sync(
         with path.open("rb") as raw:
             reader: Any = _ProgressReader(raw, size, progress, cancel)
             try:
-                response = client.post(url, headers=headers, files={"file": (path.name, reader, mime)})
+                request = client.build_request("POST", url, headers=headers, files={"file": (path.name, reader, mime)})
+                response = client.send(request, stream=True)
+                try:
+                    content = read_capped(response.iter_bytes())
+                finally:
+                    response.close()
+            except AnswerTooLarge as exc:
+                raise ProtocolError(f"upload answer from {redact_url(url)} is larger than the answer cap") from exc
             except _Cancelled:
                 raise UploadCancelled(f"upload of {path.name} cancelled") from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -151,7 +159,7 @@ def upload_sync(
                     raise UploadCancelled(f"upload of {path.name} cancelled") from None
                 raise NetworkError(f"upload to {redact_url(url)} failed: {type(exc).__name__}") from exc
         log.debug("upload %s (%d bytes) -> %s", path.name, size, response.status_code)
-        return response.status_code, response.headers, response.content
+        return response.status_code, response.headers, content
     finally:
         client.close()
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from seedance_desktop.api.errors import ConfigurationError
+from seedance_desktop.api.errors import ConfigurationError, UnsafeUrlError
 
 _QUERY_MASK = "?…"
 _URL_SCHEMES = ("http://", "https://")
@@ -75,6 +75,76 @@ def check_base_url(url: str) -> str:
                                  user_message="The server address must be a plain https:// address without '?', "
                                               "'#' or a user name.")
     return urlunsplit((scheme, parts.netloc, parts.path, "", "")).rstrip("/")
+
+
+def _origin(parts: "SplitResult") -> tuple[str, str, int | None]:
+    scheme = parts.scheme.lower()
+    port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    return scheme, (parts.hostname or "").lower().strip("[]"), port
+
+
+def same_origin(url: str, other: str) -> bool:
+    """Whether two absolute URLs share scheme, host and port (case-insensitive)."""
+    try:
+        return _origin(urlsplit(url)) == _origin(urlsplit(other)) and bool(urlsplit(url).hostname)
+    except ValueError:
+        return False
+
+
+def is_private_host(host: str) -> bool:
+    """Loopback, private, link-local (169.254.169.254: cloud metadata), unspecified, reserved
+    or multicast addresses, and ``localhost`` names: nowhere a result may be fetched from
+    unless it is the configured server itself."""
+    name = host.lower().strip("[]").rstrip(".")
+    if not name or is_loopback_host(name) or name.endswith((".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return False  # a DNS name: its address is not known here
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return bool(address.is_private or address.is_loopback or address.is_link_local
+                or address.is_unspecified or address.is_reserved or address.is_multicast)
+
+
+def check_result_url(url: object, allowed_origin: str | None = None, *, what: str = "result") -> str:
+    """``url`` when the app may fetch it, else :class:`UnsafeUrlError` (final: the server sent
+    something no retry will fix). The one trust rule for result, last-frame, upload and
+    redirect URLs (SPEC section 10): an absolute ``https:`` URL to a public host, or a URL on
+    ``allowed_origin`` (the configured base URL's own scheme, host and port, so demo mode on
+    loopback http works). ``file:``, ``data:``, ``javascript:``, relative URLs, plain http
+    elsewhere, user names in URLs and private/link-local/loopback hosts are refused."""
+    text = url if isinstance(url, str) else ""
+    shown = redact_url(text)[:200] if text else repr(type(url).__name__)
+    def refuse(reason: str) -> UnsafeUrlError:
+        return UnsafeUrlError(f"unsafe {what} URL {shown}: {reason}", url=shown,
+                              user_message=f"Modellix sent a {what} link the app will not open "
+                                           f"({reason}): {shown}")
+    if not text or text != text.strip() or any(ord(c) < 0x21 or c == "\x7f" for c in text):
+        raise refuse("empty or containing spaces/control characters")
+    if len(text) > 16_384:
+        raise refuse("longer than 16 KiB")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018  (validates the port)
+    except ValueError:
+        raise refuse("not a valid URL") from None
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise refuse("not valid text")
+    scheme = parts.scheme.lower()
+    if not scheme or not parts.netloc:
+        raise refuse("not an absolute URL")
+    if parts.username is not None or parts.password is not None:
+        raise refuse("a user name in the link")
+    if allowed_origin and same_origin(text, allowed_origin):
+        return text
+    if scheme != "https":
+        raise refuse(f"scheme {scheme!r} is not https")
+    if not host or is_private_host(host):
+        raise refuse("a private, loopback or link-local address")
+    return text
 
 
 def strip_query(url: str) -> str:
@@ -160,6 +230,9 @@ def scrub_text(text: str) -> str:
 __all__ = [
     "MAX_SCRUB_DEPTH",
     "check_base_url",
+    "check_result_url",
+    "is_private_host",
+    "same_origin",
     "is_loopback_host",
     "is_remote",
     "is_url",

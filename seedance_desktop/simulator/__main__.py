@@ -22,11 +22,16 @@ from seedance_desktop.simulator.server import Simulator, SimulatorConfig
 _EPILOG = """\
 fault syntax (repeat --fault for several):
   ENDPOINT:OPTION=VALUE,...   endpoints: submit task upload files_list files_delete validate
-                              balance models result uploaded any
+                              balance models result uploaded any submit_plain submit_async
   options: status=N (JSON error envelope), html=N (HTML error page), kind=KIND or a bare KIND
-           (status html_status slow drop malformed_json truncate fail_task expire_result),
-           retry_after=S, reset=S (X-RateLimit-Reset = now+S), limit=N, remaining=N,
-           delay=S, times=N (-1 = forever), message=TEXT, after_bytes=N, create_task=true|false,
+           (status html_status slow drop malformed_json truncate fail_task expire_result
+           untyped string_resources dead_last_frame refuse_with_task body trickle redirect
+           deep_json huge_json task_id result_url),
+           retry_after=TEXT (inf, 1e18, an HTTP date...), reset=S (X-RateLimit-Reset = now+S),
+           reset_raw=TEXT, limit=N, remaining=N, delay=S, times=N (-1 = forever), for=S (every
+           request for S seconds), message=TEXT, after_bytes=N, create_task=true|false,
+           option=TEXT (body=html|zip|empty|gzip|cut, location=URL, mode=other|missing|blank),
+           rate=BYTES_PER_S, depth=N, http_status=N,
            probability=P (hit each matching request with chance P; seeded, repeatable)
   create_task=false on submit/upload: a dropped/slow request does nothing (default: it acts,
   which is the dangerous case a client must survive: a paid task whose id it never saw)
@@ -35,6 +40,9 @@ examples:
   --fault "task:html=502"          --fault "submit:drop"
   --fault "result:truncate,after_bytes=100000"   --fault "submit:fail_task,message=Face detected"
   --fault "task:html=503,times=-1,probability=0.2"   (chaos: one poll in five fails)
+  --fault "result:status=404,for=2"   --fault "task:untyped"   --fault "result:body,option=cut"
+  --fault "submit:refuse_with_task,status=429,http_status=200"   --fault "task:status=429,retry_after=inf"
+  --fault "result:redirect,location=http://169.254.169.254/"   --fault "submit_plain:status=404,times=-1"
 """
 
 

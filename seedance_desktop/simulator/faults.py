@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 ENDPOINTS = (
     "submit", "task", "upload", "files_list", "files_delete", "validate", "balance", "models",
     "result", "uploaded",
+    # One submit path only (first contact, SPEC 1): the no-suffix path and the /async alias.
+    # A fault on "submit" hits both; a request to either also counts as "submit".
+    "submit_plain", "submit_async",
 )
 
 
@@ -31,10 +34,33 @@ class FaultKind(enum.Enum):
     TRUNCATE = "truncate"              # result download cut after ``after_bytes`` (Content-Length stays right)
     FAIL_TASK = "fail_task"            # the next task(s) end ``failed`` with ``message`` as reason
     EXPIRE_RESULT = "expire_result"    # the current result URL stops working (410/403); refetch gives a fresh one
+    # --- hostile answers (issue 8): each reproducible per request -----------------------------
+    UNTYPED = "untyped"                # task: success resources without ``type`` (and ``format`` with option=bare)
+    STRING_RESOURCES = "string_resources"  # task: success resources as bare URL strings
+    DEAD_LAST_FRAME = "dead_last_frame"  # task: an extra image resource whose link answers 404
+    REFUSE_WITH_TASK = "refuse_with_task"  # submit: creates the task, yet answers ``status`` (HTTP, or
+                                       # ``code`` in an HTTP ``http_status`` answer) carrying its task id
+    BODY = "body"                      # result: option=html|zip|empty|gzip|cut (close-delimited, a third)
+    TRICKLE = "trickle"                # result or JSON endpoint: the body at ``rate`` bytes/s, forever
+    REDIRECT = "redirect"              # any: 302 to option (``{path}`` = this path+query, ``{port}``)
+    DEEP_JSON = "deep_json"            # any JSON endpoint: 200 whose data nests ``depth`` levels
+    HUGE_JSON = "huge_json"            # any JSON endpoint: 200 with an endless JSON body
+    TASK_ID = "task_id"                # task: data.task_id is option=other|missing|blank
+    RESULT_URL = "result_url"          # task: the video resource's URL is option verbatim (javascript:..., file:...,
+                                       # a relative path; ``{path}``: the real URL's path and query)
 
 
 #: Kinds that only make sense on one endpoint.
-_FIXED_ENDPOINT = {FaultKind.FAIL_TASK: "submit", FaultKind.TRUNCATE: "result", FaultKind.EXPIRE_RESULT: "result"}
+_FIXED_ENDPOINT = {
+    FaultKind.FAIL_TASK: "submit", FaultKind.TRUNCATE: "result", FaultKind.EXPIRE_RESULT: "result",
+    FaultKind.UNTYPED: "task", FaultKind.STRING_RESOURCES: "task", FaultKind.DEAD_LAST_FRAME: "task",
+    FaultKind.TASK_ID: "task", FaultKind.BODY: "result", FaultKind.RESULT_URL: "task",
+}
+#: Kinds the request wrapper applies itself (the rest are taken by the handler at their point).
+WRAPPER_KINDS = (
+    FaultKind.STATUS, FaultKind.HTML_STATUS, FaultKind.SLOW, FaultKind.DROP, FaultKind.MALFORMED_JSON,
+    FaultKind.REFUSE_WITH_TASK, FaultKind.TRICKLE, FaultKind.REDIRECT, FaultKind.DEEP_JSON, FaultKind.HUGE_JSON,
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +83,18 @@ class Fault:
     #: Chance that a matching request is hit (chaos runs: ``probability=0.1``); a miss does not
     #: use up ``times``. Drawn from a seeded generator, so a run is repeatable.
     probability: float = 1.0
+    #: Kind-specific text: BODY's variant, REDIRECT's location, TASK_ID's mode, UNTYPED's "bare".
+    option: str = ""
+    #: TRICKLE: bytes per second.
+    rate: float = 1.0
+    #: DEEP_JSON: nesting levels.
+    depth: int = 600
+    #: REFUSE_WITH_TASK: the HTTP status of the answer (``status`` is then its ``code``); None:
+    #: the HTTP status is ``status`` itself.
+    http_status: int | None = None
+    #: Seconds the fault stays active from its first hit (every matching request in the window
+    #: is hit, ``times`` is then ignored): "403 on the result URL for 2 s after success".
+    duration: float | None = None
 
     def __post_init__(self) -> None:
         if self.endpoint not in ENDPOINTS and self.endpoint != "any":
@@ -80,10 +118,12 @@ class Fault:
     def parse(cls, text: str) -> "Fault":
         """Parse the command-line form ``endpoint:key=value,...``.
 
-        Keys: ``kind`` (or a bare kind name such as ``drop``), ``status``, ``retry_after``,
-        ``reset`` (seconds from now, sent as ``X-RateLimit-Reset``), ``limit``, ``remaining``,
-        ``delay``, ``times``, ``message``, ``after_bytes``, ``create_task`` (true/false),
-        ``probability`` (0-1).
+        Keys: ``kind`` (or a bare kind name such as ``drop``), ``status``, ``retry_after`` (any
+        text: ``inf``, ``1e18``, an HTTP date), ``reset`` (seconds from now, sent as
+        ``X-RateLimit-Reset``), ``reset_raw`` (the header's text as given), ``limit``,
+        ``remaining``, ``delay``, ``times``, ``message``, ``after_bytes``, ``create_task``
+        (true/false), ``probability`` (0-1), ``option`` (alias ``body``, ``location``, ``mode``),
+        ``rate`` (bytes/s), ``depth``, ``http_status``, ``for`` (seconds active).
         ``status=`` alone means a JSON error envelope; ``html=502`` means an HTML error page.
         """
         endpoint, sep, rest = text.partition(":")
@@ -123,6 +163,18 @@ class Fault:
                 kwargs["after_bytes"] = int(value)
             elif key in ("probability", "p"):
                 kwargs["probability"] = float(value)
+            elif key in ("option", "body", "location", "mode"):
+                kwargs["option"] = value
+            elif key == "rate":
+                kwargs["rate"] = float(value)
+            elif key == "depth":
+                kwargs["depth"] = int(value)
+            elif key == "http_status":
+                kwargs["http_status"] = int(value)
+            elif key in ("for", "duration", "seconds"):
+                kwargs["duration"] = float(value)
+            elif key == "reset_raw":
+                headers["X-RateLimit-Reset"] = value
             elif key == "create_task":
                 kwargs["create_task"] = value.lower() in ("1", "true", "yes", "on")
             else:
@@ -133,6 +185,8 @@ class Fault:
             kwargs["delay"] = 30.0
         if kind is FaultKind.EXPIRE_RESULT and "status" not in kwargs:
             kwargs["status"] = 410
+        if kind is FaultKind.REFUSE_WITH_TASK and "status" not in kwargs:
+            kwargs["status"] = 429
         return cls(endpoint=endpoint.strip(), kind=kind, headers=headers, **kwargs)  # type: ignore[arg-type]
 
 
@@ -147,6 +201,7 @@ def _kind(name: str) -> FaultKind:
 class _Entry:
     fault: Fault
     remaining: int  # -1: forever
+    until: float | None = None  # a ``duration`` fault: active until this monotonic time
 
 
 class FaultBook:
@@ -176,7 +231,11 @@ class FaultBook:
         TRUNCATE/EXPIRE_RESULT inside the download) are skipped.
         """
         with self._lock:
-            for entry in self._entries:
+            now = time.monotonic()
+            for entry in list(self._entries):
+                if entry.until is not None and now >= entry.until:
+                    self._entries.remove(entry)
+                    continue
                 fault = entry.fault
                 if fault.endpoint not in (endpoint, "any"):
                     continue
@@ -186,6 +245,10 @@ class FaultBook:
                     continue
                 if fault.probability < 1.0 and self._rng.random() >= fault.probability:
                     continue
+                if fault.duration is not None:
+                    if entry.until is None:
+                        entry.until = now + fault.duration
+                    return fault
                 if entry.remaining > 0:
                     entry.remaining -= 1
                     if entry.remaining == 0:

@@ -8,9 +8,13 @@ carries a fresh, working one.
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import hashlib
 import hmac
+import io
 import re
+import zipfile
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
@@ -82,8 +86,54 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     return start, end
 
 
+async def trickle_bytes(response: web.StreamResponse, body: bytes, rate: float,
+                        stopping: asyncio.Event | None = None) -> None:
+    """Write ``body`` at about ``rate`` bytes a second (ten writes a second), until it is all
+    sent, the client hangs up or the server stops."""
+    step = max(1, int(rate / 10))
+    try:
+        for start in range(0, len(body), step):
+            if stopping is not None and stopping.is_set():
+                return
+            await response.write(body[start:start + step])
+            await asyncio.sleep(0.1)
+        await response.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass
+
+
+async def hostile_body(request: web.Request, path: Path, variant: str) -> web.StreamResponse:
+    """A 200 for the result URL whose body is not the video as sent (issue 8 item 4):
+    ``html`` a login page, ``zip`` an archive, ``empty`` nothing, ``gzip`` the video gzip-encoded
+    (``Content-Encoding: gzip``), ``cut`` a close-delimited body (no length) cut to a third."""
+    data = path.read_bytes()
+    if variant == "html":
+        return web.Response(status=200, text="<!DOCTYPE html><html><body><h1>Sign in</h1></body></html>",
+                            content_type="text/html")
+    if variant == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("output.mp4", data[:4096])
+        return web.Response(status=200, body=buffer.getvalue(), content_type="video/mp4")
+    if variant == "empty":
+        return web.Response(status=200, body=b"", content_type="video/mp4")
+    if variant == "gzip":
+        return web.Response(status=200, body=gzip.compress(data, mtime=0), content_type="video/mp4",
+                            headers={"Content-Encoding": "gzip"})
+    if variant == "cut":
+        # Written straight to the transport: aiohttp would otherwise frame it (chunked).
+        transport = request.transport
+        if transport is not None:
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\n"
+            transport.write(head + data[: len(data) // 3])
+            transport.close()
+        return web.Response(status=204)  # never reaches the peer
+    raise ValueError(f"unknown body variant {variant!r}; known: html, zip, empty, gzip, cut")
+
+
 async def serve_file(request: web.Request, path: Path, content_type: str, sha256: str | None = None,
-                     truncate: Fault | None = None) -> web.StreamResponse:
+                     truncate: Fault | None = None, *, rate: float | None = None,
+                     stopping: asyncio.Event | None = None) -> web.StreamResponse:
     """Send ``path`` honouring Range / If-Range / If-None-Match; ``truncate`` cuts the body short
     (the headers still promise the full length, as a broken connection would)."""
     stat = path.stat()
@@ -119,6 +169,11 @@ async def serve_file(request: web.Request, path: Path, content_type: str, sha256
     limit = end - start + 1
     if truncate is not None:
         limit = min(limit, max(0, truncate.after_bytes))
+    if rate is not None:  # a slow CDN: the right bytes, far too slowly
+        with path.open("rb") as handle:
+            handle.seek(start)
+            await trickle_bytes(response, handle.read(limit), rate, stopping)
+        return response
     try:
         with path.open("rb") as handle:
             handle.seek(start)

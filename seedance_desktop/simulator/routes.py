@@ -18,12 +18,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import BodyPartReader, web
 
 from seedance_desktop.simulator.faults import Fault, FaultKind
 from seedance_desktop.simulator.files import (
-    RESULT_NAMES, check_signature, drop_connection, result_url, serve_file,
+    RESULT_NAMES, check_signature, drop_connection, hostile_body, result_url, serve_file, trickle_bytes,
 )
 from seedance_desktop.simulator.state import FileRecord, TaskRecord
 from seedance_desktop.simulator.validation import SIM_MODELS, BodyError, validate_body
@@ -44,6 +45,8 @@ _HTML = ("<!DOCTYPE html><html><head><title>{status} {text}</title></head><body>
          "<h1>{status} {text}</h1></center><hr><center>nginx</center></body></html>\n")
 _BROKEN_JSON = '{"code":0,"message":"success","data":{"status":"pend'
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+#: The fault taken for this request by the wrapper, for handlers that apply it themselves.
+FAULT_KEY = web.RequestKey("fault", Fault)
 
 
 def envelope(data: dict[str, Any]) -> web.Response:
@@ -52,6 +55,29 @@ def envelope(data: dict[str, Any]) -> web.Response:
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"code": status, "message": message}, status=status, headers=headers)
+
+
+def _deep_json(depth: int) -> web.Response:
+    """A success envelope whose data nests ``depth`` levels (built without recursion)."""
+    depth = max(1, min(depth, 1_000_000))
+    body = ('{"code":0,"message":"success","data":{"status":"success","nested":'
+            + "[" * depth + "]" * depth + "}}")
+    return web.Response(status=200, text=body, content_type="application/json")
+
+
+def _refusal_with_task(fault: Fault, answer: web.Response) -> web.Response:
+    """The submit's success answer turned into a refusal that still names the created task:
+    HTTP ``status`` (or HTTP ``http_status`` with ``code: status``) and the same ``data``."""
+    try:
+        data = json.loads(answer.body if isinstance(answer.body, bytes) else b"{}").get("data")
+    except (ValueError, AttributeError):
+        data = None
+    code = fault.status
+    text = fault.message or _STATUS_TEXT.get(code, "Error")
+    if code == 429 and not fault.message:
+        text = "Rate limit exceeded: too many requests, slow down"
+    return web.json_response({"code": code, "message": text, "data": data},
+                             status=fault.http_status or code, headers=fault.response_headers())
 
 
 def _iso(ts: float) -> str:
@@ -68,13 +94,18 @@ class Routes:
 
     # --- the wrapper every endpoint goes through --------------------------------------------
 
-    def endpoint(self, name: str, handler: Handler, *, public: bool = False) -> Handler:
+    def endpoint(self, name: str, handler: Handler, *, public: bool = False, alias: str | None = None) -> Handler:
+        """``alias``: a narrower endpoint name (one of the two submit paths) whose faults and
+        counts apply to this route besides ``name``'s."""
         sim = self.sim
 
         async def wrapped(request: web.Request) -> web.StreamResponse:
             sim.counters.hit(name)
-            fault = sim.faults.take(name)
+            if alias is not None:
+                sim.counters.hit(alias)
+            fault = (sim.faults.take(alias) if alias is not None else None) or sim.faults.take(name)
             if fault is not None:
+                request[FAULT_KEY] = fault
                 early = await self._fault_before(request, name, fault)
                 if early is not None:
                     return early
@@ -116,8 +147,16 @@ class Routes:
             text = _STATUS_TEXT.get(fault.status, "Error")
             return web.Response(status=fault.status, text=_HTML.format(status=fault.status, text=text),
                                 content_type="text/html", headers=fault.response_headers())
-        if self._acts_first(name, fault):
+        if fault.kind is FaultKind.REDIRECT:
+            return self._redirect(request, fault)
+        if fault.kind is FaultKind.TRICKLE and name in ("result", "uploaded"):
+            return None  # the file handler trickles the real bytes (request[FAULT_KEY])
+        if self._acts_first(name, fault) or fault.kind is FaultKind.REFUSE_WITH_TASK:
             return None
+        if fault.kind is FaultKind.DEEP_JSON:
+            return _deep_json(fault.depth)
+        if fault.kind is FaultKind.HUGE_JSON:
+            return await self._huge_json(request)
         if fault.kind is FaultKind.DROP:
             await request.read()
             drop_connection(request)
@@ -139,6 +178,46 @@ class Routes:
             drop_connection(request)
         elif fault.kind is FaultKind.MALFORMED_JSON and not response.prepared:
             return web.Response(status=200, text=_BROKEN_JSON, content_type="application/json")
+        elif fault.kind is FaultKind.REFUSE_WITH_TASK and isinstance(response, web.Response):
+            return _refusal_with_task(fault, response)
+        elif fault.kind is FaultKind.DEEP_JSON and self._acts_first(name, fault):
+            return _deep_json(fault.depth)
+        elif fault.kind is FaultKind.HUGE_JSON and self._acts_first(name, fault):
+            return await self._huge_json(request)
+        elif fault.kind is FaultKind.TRICKLE and isinstance(response, web.Response) and name not in ("result", "uploaded"):
+            return await self._trickle(request, response, fault.rate)
+        return response
+
+    def _redirect(self, request: web.Request, fault: Fault) -> web.Response:
+        """A 302 to the fault's location (``{path}``: this path and query; ``{port}``: our port)."""
+        port = str(request.url.port or "")
+        location = (fault.option or "file:///etc/passwd").replace("{path}", request.path_qs).replace("{port}", port)
+        return web.Response(status=302, headers={"Location": location})
+
+    async def _huge_json(self, request: web.Request) -> web.StreamResponse:
+        """An endless JSON answer (chunked): a string that never closes, until the client hangs up
+        (or 1 GiB, or the server stops)."""
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        chunk = b"x" * 65_536
+        try:
+            await response.write(b'{"code":0,"message":"success","data":{"padding":"')
+            for _ in range(16_384):
+                if self.sim.stopping.is_set():
+                    break
+                await response.write(chunk)
+        except (ConnectionError, RuntimeError):
+            pass
+        drop_connection(request)
+        return response
+
+    async def _trickle(self, request: web.Request, answer: web.Response, rate: float) -> web.StreamResponse:
+        """Send an already built answer at ``rate`` bytes a second (Content-Length honest)."""
+        body = answer.body if isinstance(answer.body, bytes) else b""
+        response = web.StreamResponse(status=answer.status, headers={"Content-Type": answer.content_type})
+        response.content_length = len(body)
+        await response.prepare(request)
+        await trickle_bytes(response, body, rate, self.sim.stopping)
         return response
 
     async def _sleep(self, seconds: float) -> None:
@@ -184,7 +263,42 @@ class Routes:
         if record is None:
             return error(404, f"Not found: task '{task_id}' not found")
         with sim.lock:
-            return envelope(self._task_data(request, record))
+            data = self._task_data(request, record)
+        return envelope(self._hostile_task(request, record, data))
+
+    def _hostile_task(self, request: web.Request, record: TaskRecord, data: dict[str, Any]) -> dict[str, Any]:
+        """Apply the task-answer faults: a task id that is not the one asked for, and (on a
+        success) untyped, bare-string or extra dead resources."""
+        faults = self.sim.faults
+        mismatch = faults.take("task", (FaultKind.TASK_ID,))
+        if mismatch is not None:
+            mode = mismatch.option or "other"
+            if mode == "missing":
+                data.pop("task_id", None)
+            else:
+                data["task_id"] = "" if mode == "blank" else "task-" + secrets.token_hex(8)
+        result = data.get("result")
+        if not isinstance(result, dict) or not isinstance(result.get("resources"), list):
+            return data
+        resources: list[Any] = result["resources"]
+        rewrite = faults.take("task", (FaultKind.RESULT_URL,))
+        if rewrite is not None:
+            real = urlsplit(resources[0]["url"])
+            path = real.path + (f"?{real.query}" if real.query else "")
+            resources[0]["url"] = (rewrite.option or "javascript:alert(1)").replace("{path}", path)
+        if faults.take("task", (FaultKind.DEAD_LAST_FRAME,)) is not None:
+            dead = resources[0]["url"].replace("/output.mp4", "/missing-last-frame.png")
+            resources.append({"url": dead, "type": "image", "format": "png"})
+        untyped = faults.take("task", (FaultKind.UNTYPED,))
+        if untyped is not None:
+            for item in resources:
+                item.pop("type", None)
+                item.pop("role", None)
+                if untyped.option == "bare":
+                    item.pop("format", None)
+        if faults.take("task", (FaultKind.STRING_RESOURCES,)) is not None:
+            result["resources"] = [item["url"] for item in resources]
+        return data
 
     def _task_data(self, request: web.Request, record: TaskRecord) -> dict[str, Any]:
         sim = self.sim
@@ -252,7 +366,12 @@ class Routes:
             assert record.render.last_frame_path is not None  # checked above
             path, sha = record.render.last_frame_path, None
         truncate = sim.faults.take("result", (FaultKind.TRUNCATE,))
-        return await serve_file(request, path, RESULT_NAMES[name], sha, truncate)
+        body_fault = sim.faults.take("result", (FaultKind.BODY,)) if name == "output.mp4" else None
+        if body_fault is not None:
+            return await hostile_body(request, path, body_fault.option)
+        trickle = request.get(FAULT_KEY)
+        rate = trickle.rate if isinstance(trickle, Fault) and trickle.kind is FaultKind.TRICKLE else None
+        return await serve_file(request, path, RESULT_NAMES[name], sha, truncate, rate=rate, stopping=sim.stopping)
 
     async def uploaded_file(self, request: web.Request) -> web.StreamResponse:
         record = self.sim.files().get(request.match_info["file_id"])
@@ -332,13 +451,19 @@ class Routes:
     # --- account ------------------------------------------------------------------------------
 
     async def validate(self, request: web.Request) -> web.StreamResponse:
-        return envelope({"is_valid": True})
+        """Public route with its own check (SPEC 1): no key at all is a 401; a wrong key is the
+        documented HTTP 200 ``is_valid: false`` (a 401 stays available as a fault)."""
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            return error(401, "Unauthorized: missing or invalid API key")
+        return envelope({"is_valid": secrets.compare_digest(key.strip(), self.sim.api_key)})
 
     async def balance(self, request: web.Request) -> web.StreamResponse:
         return envelope({"balance": self.sim.balance, "currency": "USD"})
 
     async def models(self, request: web.Request) -> web.StreamResponse:
-        return envelope({"models": [
+        # The documented shape (SPEC 1): a top-level object, no code/data envelope.
+        return web.json_response({"models": [
             {"slug": m.slug, "type": m.model_type, "description": m.description,
              "docs_url": f"https://www.modellix.ai/models/{m.slug}"}
             for m in SIM_MODELS.values()
@@ -367,13 +492,13 @@ def build_app(sim: "Simulator") -> web.Application:
     ep = routes.endpoint
     # 64 MiB: the documented limit of a whole request body (SPEC 3).
     app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[_envelope_errors])
-    app.router.add_post("/api/v1/bytedance/{slug}/async", ep("submit", routes.submit))
-    app.router.add_post("/api/v1/bytedance/{slug}", ep("submit", routes.submit))
+    app.router.add_post("/api/v1/bytedance/{slug}/async", ep("submit", routes.submit, alias="submit_async"))
+    app.router.add_post("/api/v1/bytedance/{slug}", ep("submit", routes.submit, alias="submit_plain"))
     app.router.add_get("/api/v1/tasks/{task_id}", ep("task", routes.get_task))
     app.router.add_post("/api/v1/media/files", ep("upload", routes.upload))
     app.router.add_get("/api/v1/media/files", ep("files_list", routes.list_files))
     app.router.add_delete("/api/v1/media/files/{file_id}", ep("files_delete", routes.delete_file))
-    app.router.add_get("/api/v1/apikey/validate", ep("validate", routes.validate))
+    app.router.add_get("/api/v1/apikey/validate", ep("validate", routes.validate, public=True))
     app.router.add_get("/api/v1/team/balance", ep("balance", routes.balance))
     app.router.add_get("/api/v1/models", ep("models", routes.models))
     app.router.add_get("/files/results/{task_id}/{name}", ep("result", routes.result_file, public=True))

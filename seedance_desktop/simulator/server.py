@@ -215,7 +215,7 @@ class Simulator:
 
     def price(self, body: dict[str, Any]) -> float:
         per_second = self.config.price_per_second.get(body["resolution"], 0.0)
-        return round(per_second * body["duration"], 4)
+        return float(round(per_second * body["duration"], 4))
 
     def create_task(self, model: SimModel, body: dict[str, Any]) -> TaskRecord:
         """Record a new task, charge it, and start its render on the pool."""

@@ -26,6 +26,7 @@ from seedance_desktop.api.errors import (
     AuthenticationError,
     ConnectError,
     DownloadError,
+    NetworkError,
     InsufficientBalanceError,
     NotFoundError,
     ProtocolError,
@@ -67,8 +68,7 @@ class Harness:
         async def main() -> T:
             timeout = httpx.Timeout(5.0, read=self.read_timeout)
             async with httpx.AsyncClient(timeout=timeout) as http:
-                client = ModellixClient(http, self.sim.base_url, self.key, sleep=fake_sleep,
-                                        on_rate_limited=self.rate_limited.append, get_attempts=self.get_attempts)
+                client = ModellixClient(http, self.sim.base_url, self.key)
                 return await body(client)
 
         return asyncio.run(main())
@@ -96,9 +96,16 @@ def job_body(video_url: str, **extra: Any) -> dict[str, Any]:
 
 
 async def wait_final(client: ModellixClient, sub: SubmitResult, limit: float = 20.0) -> TaskInfo:
+    """Poll until final, retrying retryable errors (as the engine's policy does)."""
     deadline = time.monotonic() + limit
     while True:
-        info = await client.get_task(sub.task_id, sub.result_url)
+        try:
+            info = await client.get_task(sub.task_id, sub.result_url)
+        except (ServerError, RateLimitedError, NetworkError, ProtocolError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+            continue
         if info.status.is_final or time.monotonic() > deadline:
             return info
         await asyncio.sleep(0.1)
@@ -192,7 +199,7 @@ def test_upload_quota_429(module_clip: Path, simulator_factory: Callable[..., Si
     with pytest.raises(RateLimitedError) as caught:
         h.run(lambda c: c.upload_file(module_clip))
     assert "delete old uploads" in caught.value.user_message
-    assert h.counts()["upload"] == 2 and len(h.rate_limited) == 1
+    assert h.counts()["upload"] == 2
 
 
 def test_connect_error_when_nothing_listens() -> None:
@@ -221,7 +228,7 @@ def test_submit_429_variants(sim: SimulatorThread, video_url: str, fault: str, r
         assert caught.value.retry_at is None
     else:
         assert caught.value.retry_at == pytest.approx(before + retry_at_offset, abs=1.5)
-    assert h.counts()["submit"] == 1 and len(h.rate_limited) == 1
+    assert h.counts()["submit"] == 1
     assert sim.simulator is not None and sim.simulator.tasks() == {} or all(
         t.submitted_at < before for t in sim.simulator.tasks().values())
 
@@ -271,48 +278,36 @@ def finished_task(sim_server: SimulatorThread, video_url: str) -> SubmitResult:
     "task:status=429,retry_after=1", "task:status=429,reset=1", "task:drop", "task:malformed_json",
     "task:status=408",
 ])
-def test_get_task_retries_transient_faults(sim: SimulatorThread, finished_task: SubmitResult, fault: str) -> None:
+def test_get_task_one_attempt_typed_retryable_error(sim: SimulatorThread, finished_task: SubmitResult, fault: str) -> None:
+    """One GET retry layer (issue 7 item 3): the client makes exactly one attempt and says
+    whether (and after how long) trying again makes sense; the engine's policy retries."""
     inject(sim, fault)
     h = Harness(sim)
-    info = h.run(lambda c: c.get_task(finished_task.task_id, finished_task.result_url))
-    assert info.status is TaskStatus.SUCCESS
-    assert h.counts()["task"] == 2 and len(h.sleeps) == 1
-    if "429" in fault:
-        assert len(h.rate_limited) == 1
+    with pytest.raises((ServerError, RateLimitedError, NetworkError, ProtocolError)) as caught:
+        h.run(lambda c: c.get_task(finished_task.task_id, finished_task.result_url))
+    assert caught.value.retryable and h.counts()["task"] == 1
     if "retry_after=1" in fault or "reset=1" in fault:
-        assert 0.0 <= h.sleeps[0] <= 2.6  # the server's time, not the 0.25-0.5 s backoff
-    else:
-        assert 0.25 <= h.sleeps[0] <= 0.5
-
-
-def test_get_task_slow_past_timeout_is_retried(sim: SimulatorThread, finished_task: SubmitResult) -> None:
-    inject(sim, "task:slow,delay=3")
-    h = Harness(sim, read_timeout=0.4)
-    info = h.run(lambda c: c.get_task(finished_task.task_id))
+        assert isinstance(caught.value, RateLimitedError) and caught.value.retry_after is not None
+        assert 1.0 <= caught.value.retry_after <= 2.0
+    info = h.run(lambda c: c.get_task(finished_task.task_id, finished_task.result_url))
     assert info.status is TaskStatus.SUCCESS and h.counts()["task"] == 2
 
 
-@pytest.mark.parametrize(("fault", "error"), [
-    ("task:status=503,times=-1", ServerError),
-    ("task:html=502,times=-1", ServerError),
-    ("task:malformed_json,times=-1", ProtocolError),
-    ("task:status=429,times=-1", RateLimitedError),
-])
-def test_get_task_gives_up_after_attempts(sim: SimulatorThread, finished_task: SubmitResult, fault: str, error: type) -> None:
-    inject(sim, fault)
-    h = Harness(sim, get_attempts=3)
-    with pytest.raises(error) as caught:
+def test_get_task_slow_past_timeout_is_one_network_error(sim: SimulatorThread, finished_task: SubmitResult) -> None:
+    inject(sim, "task:slow,delay=3")
+    h = Harness(sim, read_timeout=0.4)
+    with pytest.raises(NetworkError):
         h.run(lambda c: c.get_task(finished_task.task_id))
-    assert h.counts()["task"] == 3 and len(h.sleeps) == 2
-    if isinstance(caught.value, ServerError):
-        assert caught.value.status in (502, 503)
+    assert h.counts()["task"] == 1
 
 
 @pytest.mark.parametrize("endpoint", ["validate", "balance", "models"])
-def test_small_gets_retry_too(sim: SimulatorThread, endpoint: str) -> None:
+def test_small_gets_make_one_attempt(sim: SimulatorThread, endpoint: str) -> None:
     inject(sim, f"{endpoint}:html=503")
     h = Harness(sim)
     method = {"validate": "validate_key", "balance": "balance", "models": "list_models"}[endpoint]
+    with pytest.raises(ServerError):
+        h.run(lambda c: getattr(c, method)())
     assert h.run(lambda c: getattr(c, method)())
     assert h.counts()[endpoint] == 2
 
@@ -375,7 +370,7 @@ def test_logs_never_contain_key_or_signed_query(sim: SimulatorThread, video_url:
     caplog.set_level(logging.DEBUG)
     for name in ("httpx", "httpcore"):  # even if someone turns the chatty loggers back on
         caplog.set_level(logging.DEBUG, logger=name)
-    inject(sim, "task:status=503")
+    inject(sim, "task:status=429,retry_after=1")
     inject(sim, "result:truncate,after_bytes=30000")
     h = Harness(sim)
     info = h.run(lambda c: submit_and_wait(c, job_body(video_url)))

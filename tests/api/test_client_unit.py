@@ -60,8 +60,7 @@ def run(coro_factory: Callable[[ModellixClient], Any], handler: Handler, **kwarg
 
     async def main() -> Any:
         async with httpx.AsyncClient(transport=httpx.MockTransport(recorder)) as http:
-            client = ModellixClient(http, kwargs.pop("base", BASE), KEY, sleep=fake_sleep,
-                                    rng=random.Random(1), **kwargs)
+            client = ModellixClient(http, kwargs.pop("base", BASE), KEY, **kwargs)
             return await coro_factory(client)
 
     return asyncio.run(main()), recorder, sleeps
@@ -149,7 +148,11 @@ def test_submit_transport_errors_classified_and_never_retried(exc: Exception, cl
     (200, {"code": 0, "data": {"status": "pending"}}, SubmitOutcomeUnknownError),
     (200, {"code": 0, "data": {"task_id": ""}}, SubmitOutcomeUnknownError),
     (201, {"code": 0}, SubmitOutcomeUnknownError),
-    (200, {"code": 400, "message": "Invalid parameters: parameter 'seed' bad"}, ValidationError),
+    # SPEC 5: a 2xx whose code is not 0 (and that names no task) is outcome unknown.
+    (200, {"code": 400, "message": "Invalid parameters: parameter 'seed' bad"}, SubmitOutcomeUnknownError),
+    (408, {"code": 408, "message": "Request timeout"}, SubmitOutcomeUnknownError),
+    (409, {"code": 409, "message": "Conflict"}, SubmitOutcomeUnknownError),
+    (418, {"code": 418, "message": "Teapot"}, SubmitOutcomeUnknownError),
 ])
 def test_submit_status_classification(status: int, body: dict, cls: type) -> None:
     with pytest.raises(cls) as caught:
@@ -165,20 +168,28 @@ def test_submit_html_502_and_malformed_json_are_unknown() -> None:
         run(submit, lambda r: httpx.Response(200, text='{"code":0,"data":{"task_id":'))
 
 
-def test_submit_429_calls_rate_limit_hook() -> None:
-    seen: list[float] = []
+def test_submit_429_carries_clamped_retry_after() -> None:
     with pytest.raises(RateLimitedError) as caught:
         run(submit, lambda r: httpx.Response(429, headers={"Retry-After": "7"}, json={"code": 429, "message": "Rate limit exceeded"}),
-            on_rate_limited=seen.append, clock=lambda: 1000.0)
-    assert caught.value.retry_at == 1007.0 and seen == [1007.0]
-    seen.clear()
+            clock=lambda: 1000.0)
+    assert caught.value.retry_at == 1007.0 and caught.value.retry_after == 7.0
     with pytest.raises(RateLimitedError) as caught:
-        run(submit, lambda r: httpx.Response(429, json={"code": 429, "message": "Rate limit exceeded"}),
-            on_rate_limited=seen.append, clock=lambda: 1000.0)
-    assert caught.value.retry_at is None and seen == [1002.0]
+        run(submit, lambda r: httpx.Response(429, json={"code": 429, "message": "Rate limit exceeded"}), clock=lambda: 1000.0)
+    assert caught.value.retry_at is None and caught.value.retry_after is None
 
 
-# -- GET retries ------------------------------------------------------------------------------
+def test_client_has_no_rate_limit_hook_and_no_retry_knobs() -> None:
+    """Issue 7 item 3: one GET retry layer (the engine's); the hook it wrote privately is gone."""
+    async def main() -> None:
+        async with httpx.AsyncClient() as http:
+            client = ModellixClient(http, BASE, KEY)
+            assert not hasattr(client, "on_rate_limited") and not hasattr(client, "_on_rate_limited")
+            with pytest.raises(TypeError):
+                ModellixClient(http, BASE, KEY, on_rate_limited=print)  # type: ignore[call-arg]
+    asyncio.run(main())
+
+
+# -- one attempt per call -----------------------------------------------------------------------
 
 def sequence(*responses: httpx.Response | Exception) -> Handler:
     items = list(responses)
@@ -195,29 +206,24 @@ TASK_OK = {"code": 0, "data": {"status": "success", "task_id": "task-1", "result
     {"url": "https://files.test/out.mp4?sig=abc", "type": "video"}]}, "billing": {"amount": 0.5}}}
 
 
-def test_get_task_retries_transient_errors_then_succeeds() -> None:
-    info, rec, sleeps = run(lambda c: c.get_task("task-1"), sequence(
-        httpx.Response(503, json={"code": 503, "message": "Service unavailable"}),
-        httpx.ReadTimeout("slow"),
-        httpx.Response(502, text="<html>bad gateway</html>"),
-        httpx.Response(200, json=TASK_OK),
-    ))
-    assert info.status is TaskStatus.SUCCESS and info.billing_amount == 0.5
-    assert len(rec.requests) == 4 and len(sleeps) == 3
-    assert sleeps[0] < sleeps[1] < sleeps[2] <= 15.0
-
-
-def test_get_task_gives_up_after_get_attempts() -> None:
-    with pytest.raises(ServerError):
-        _, rec, _ = run(lambda c: c.get_task("t"), lambda r: httpx.Response(500, json={"code": 500, "message": "x"}), get_attempts=3)
+@pytest.mark.parametrize(("answer", "cls"), [
+    (httpx.Response(503, json={"code": 503, "message": "Service unavailable"}), ServerError),
+    (httpx.ReadTimeout("slow"), NetworkError),
+    (httpx.Response(502, text="<html>bad gateway</html>"), ServerError),
+    (httpx.Response(429, json={"code": 429, "message": "Rate limit exceeded"}), RateLimitedError),
+    (httpx.Response(200, text="{broken"), ProtocolError),
+])
+def test_get_task_makes_exactly_one_attempt(answer: httpx.Response | Exception, cls: type) -> None:
     calls: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(1)
-        return httpx.Response(500, json={"code": 500, "message": "x"})
-    with pytest.raises(ServerError):
-        run(lambda c: c.get_task("t"), handler, get_attempts=3)
-    assert len(calls) == 3
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+    with pytest.raises(cls) as caught:
+        run(lambda c: c.get_task("task-1"), handler)
+    assert len(calls) == 1 and caught.value.retryable
 
 
 @pytest.mark.parametrize(("status", "cls"), [(400, ValidationError), (401, AuthenticationError), (402, InsufficientBalanceError), (404, NotFoundError)])
@@ -232,14 +238,12 @@ def test_get_task_does_not_retry_permanent_errors(status: int, cls: type) -> Non
     assert len(calls) == 1
 
 
-def test_get_task_honours_retry_after() -> None:
-    seen: list[float] = []
-    info, rec, sleeps = run(lambda c: c.get_task("task-1"), sequence(
-        httpx.Response(429, headers={"Retry-After": "3"}, json={"code": 429, "message": "Rate limit exceeded"}),
-        httpx.Response(200, json=TASK_OK),
-    ), on_rate_limited=seen.append, clock=lambda: 500.0)
-    assert info.video is not None
-    assert 3.0 <= sleeps[0] <= 3.5 and seen == [503.0]
+def test_get_task_429_and_503_carry_clamped_retry_after() -> None:
+    for status in (429, 503):
+        with pytest.raises((RateLimitedError, ServerError)) as caught:
+            run(lambda c: c.get_task("task-1"), lambda r: httpx.Response(
+                status, headers={"Retry-After": "3"}, json={"code": status, "message": "Slow down"}), clock=lambda: 500.0)
+        assert caught.value.retry_after == 3.0  # type: ignore[union-attr]
 
 
 def test_get_task_malformed_json_is_protocol_error_after_retries() -> None:
@@ -249,14 +253,17 @@ def test_get_task_malformed_json_is_protocol_error_after_retries() -> None:
 
 def test_get_task_connect_error_retried_then_raised() -> None:
     with pytest.raises(NetworkError):
-        run(lambda c: c.get_task("t"), raising(httpx.ConnectError("refused")), get_attempts=2)
+        run(lambda c: c.get_task("t"), raising(httpx.ConnectError("refused")))
 
 
 def test_poll_url_used_only_on_same_host() -> None:
     ok = lambda r: httpx.Response(200, json=TASK_OK)  # noqa: E731
     _, rec, _ = run(lambda c: c.get_task("task-1", f"{BASE}/api/v1/tasks/task-1?x=1"), ok)
     assert str(rec.requests[0].url) == f"{BASE}/api/v1/tasks/task-1?x=1"
-    _, rec, _ = run(lambda c: c.get_task("task/1", "https://evil.example/api/v1/tasks/task-1"), ok)
+    with pytest.raises(ProtocolError):  # the answer is for task-1, not task/1: never applied
+        _, rec, _ = run(lambda c: c.get_task("task/1", "https://evil.example/api/v1/tasks/task-1"), ok)
+    _, rec, _ = run(lambda c: c.get_task("task/1", "https://evil.example/api/v1/tasks/task-1"),
+                    lambda r: httpx.Response(200, json={**TASK_OK, "data": {**TASK_OK["data"], "task_id": "task/1"}}))
     assert rec.requests[0].url.host == "api.modellix.test"
     assert rec.requests[0].url.raw_path == b"/api/v1/tasks/task%2F1"
     _, rec, _ = run(lambda c: c.get_task("task-1", "http://api.modellix.test/api/v1/tasks/task-1"), ok)

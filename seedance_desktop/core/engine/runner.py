@@ -283,8 +283,14 @@ class JobRunner:
         self._submit_failures = 0
         self._gate.note_submit_outcome(unknown=False)
         state = JobState.PROCESSING if result.status is TaskStatus.PROCESSING else JobState.SUBMITTED
-        return self._journal.commit(job.id, state, f"Accepted by Modellix as {result.task_id}.",
-                                    task_id=result.task_id, result_url=result.result_url, error=None)
+        reason = f"Accepted by Modellix as {result.task_id}."
+        if result.refused:
+            # A refusal that nevertheless names a task (SPEC section 5): a task to track, never
+            # one to post again.
+            reason = (f"Modellix answered '{result.refused}' but named task {result.task_id}; "
+                      "tracking it instead of sending again.")
+        return self._journal.commit(job.id, state, reason, task_id=result.task_id, result_url=result.result_url,
+                                    error=None)
 
     def _note(self, error: BaseException, decision: Decision) -> None:
         """The side effects every decision may carry: a 429 in the budget (once per error),
