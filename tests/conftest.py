@@ -7,6 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 # Must be set before Qt is imported anywhere.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false;qt.qpa.*=false")
@@ -22,6 +24,17 @@ for _var, _sub in (
     os.environ[_var] = str(_SANDBOX / _sub)
 os.environ.pop("MODELLIX_API_KEY", None)
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """``tmp_path`` lives under this session's own sandbox, not the shared
+    ``/tmp/pytest-of-USER/pytest-N``: with ``tmp_path_retention_policy = "none"`` pytest does not
+    lock its numbered directory, so another pytest session of the same user starting meanwhile
+    (a second checkout, a parallel run on a busy machine) deleted it under running tests
+    ("clip.mp4: no such file")."""
+    if config.option.basetemp is None:
+        config.option.basetemp = str(_SANDBOX / "basetemp")
 
 
 def pytest_sessionfinish(session: object, exitstatus: int) -> None:
