@@ -26,15 +26,12 @@ os.environ.pop("MODELLIX_API_KEY", None)
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """``tmp_path`` lives under this session's own sandbox, not the shared
-    ``/tmp/pytest-of-USER/pytest-N``: with ``tmp_path_retention_policy = "none"`` pytest does not
-    lock its numbered directory, so another pytest session of the same user starting meanwhile
-    (a second checkout, a parallel run on a busy machine) deleted it under running tests
-    ("clip.mp4: no such file")."""
+    # Each run gets its own temp root inside its sandbox: concurrent runs on one machine (two
+    # worktrees, CI beside a developer) otherwise share /tmp/pytest-of-<user> and clean up
+    # each other's tmp_path folders mid-test.
     if config.option.basetemp is None:
-        config.option.basetemp = str(_SANDBOX / "basetemp")
+        config.option.basetemp = str(_SANDBOX / "tmp")
 
 
 def pytest_sessionfinish(session: object, exitstatus: int) -> None:
