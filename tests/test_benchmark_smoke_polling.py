@@ -17,9 +17,9 @@ import pytest
 SCRIPT = Path(__file__).parent / "benchmarks" / "polling.py"
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(200)
 def test_polling_benchmark_smoke_mode_runs_and_reports() -> None:
-    done = subprocess.run([sys.executable, str(SCRIPT), "--smoke"], capture_output=True, text=True, timeout=55)
+    done = subprocess.run([sys.executable, str(SCRIPT), "--smoke"], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     assert "engine policy" in out and "fixed 2 s poller" in out
