@@ -128,7 +128,7 @@ def waiting_run(jobs: int, simulated_seconds: float, time_scale: float, workdir:
                 if sum(n for s, n in counts.items() if s.value == "processing") >= jobs:
                     break
                 await asyncio.sleep(0.2)
-            counts = {s.value: n for s, n in runtime.store.count_by_state().items()}
+            by_state = {s.value: n for s, n in runtime.store.count_by_state().items()}
             polls = [0]
             get_task = runtime.client.get_task
 
@@ -150,7 +150,7 @@ def waiting_run(jobs: int, simulated_seconds: float, time_scale: float, workdir:
             wall = time.monotonic() - wall_start
             rss_end = rss_mb()
             result.update(
-                jobs=jobs, processing_at_start=counts.get("processing", 0),
+                jobs=jobs, processing_at_start=by_state.get("processing", 0),
                 simulated_seconds=simulated_seconds, time_scale=time_scale,
                 real_seconds=round(wall, 1), cpu_seconds=round(cpu, 3), polls=polls[0],
                 cpu_ms_per_poll=round(cpu * 1000 / polls[0], 3) if polls[0] else None,

@@ -5,8 +5,10 @@
     python tests/tools/busy_load.py --cores 2 -- .ci/run # load for exactly as long as the command
 
 Each core gets one child process spinning on arithmetic (no I/O, no memory growth). The load is
-bounded: it stops by itself after ``--seconds`` (at most 2 hours), when the wrapped command
-exits, or on SIGINT/SIGTERM; children also stop if this parent dies (they watch its pid).
+bounded: it stops by itself after ``--seconds`` (at most 2 hours; a wrapped command then runs
+on without it), when the wrapped command exits (its exit status is this script's), or on
+SIGINT/SIGTERM (which stop the command too); the busy children also stop if this parent dies
+(they watch its pid).
 """
 
 from __future__ import annotations
@@ -42,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     seconds = max(0.0, min(args.seconds, MAX_SECONDS))
     deadline = time.monotonic() + seconds
-    ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    workers = [ctx.Process(target=spin, args=(deadline, os.getpid()), daemon=True) for _ in range(max(1, args.cores))]
+    workers = [multiprocessing.Process(target=spin, args=(deadline, os.getpid()), daemon=True) for _ in range(max(1, args.cores))]
     for worker in workers:
         worker.start()
     stop = {"now": False}
@@ -67,12 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         for worker in workers:
             worker.join(5)
         if child is not None:
-            if child.poll() is None:
+            if stop["now"] and child.poll() is None:  # interrupted: stop the command too
                 child.terminate()
                 try:
                     child.wait(30)
                 except subprocess.TimeoutExpired:
                     child.kill()
+            elif child.poll() is None:  # the load's time is up: the command runs on, unloaded
+                print("busy_load: time is up; the command keeps running without the load",
+                      file=sys.stderr, flush=True)
             rc = child.wait()
     print("busy_load: stopped", file=sys.stderr, flush=True)
     return rc
