@@ -40,6 +40,7 @@ SAMPLE_MODEL = DEFAULT_MODEL  # the sample recipe is for the model the app is bu
 
 RuntimeBuilder = Callable[..., Awaitable[Any]]
 PREVIEW_ROWS = 200  # the queue model's first page (queue_model.PAGE_SIZE)
+USABLE_WAIT = 2.0   # seconds the demo runtime waits at most for the form to accept the sample
 
 
 class StorePreview:
@@ -275,6 +276,11 @@ class DesktopApp:
         # Usable before the runtime exists: the sample recipe, and the store's first page.
         filled = demo and self.fill_sample()
         preview = asyncio.ensure_future(self._show_preview(composition.demo_paths(self.paths) if demo else self.paths))
+        if filled:
+            # Usable first: starting the demo simulator imports aiohttp in a worker, which
+            # competes for the GIL with the sample clip's probe (PyAV) and the queue preview.
+            # Wait (briefly, bounded) for the form to accept the sample, then start it.
+            await self._until_form_ready(USABLE_WAIT)
         builder = self._builder or composition.build_runtime
         try:
             runtime = await builder(self.paths, self.settings, api_key=key, demo=demo,
@@ -298,6 +304,28 @@ class DesktopApp:
         await started.wait()
         if self.tune:
             tune_interpreter()
+
+    async def _until_form_ready(self, timeout: float) -> None:
+        """Return once the form accepts its request (Submit enabled), or after ``timeout``."""
+        import asyncio  # lazily: not needed for the first paint
+
+        ready = asyncio.Event()
+
+        def changed(valid: bool, _reason: str) -> None:
+            if valid:
+                ready.set()
+
+        signal = getattr(self.form, "validity_changed", None)
+        action = getattr(self.form, "submit_action", None)  # fill_sample() has just validated
+        if signal is None or action is None or action.isEnabled():
+            return
+        signal.connect(changed)
+        try:
+            await asyncio.wait_for(ready.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            signal.disconnect(changed)
 
     async def _show_preview(self, paths: AppPaths) -> None:
         """The queue's first page from the store, read in a worker, shown until the runtime's
