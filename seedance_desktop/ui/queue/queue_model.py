@@ -203,10 +203,9 @@ class QueueModel(QAbstractTableModel):
         self._jobs, self._rows, self._thumbs = [], {}, {}
         self._total = source.count()
         self.endResetModel()
-        # The first page at once: a view asks for more only once it lays itself out again,
-        # which can be long after the switch (the window must show the queue on start-up).
-        if self.canFetchMore():
-            self.fetchMore()
+        # Load the first page now: a view only asks for more rows on a relayout (a resize, the
+        # demo banner appearing), so a live-mode window used to stay empty after a restart.
+        self.fetchMore()
 
     def set_move(self, move: Callable[[str, int], None] | None) -> None:
         self._move = move
