@@ -4,8 +4,12 @@ Start-up order is chosen for a window that appears at once:
 
 1. parse options, build the widgets (cheap) and show the window;
 2. after its first paint, in the qasync loop: read the key (keyring is slow to import, and
-   runs in a worker thread), start the demo simulator if needed and open the store and engine
-   (``composition.build_runtime``), then hand them to the controller and the queue model;
+   runs in a worker thread); as soon as the mode is known the window becomes usable: in demo
+   mode the form gets the sample recipe, and the queue shows its first page read from the
+   store in a worker (a :class:`StorePreview`), while the demo simulator starts and the store
+   and engine open (``composition.build_runtime``); then they are handed to the controller
+   and the queue model. Submit is enabled as soon as the form is valid: a submit made before
+   the engine runs is kept by the controller and added once it starts;
 3. on close: stop the controller's tasks and the engine, close the runtime, save the layout.
 
 Besides ``composition.py`` this is the only place that knows demo mode runs on a simulator.
@@ -35,6 +39,47 @@ SAMPLE_PROMPT = "Turn [Video 1] into a watercolour painting with soft morning li
 SAMPLE_MODEL = DEFAULT_MODEL  # the sample recipe is for the model the app is built for
 
 RuntimeBuilder = Callable[..., Awaitable[Any]]
+PREVIEW_ROWS = 200  # the queue model's first page (queue_model.PAGE_SIZE)
+USABLE_WAIT = 2.0   # seconds the demo runtime waits at most for the form to accept the sample
+
+
+class StorePreview:
+    """The store's first page and job count, read once in a worker thread before the runtime
+    exists: the queue model's source for the moment between first paint and the real store
+    (same ``list``/``count``/``get`` shape as ``JobStore``; read-only, nothing past the page)."""
+
+    def __init__(self, jobs: list[Any], total: int) -> None:
+        self._jobs = list(jobs)
+        self._by_id = {job.id: job for job in self._jobs}
+        self._total = max(total, len(self._jobs))
+
+    @classmethod
+    def read(cls, db_file: Path, rows: int = PREVIEW_ROWS) -> StorePreview:
+        """Blocking (a worker's job): open the job database, read the first page, close it.
+        A store that does not exist yet is not created here: the runtime does that."""
+        if not db_file.is_file():
+            return cls([], 0)
+        from seedance_desktop.core.store import JobStore
+
+        store = JobStore(db_file)
+        try:
+            return cls(store.list(limit=rows, offset=0), store.count())
+        finally:
+            store.close()
+
+    def list(self, states: Any = None, limit: int | None = None, offset: int = 0) -> list[Any]:
+        jobs = self._jobs if states is None else [j for j in self._jobs if j.state in set(states)]
+        end = None if limit is None else offset + limit
+        return jobs[offset:end]
+
+    def count(self) -> int:
+        return self._total if self._jobs or self._total == 0 else 0
+
+    def get(self, job_id: str) -> Any:
+        job = self._by_id.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        return job
 
 
 def tune_interpreter() -> None:
@@ -230,9 +275,21 @@ class DesktopApp:
         if not key and not self.force_demo and self._secrets is not None:
             key = await asyncio.to_thread(self._secrets.get_key)  # a session-only key lives in memory
         demo = self.force_demo or composition.resolve_mode(self.settings, key) == "demo"
+        # Usable before the runtime exists: the sample recipe, and the store's first page.
+        filled = demo and self.fill_sample()
+        preview = asyncio.ensure_future(self._show_preview(composition.demo_paths(self.paths) if demo else self.paths))
+        if filled:
+            # Usable first: starting the demo simulator imports aiohttp in a worker, which
+            # competes for the GIL with the sample clip's probe (PyAV) and the queue preview.
+            # Wait (briefly, bounded) for the form to accept the sample, then start it.
+            await self._until_form_ready(USABLE_WAIT)
         builder = self._builder or composition.build_runtime
-        runtime = await builder(self.paths, self.settings, api_key=key, demo=demo,
-                                start_engine=False, time_scale=self.time_scale)
+        try:
+            runtime = await builder(self.paths, self.settings, api_key=key, demo=demo,
+                                    start_engine=False, time_scale=self.time_scale)
+        finally:
+            preview.cancel()  # the real store replaces the preview (or nothing does, on failure)
+            await asyncio.gather(preview, return_exceptions=True)
         self.runtime = runtime
         balance = None if runtime.demo else runtime.client.balance
         self.controller.attach_runtime(runtime.store, runtime.engine, demo=runtime.demo, balance=balance)
@@ -241,7 +298,7 @@ class DesktopApp:
         self.window.set_demo(runtime.demo)
         if self.settings.prices:
             self.form.set_prices(self.settings.prices)
-        if runtime.demo:
+        if runtime.demo and not filled:
             self.fill_sample()
         started = asyncio.Event()
         self.controller.started.connect(started.set)
@@ -250,15 +307,53 @@ class DesktopApp:
         if self.tune:
             tune_interpreter()
 
-    def fill_sample(self) -> None:
-        """Demo mode: a ready-to-submit request with the bundled sample clip."""
+    async def _until_form_ready(self, timeout: float) -> None:
+        """Return once the form accepts its request (Submit enabled), or after ``timeout``."""
+        import asyncio  # lazily: not needed for the first paint
+
+        ready = asyncio.Event()
+
+        def changed(valid: bool, _reason: str) -> None:
+            if valid:
+                ready.set()
+
+        signal = getattr(self.form, "validity_changed", None)
+        action = getattr(self.form, "submit_action", None)  # fill_sample() has just validated
+        if signal is None or action is None or action.isEnabled():
+            return
+        signal.connect(changed)
+        try:
+            await asyncio.wait_for(ready.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            signal.disconnect(changed)
+
+    async def _show_preview(self, paths: AppPaths) -> None:
+        """The queue's first page from the store, read in a worker, shown until the runtime's
+        store replaces it (a failure here only means the queue fills in a little later)."""
+        import asyncio  # lazily: not needed for the first paint
+
+        try:
+            preview = await asyncio.to_thread(StorePreview.read, paths.db_file)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the runtime opens the store again and reports
+            log.info("queue preview unavailable: %s", exc)
+            return
+        if self.runtime is None and preview.count():
+            self.model.set_source(preview)
+
+    def fill_sample(self) -> bool:
+        """Demo mode: a ready-to-submit request with the bundled sample clip (False: no clip)."""
         from seedance_desktop.core.job import InputFile
 
         if not SAMPLE_CLIP.is_file():
             log.warning("sample clip missing: %s", SAMPLE_CLIP)
-            return
+            return False
         request = {"prompt": SAMPLE_PROMPT, "duration": 5, "resolution": "480p", "ratio": "16:9"}
         self.form.set_recipe(SAMPLE_MODEL, request, [InputFile("video_urls", 0, str(SAMPLE_CLIP))])
+        return True
 
     def request_close(self) -> None:
         self.window.close()
@@ -266,7 +361,7 @@ class DesktopApp:
     async def shutdown(self) -> None:
         import asyncio  # lazily: not needed for the first paint
         self.player.stop()
-        from seedance_desktop.ui.controller import STOP_TIMEOUT, bounded
+        from seedance_desktop.ui.controller_helpers import STOP_TIMEOUT, bounded
 
         await self.controller.shutdown()
         if self.runtime is not None:
@@ -366,7 +461,7 @@ class DesktopApp:
         self.runtime = None
         self.controller.detach()
         if old is not None:
-            from seedance_desktop.ui.controller import STOP_TIMEOUT, bounded
+            from seedance_desktop.ui.controller_helpers import STOP_TIMEOUT, bounded
 
             self._detach_model()
             await bounded(old.aclose(), STOP_TIMEOUT, "closing the runtime")

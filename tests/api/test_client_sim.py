@@ -246,14 +246,14 @@ def test_submit_outcome_unknown_never_reposted(sim: SimulatorThread, video_url: 
 
 
 def test_submit_slow_past_timeout_is_unknown_and_task_exists(sim: SimulatorThread, video_url: str) -> None:
-    inject(sim, "submit:slow,delay=3")
+    inject(sim, "submit:slow,delay=8")  # the client gives up after 0.4 s; room for a busy machine
     assert sim.simulator is not None
     before = set(sim.simulator.tasks())
     h = Harness(sim, read_timeout=0.4)
     started = time.monotonic()
     with pytest.raises(SubmitOutcomeUnknownError):
         h.run(lambda c: c.submit(SPEC, job_body(video_url)))
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 6
     assert h.counts()["submit"] == 1
     assert len(set(sim.simulator.tasks()) - before) == 1  # the dangerous case: it was accepted
 

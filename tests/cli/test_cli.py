@@ -221,7 +221,7 @@ def test_demo_submit_wait_makes_a_playable_mp4_and_sidecar(tmp_path: Path, clip:
     while _alive(pids[0]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(pids[0]), "the demo simulator child outlived the CLI"
-    assert elapsed < 20, f"demo flow took {elapsed:.1f} s"
+    assert elapsed < 45, f"demo flow took {elapsed:.1f} s"  # ~8 s with both cores busy: a hang, not noise
 
     # The demo job is in the demo store only, and list/show read it.
     listed = run_cli("--demo", "list", "--json", home=home)

@@ -91,11 +91,12 @@ def test_json_and_html_server_errors(simulator: SimulatorThread, api: httpx.Clie
 
 def test_slow_answer_times_out_the_client_but_the_task_exists(simulator: SimulatorThread, api: httpx.Client,
                                                               clip_url: str) -> None:
-    _sim(simulator).inject(Fault("submit", FaultKind.SLOW, delay=3.0))
+    # The answer comes after 8 s; the client gave up well before (room for a busy machine).
+    _sim(simulator).inject(Fault("submit", FaultKind.SLOW, delay=8.0))
     started = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
         api.post(V2V, json=v2v_body(clip_url), timeout=0.5)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 6
     assert len(_sim(simulator).tasks()) == 1  # the dangerous case: paid, id never seen
 
 

@@ -109,7 +109,7 @@ def test_engine_survives_sigkill_at_any_moment(tmp_path: Path, simulator_factory
     order = list(PHASES) * 8
     started = time.monotonic()
     while len(kills) < MIN_KILLS:
-        assert time.monotonic() - started < 80, f"too slow: {len(kills)} kills so far; see {log.read_text()[-2000:]}"
+        assert time.monotonic() - started < 100, f"too slow: {len(kills)} kills so far; see {log.read_text()[-2000:]}"
         target = order[len(kills) % len(order)]
         child = _spawn(sim, db, out, log)
         try:
