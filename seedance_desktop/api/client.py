@@ -27,7 +27,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -83,9 +83,6 @@ except Exception:  # not installed (running from a source tree)
     _VERSION = "0"
 USER_AGENT = f"SeedanceDesktop/{_VERSION} httpx/{httpx.__version__}"
 
-Sleep = Callable[[float], Awaitable[Any]]
-
-
 def check_api_key(api_key: str) -> str:
     """The key, stripped, or :class:`ConfigurationError` when it cannot be sent at all: empty,
     non-ASCII or containing control characters (CR/LF would split the header). Raised before
@@ -139,8 +136,8 @@ class _Answer:
 class ModellixClient:
     """Typed, tolerant access to the Modellix API. One instance per (base URL, key).
 
-    ``sleep`` and ``get_attempts`` are accepted and ignored (the client no longer retries;
-    kept only so existing callers keep working until they drop them)."""
+    Every call is exactly one HTTP attempt: retrying is the engine's policy (one retry layer),
+    guided by each error's ``retryable`` and ``retry_after``."""
 
     def __init__(
         self,
@@ -152,8 +149,6 @@ class ModellixClient:
         upload_client_factory: Callable[[], httpx.Client] | None = None,
         answer_deadline: float = ANSWER_DEADLINE,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
-        sleep: Sleep | None = None,
-        get_attempts: int | None = None,
     ) -> None:
         self._http = http
         self.base_url = check_base_url(base_url)
@@ -164,7 +159,6 @@ class ModellixClient:
         self._max_answer_bytes = max_answer_bytes
         #: Submit path that answered for each model slug (SPEC section 1: first contact).
         self._submit_path: dict[str, str] = {}
-        del sleep, get_attempts
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -266,7 +266,7 @@ async def build_runtime(
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
         # One HTTP attempt per call: the engine's policy is the only retry layer, and the engine
         # alone notes 429s in the session's one request budget.
-        client = ModellixClient(http, url, key, get_attempts=1)
+        client = ModellixClient(http, url, key)
         budget = RequestBudget(time_scale=scale)
         out_dir = resolve_output_dir(settings, demo=demo, override=output_dir, paths=paths)
         engine = Engine(

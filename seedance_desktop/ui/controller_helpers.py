@@ -63,7 +63,7 @@ async def check_key_with_client(base_url: str, key: str) -> tuple[bool, float]:
     from seedance_desktop.api.client import ModellixClient
 
     async with httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0)) as http:
-        client = ModellixClient(http, base_url, key, get_attempts=2)
+        client = ModellixClient(http, base_url, key)
         if not await client.validate_key():
             return False, 0.0
         return True, await client.balance()

@@ -143,14 +143,12 @@ async def run(jobs: int, time_scale: float, workdir: Path) -> dict[str, Any]:
             if request.method == "GET" and "/api/v1/tasks/" in request.url.path:
                 polls[request.url.path.rsplit("/", 1)[-1]] += 1
 
-        async def scaled_sleep(seconds: float) -> None:
-            await asyncio.sleep(seconds / time_scale)
 
         store = JobStore(workdir / "jobs.sqlite3")
         noticed: dict[str, float] = {}
         tracked: set[str] = set()
         async with httpx.AsyncClient(timeout=30.0, event_hooks={"request": [count]}, limits=LIMITS) as http:
-            client = ModellixClient(http, base_url, api_key, sleep=scaled_sleep)
+            client = ModellixClient(http, base_url, api_key)
             engine = Engine(store, client, output_dir=workdir / "out", max_in_flight=jobs, time_scale=time_scale)
 
             def listen(job: Job) -> None:

@@ -86,12 +86,10 @@ def logged_download(url: str, dest: Path, **kwargs: Any) -> Any:
 async def main(base_url: str, api_key: str, db: Path, out: Path, time_scale: float) -> int:
     store = JobStore(db)
 
-    async def scaled_sleep(seconds: float) -> None:
-        await asyncio.sleep(seconds / time_scale)
 
     download_client = httpx.Client(transport=_SlowTransport(), timeout=30.0)
     async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as http:
-        client = ModellixClient(http, base_url, api_key, get_attempts=1, sleep=scaled_sleep)
+        client = ModellixClient(http, base_url, api_key)
         engine = Engine(store, SlowClient(client), output_dir=out, time_scale=time_scale,
                         downloader=functools.partial(logged_download, client=download_client))
         await engine.start()

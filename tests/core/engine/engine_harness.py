@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +56,6 @@ async def engine_rig(
     max_in_flight: int = 2,
     start: bool = True,
     timeout: float = 5.0,
-    scaled_client_sleep: bool = True,
     **engine_kwargs: Any,
 ) -> AsyncIterator[Rig]:
     """Store + httpx + ModellixClient + Engine, torn down in order. Every request the engine's
@@ -71,8 +70,7 @@ async def engine_rig(
     store = JobStore(tmp_path / "jobs.sqlite3")
     http = httpx.AsyncClient(timeout=httpx.Timeout(timeout), event_hooks={"request": [record]})
     # One HTTP attempt per call, as composed in runtime.compose: the engine is the retry layer.
-    client = ModellixClient(http, base_url, api_key, get_attempts=1,
-                            sleep=_scaled_sleep(time_scale) if scaled_client_sleep else asyncio.sleep)
+    client = ModellixClient(http, base_url, api_key)
     engine = Engine(store, client, output_dir=tmp_path / "out", max_in_flight=max_in_flight,
                     time_scale=time_scale, **engine_kwargs)
     rig = Rig(engine, store, client, http, requests=requests)
@@ -96,13 +94,6 @@ def hosted_url(base_url: str, api_key: str, path: Path) -> str:
     return str(answer.json()["data"]["url"])
 
 
-def _scaled_sleep(time_scale: float) -> Callable[[float], Any]:
-    """The client's own GET back-off, compressed like everything else in these tests."""
-
-    async def sleep(seconds: float) -> None:
-        await asyncio.sleep(seconds / time_scale)
-
-    return sleep
 
 
 async def wait_all(engine: Engine, jobs: list[Job], timeout: float = 30.0) -> list[Job]:

@@ -74,7 +74,7 @@ def test_one_429_slows_every_job(tmp_path: Path, simulator: Any, hosted: str) ->
 
     async def main() -> None:
         async with engine_rig(tmp_path, simulator.base_url, simulator.api_key, time_scale=20.0,
-                              scaled_client_sleep=False, max_in_flight=3) as rig:
+                              max_in_flight=3) as rig:
             jobs = [rig.engine.enqueue(MODEL, request_for(f"shared {i}", hosted), []) for i in range(3)]
             while any(rig.store.get(j.id).state is not S.PROCESSING for j in jobs):
                 await asyncio.sleep(0.01)

@@ -301,7 +301,7 @@ def test_copy_as_curl_redacts_key_and_uses_base_url(qtbot, form, media_files) ->
     form.set_base_url("http://127.0.0.1:8765")
     qtbot.mouseClick(form.copy_curl_button, Qt.MouseButton.LeftButton)
     text = QGuiApplication.clipboard().text()
-    assert text.startswith("curl -X POST 'http://127.0.0.1:8765/api/v1/bytedance/seedance-2.0-fast-v2v/async'")
+    assert text.startswith("curl -X POST 'http://127.0.0.1:8765/api/v1/bytedance/seedance-2.0-fast-v2v'")
     assert '"Authorization: Bearer $MODELLIX_API_KEY"' in text
     assert "<local file clip.mp4: uploaded on submit>" in text
     qtbot.mouseClick(form.copy_json_button, Qt.MouseButton.LeftButton)
