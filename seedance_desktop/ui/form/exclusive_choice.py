@@ -99,7 +99,9 @@ class ExclusiveChoice(QWidget):
         room so the section is only as tall as what is shown."""
         for index in range(self.stack.count()):
             policy = QSizePolicy.Policy.Preferred if index == mode else QSizePolicy.Policy.Ignored
-            self.stack.widget(index).setSizePolicy(policy, policy)
+            page = self.stack.widget(index)
+            if page is not None:
+                page.setSizePolicy(policy, policy)
         self.stack.setCurrentIndex(mode)
         self.stack.adjustSize()
 
@@ -124,10 +126,12 @@ class ExclusiveChoice(QWidget):
     def _update_aside(self) -> None:
         kept = sum(len(self.lists[name].entries()) for name in self.inactive_fields())
         if kept:
-            other = self.buttons.button(1 - max(self.mode(), 0)).text().lower()
+            other_button, chosen_button = self.buttons.button(1 - max(self.mode(), 0)), self.buttons.checkedButton()
+            other = other_button.text().lower() if other_button is not None else "other"
+            chosen = chosen_button.text().lower() if chosen_button is not None else "the other choice"
             self.aside.set_message(
-                f"{kept} {other} entr{'y' if kept == 1 else 'ies'} kept aside and NOT sent "
-                f"while {self.buttons.checkedButton().text().lower()} is selected.", "warning"
+                f"{kept} {other} entr{'y' if kept == 1 else 'ies'} kept aside and NOT sent while {chosen} is selected.",
+                "warning",
             )
         else:
             self.aside.set_message("", "warning")

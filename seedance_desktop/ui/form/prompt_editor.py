@@ -4,6 +4,8 @@ inputs the prompt never mentions (the model can only use what it is told about).
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton, QHBoxLayout, QLabel, QMenu, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout, QWidget,
@@ -116,7 +118,7 @@ class PromptEditor(QWidget):
         menu = QMenu(button)
         for n in range(1, count + 1):
             token = f"[{word} {n}]"
-            menu.addAction(token, lambda t=token: self.insert_token(t))
+            menu.addAction(token, functools.partial(self.insert_token, token))
         button.setMenu(menu)
         return button
 
