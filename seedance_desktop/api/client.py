@@ -410,7 +410,12 @@ class ModellixClient:
             callback = progress
 
             def relay(sent: int, total: int) -> None:
-                loop.call_soon_threadsafe(callback, sent, total)
+                if loop.is_closed():  # an upload thread outliving its loop: nobody to tell
+                    return
+                try:
+                    loop.call_soon_threadsafe(callback, sent, total)
+                except RuntimeError:
+                    pass
 
         status, headers, content = await asyncio.to_thread(
             upload_sync,

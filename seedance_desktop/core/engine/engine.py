@@ -18,6 +18,7 @@ OUTCOME_UNKNOWN: the POST may have been sent, so it is never re-sent.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -41,8 +42,11 @@ from seedance_desktop.core.engine.protocols import (
 )
 from seedance_desktop.core.engine.runner import JobRunner
 from seedance_desktop.core.engine.scheduler import SlotScheduler
+from seedance_desktop.core.engine.workers import WorkerThreads
 from seedance_desktop.core.job import InputFile, Job
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
+
+log = logging.getLogger(__name__)
 
 STOP_GRACE = 10.0  # seconds stop() waits for POSTs on the wire before cancelling them
 
@@ -86,10 +90,12 @@ class Engine:
             may_run=lambda: self._runner.client is not None,
             rng=rng, time_scale=self.time_scale,
         )
+        self._workers = WorkerThreads()
         self._runner = JobRunner(
             self._journal, self._scheduler, self._gate, self.budget, client,
             downloader=downloader, preparer=preparer, output_dir=Path(output_dir),
             naming_template=naming_template, rng=rng, time_scale=self.time_scale, wall_clock=wall_clock,
+            workers=self._workers,
         )
         self._actions = QueueActions(self._journal, self._scheduler, self._runner, rng)
         self._gate.add_listener(lambda _paused, _reason: self._scheduler.poke())
@@ -115,6 +121,10 @@ class Engine:
         except asyncio.TimeoutError:
             pass
         await self._scheduler.stop()
+        # Worker threads were told to stop (their cancel events are set); let them return
+        # while this loop still runs, so none posts into a closed loop.
+        if not await self._workers.drain(STOP_GRACE):
+            log.warning("a worker thread was still running when the engine stopped")
         self._journal.cancel_waiters()
 
     @property

@@ -106,9 +106,11 @@ class Journal:
         loop = asyncio.get_running_loop()
 
         def relay(done: int, total: int | None) -> None:
+            if loop.is_closed():  # the loop closed while the thread finished
+                return
             try:
                 loop.call_soon_threadsafe(self.progress, job_id, scale(done, total))
-            except RuntimeError:  # the loop closed while the thread finished
+            except RuntimeError:
                 pass
 
         return relay

@@ -35,6 +35,7 @@ from seedance_desktop.core.engine.journal import Journal
 from seedance_desktop.core.engine.pause import PauseGate
 from seedance_desktop.core.engine.protocols import Downloader, InputPreparer, ModellixClientProtocol
 from seedance_desktop.core.engine.scheduler import SlotScheduler
+from seedance_desktop.core.engine.workers import WorkerThreads
 from seedance_desktop.core.job import InputFile, Job, JobState, place_inputs
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE, render_name, unique_path, write_sidecar
 from seedance_desktop.core.policy import Decision, Pause
@@ -79,7 +80,9 @@ class JobRunner:
         time_scale: float = 1.0,
         wall_clock: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
+        workers: WorkerThreads | None = None,
     ) -> None:
+        self._workers = workers or WorkerThreads()
         self._journal = journal
         self._store = journal.store
         self._scheduler = scheduler
@@ -163,7 +166,7 @@ class JobRunner:
                 job = self._journal.commit(job.id, JobState.PREPARING, "Checking and preparing the inputs.")
                 progress = self._journal.fraction_relay(job.id)
                 try:
-                    inputs = await asyncio.to_thread(preparer.prepare, job, progress=progress, cancel=cancel)
+                    inputs = await self._workers.run(preparer.prepare, job, progress=progress, cancel=cancel)
                 except ConformCancelled:
                     self._back_to_queue_unless_cancelled(job.id, "Preparing interrupted; it will start again.")
                     return None
@@ -415,7 +418,7 @@ class JobRunner:
             return start + span * (done / total) if total else None
 
         progress = self._journal.progress_relay(job_id, scale)
-        await asyncio.to_thread(self._downloader, url, dest, progress=progress, cancel=cancel)
+        await self._workers.run(self._downloader, url, dest, progress=progress, cancel=cancel)
 
     async def _download(self, job: Job) -> Job | None:
         """Download the video (and last frame), refetching the task for fresh URLs when a
@@ -461,7 +464,7 @@ class JobRunner:
         self._result_urls.pop(job.id, None)
         now = self._wall()
         final = replace(job, state=JobState.DONE, finished_at=now, error=None)
-        await asyncio.to_thread(write_sidecar, Path(str(job.video_path)), final)
+        await self._workers.run(write_sidecar, Path(str(job.video_path)), final)
         return self._journal.commit(job.id, JobState.DONE, "Downloaded.", finished_at=now, error=None)
 
     async def _refetch_or_expire(self, job: Job) -> Job | None:
