@@ -7,14 +7,25 @@ everything sent stays resumable (the engine's ``stop()`` gives a POST on the wir
 period), and the exit code is ``EXIT_INTERRUPTED``. Later signals are ignored while that clean
 stop runs, so a second SIGHUP or SIGTERM cannot cut it short. The crash test's worker installs
 the same handlers (it imports this function) so it is killed the way the CLI is.
+
+A stop must not wait for a worker thread stuck in a network read (an upload whose answer never
+comes would hold the exit for the whole read timeout): the loop's default executor runs each
+call in its own daemon thread, which the interpreter does not wait for at exit. Everything the
+thread's result would have changed is abandoned with the cancelled coroutine, and every state
+change was committed before the step began, so the job resumes from the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import signal
+import threading
 from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +35,35 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
 )
 
 
+class DaemonThreadExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Each call in a new daemon thread; ``shutdown`` never waits (see the module docstring)."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as error:  # noqa: BLE001 - handed to the awaiting coroutine
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        threading.Thread(target=run, name="seedance-worker", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        return None
+
+
 def install_stop_signals(stop: Callable[[], object] | None = None) -> Callable[[], signal.Signals | None]:
     """On the running loop, make the first SIGTERM/SIGHUP call ``stop`` (default: cancel the
-    current task). Returns a function telling which signal arrived (None: none yet)."""
+    current task), and run worker threads as daemons. Returns a function telling which signal
+    arrived (None: none yet)."""
     loop = asyncio.get_running_loop()
+    loop.set_default_executor(DaemonThreadExecutor(max_workers=1))
     if stop is None:
         task = asyncio.current_task()
         if task is None:
@@ -52,4 +88,4 @@ def install_stop_signals(stop: Callable[[], object] | None = None) -> Callable[[
     return lambda: received[0] if received else None
 
 
-__all__ = ["STOP_SIGNALS", "install_stop_signals"]
+__all__ = ["STOP_SIGNALS", "DaemonThreadExecutor", "install_stop_signals"]
