@@ -64,7 +64,7 @@ def held_note(job: Job) -> str:
     if not job.held or job.state is not JobState.QUEUED:
         return ""
     return ("held: the command that queued it stopped before sending it; run "
-            f"`seedance-desktop-cli send {job.id[:12]}` (or 'Send' in the window) to send it")
+            f"`seedance-desktop-cli send {job.id[:12]}` to send it")
 
 
 def state_word(job: Job) -> str:

@@ -212,8 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("send", "send a held job (its command stopped before sending it), then wait",
                 "A job queued by a command that was killed before sending it (SIGKILL, power loss) "
                 "is held: no later command or window sends it by itself, so running the command "
-                "again never pays twice. 'list' shows it as held. This sends it (the same as "
-                "'Send' in the window), then waits like 'wait'. 'wait ID' naming a held job sends "
+                "again never pays twice. 'list' shows it as held. This sends it, then waits like 'wait'. 'wait ID' naming a held job sends "
                 "it too.",
                 f"examples:\n  {PROG} send 3f2a\n\n{EXIT_CODES_HELP}")
     p.add_argument("jobs", nargs="+", metavar="ID", help="job ids or unique prefixes")

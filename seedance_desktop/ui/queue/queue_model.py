@@ -313,8 +313,8 @@ class QueueModel(QAbstractTableModel):
                 return job.prompt
             if col == COL_STATE:
                 if job.state is JobState.QUEUED and job.held:
-                    return ("Held: the command that queued it stopped before sending it. "
-                            "Choose 'Send' to send it (or run: seedance-desktop-cli send " + job.id[:12] + ").")
+                    return ("Held: the command that queued it stopped before sending it, so it is "
+                            "not sent by itself. Send it with: seedance-desktop-cli send " + job.id[:12])
                 return job.error or job.state.label
             return None
         if role == Qt.ItemDataRole.DecorationRole and col == COL_THUMB:
