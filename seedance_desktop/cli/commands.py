@@ -97,7 +97,7 @@ async def _run_and_report(ctx: CliContext, runtime: Runtime, job: Job, *, wait: 
                            "cancelled. Fix the cause (top up the balance, or set a valid key), then run "
                            "the command again.", EXIT_CONFIG) from None
         raise
-    except BaseException:  # Ctrl+C, SIGTERM or an error before the job left: do not leave it queued
+    except BaseException:  # Ctrl+C, SIGTERM, SIGHUP or an error before the job left: do not leave it queued
         if _cancel_if_unsent(runtime, job.id):
             ctx.printer.note(f"Job {job.id[:12]} was not sent yet and has been cancelled (nothing was charged).")
         raise
