@@ -140,3 +140,37 @@ def test_submit_wait_killed_before_sending_leaves_a_held_job_that_send_sends_onc
     again = _run(tmp_path, simulator, "send", job["id"][:10])
     assert again.returncode != EXIT_OK and "only a held job" in again.stderr, again.stderr
     assert simulator.simulator.request_counts()["submit"] == 1
+
+
+@pytest.mark.timeout(90)
+def test_wait_naming_a_held_job_sends_it_once(tmp_path: Path, simulator: Any, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wait ID`` is the other documented way to send a held job (naming it is the decision)."""
+    from seedance_desktop import cli
+    from seedance_desktop.core.job import Job
+    from seedance_desktop.core.paths import AppPaths
+    from seedance_desktop.core.store import JobStore
+
+    hosted_clip = tmp_path / "hosted.mp4"
+    from seedance_desktop.media.synth import make_clip
+    import httpx
+
+    make_clip(hosted_clip, duration=4.0)
+    with httpx.Client() as http, hosted_clip.open("rb") as handle:
+        hosted = http.post(f"{simulator.base_url}/api/v1/media/files", files={"file": ("clip.mp4", handle, "video/mp4")},
+                           headers={"Authorization": f"Bearer {simulator.api_key}"}).json()["data"]["url"]
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(30)
+    store = JobStore(AppPaths.from_env(tmp_path / "home").ensure().db_file)
+    job = store.add(Job(request={"prompt": "[Video 1] at dawn", "video_urls": [hosted], "duration": 4,
+                                 "resolution": "480p"}, queued_by=f"cli:{dead.pid}:1"))
+    store.close()
+    monkeypatch.setenv("MODELLIX_API_KEY", simulator.api_key)
+    common = ["--home", str(tmp_path / "home"), "--base-url", simulator.base_url, "--output-dir", str(tmp_path / "out")]
+    assert cli.main([*common, "wait", "--all"]) == EXIT_OK
+    assert "held:" in capsys.readouterr().err
+    assert simulator.simulator.request_counts().get("submit", 0) == 0
+    assert cli.main([*common, "wait", job.id[:10]]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "Sending held job" in captured.err and Path(captured.out.strip()).is_file()
+    assert simulator.simulator.request_counts()["submit"] == 1
