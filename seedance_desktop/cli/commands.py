@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -23,6 +22,7 @@ from seedance_desktop.cli.context import CliContext
 from seedance_desktop.cli.errors import CliError, exit_code_for, message_lines
 from seedance_desktop.cli.output import (
     cost_note,
+    held_note,
     job_details,
     job_to_dict,
     jobs_table,
@@ -40,6 +40,7 @@ from seedance_desktop.cli.parser import (
     PROG,
     build_parser,
 )
+from seedance_desktop.cli.signals import install_stop_signals
 from seedance_desktop.cli.submit import prepare_request
 from seedance_desktop.cli.wait import SENT_STATES, SubmitBlocked, await_job, resolve_job_id
 from seedance_desktop.core.engine import EngineError
@@ -96,7 +97,7 @@ async def _run_and_report(ctx: CliContext, runtime: Runtime, job: Job, *, wait: 
                            "cancelled. Fix the cause (top up the balance, or set a valid key), then run "
                            "the command again.", EXIT_CONFIG) from None
         raise
-    except BaseException:  # Ctrl+C, SIGTERM or an error before the job left: do not leave it queued
+    except BaseException:  # Ctrl+C, SIGTERM, SIGHUP or an error before the job left: do not leave it queued
         if _cancel_if_unsent(runtime, job.id):
             ctx.printer.note(f"Job {job.id[:12]} was not sent yet and has been cancelled (nothing was charged).")
         raise
@@ -169,13 +170,40 @@ def _ids(ctx: CliContext, prefixes: Sequence[str]) -> list[str]:
 async def cmd_wait(ctx: CliContext) -> int:
     if bool(ctx.args.jobs) == bool(ctx.args.all):
         raise CliError("give job ids, or --all for every unfinished job", EXIT_BAD_INPUT)
+    return await _wait_for(ctx, send_only=False)
+
+
+async def cmd_send(ctx: CliContext) -> int:
+    """``send ID``: send a held job (queued by a command that stopped before sending it),
+    then wait for it like ``wait``. Refused, exactly like the window's 'Send', for a job that
+    is not held."""
+    return await _wait_for(ctx, send_only=True)
+
+
+async def _wait_for(ctx: CliContext, *, send_only: bool) -> int:
     ids = _ids(ctx, ctx.args.jobs)  # a typo fails before anything starts
-    runtime = await ctx.runtime()
+    # Not started yet: the jobs of a command that died are held first, then the ones named
+    # here are released (naming a job is the decision to send it), then the queue starts.
+    runtime = await ctx.runtime(start_engine=False)
     try:
-        if ctx.args.all:  # after start(): what is still unfinished once the engine resumed
-            ids = [job.id for job in runtime.store.unfinished()]
-        if not ids:
-            ctx.printer.note("No unfinished jobs.")
+        runtime.engine.hold_orphans()
+        for job_id in ids:
+            job = runtime.store.get(job_id)
+            if send_only or (job.held and job.state is JobState.QUEUED):
+                try:
+                    runtime.engine.send(job_id)
+                except EngineError as exc:
+                    raise CliError(exc.user_message, EXIT_BAD_INPUT) from None
+                ctx.printer.note(f"Sending held job {job_id[:12]}")
+        await runtime.engine.start()
+        if getattr(ctx.args, "all", False):  # after start(): what is still unfinished once the engine resumed
+            unfinished = runtime.store.unfinished()
+            for job in unfinished:
+                if held_note(job):
+                    ctx.printer.note(f"Job {job.id[:12]} {held_note(job)}")
+            ids = [job.id for job in unfinished if not held_note(job)]
+            if not ids:
+                ctx.printer.note("No unfinished jobs to wait for." if unfinished else "No unfinished jobs.")
         ctx.printer.watch = set(ids)
         for job_id in ids:
             ctx.printer(runtime.store.get(job_id))
@@ -280,7 +308,7 @@ async def cmd_cancel(ctx: CliContext) -> int:
     return code
 
 
-ASYNC_COMMANDS = {"submit": cmd_submit, "wait": cmd_wait, "retry": cmd_retry, "cancel": cmd_cancel,
+ASYNC_COMMANDS = {"submit": cmd_submit, "wait": cmd_wait, "send": cmd_send, "retry": cmd_retry, "cancel": cmd_cancel,
                   "submit-again": cmd_retry, "download": cmd_download}
 SYNC_COMMANDS = {"list": cmd_list, "show": cmd_show}
 
@@ -289,17 +317,16 @@ SYNC_COMMANDS = {"list": cmd_list, "show": cmd_show}
 
 
 def _error(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    try:
+        print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # the terminal is gone (SIGHUP): the exit code still tells
+        pass
 
 
 async def _main_async(ctx: CliContext) -> int:
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    if task is not None:
-        try:  # SIGTERM behaves like Ctrl+C: stop cleanly (engine, simulator child, store)
-            loop.add_signal_handler(signal.SIGTERM, task.cancel)
-        except (NotImplementedError, RuntimeError):
-            pass
+    # SIGTERM and SIGHUP behave like Ctrl+C: stop cleanly (engine, simulator child, store),
+    # cancel this command's unsent job, exit EXIT_INTERRUPTED.
+    install_stop_signals()
     return await ASYNC_COMMANDS[ctx.args.command](ctx)
 
 

@@ -10,6 +10,7 @@ from seedance_desktop.cli.output import ProgressPrinter
 from seedance_desktop.cli.parser import EXIT_CONFIG, PROG
 from seedance_desktop.cli.errors import CliError
 from seedance_desktop.runtime.compose import KEY_ENV, Runtime, build_runtime, open_store, resolve_api_key
+from seedance_desktop.core.engine.owner import process_tag
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.settings import Settings, SettingsStore
 from seedance_desktop.core.store import JobStore
@@ -57,6 +58,7 @@ class CliContext:
             base_url=self.args.base_url,
             output_dir=self.output_dir(),
             start_engine=start_engine,
+            queued_by=process_tag("cli"),  # an unsent job of a command that dies is held, not sent
         )
         runtime.engine.add_listener(self.printer)
         if runtime.demo:

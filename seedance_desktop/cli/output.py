@@ -59,6 +59,19 @@ def display_request(job: Job) -> dict[str, Any]:
         return _safe_request(job.request)
 
 
+def held_note(job: Job) -> str:
+    """What ``list`` and ``show`` say about a held job (empty for any other job)."""
+    if not job.held or job.state is not JobState.QUEUED:
+        return ""
+    return ("held: the command that queued it stopped before sending it; run "
+            f"`seedance-desktop-cli send {job.id[:12]}` to send it")
+
+
+def state_word(job: Job) -> str:
+    """The state as ``list`` shows it: "held" for a held queued job."""
+    return "held" if held_note(job) else job.state.value
+
+
 def job_to_dict(job: Job, *, history: bool = True) -> dict[str, Any]:
     """A JSON-safe view of a job for ``--json`` output (no key, no signed query strings)."""
     data: dict[str, Any] = {
@@ -83,6 +96,7 @@ def job_to_dict(job: Job, *, history: bool = True) -> dict[str, Any]:
         "cost": job.cost,
         "error": job.error,
         "attempt_of": job.attempt_of,
+        "held": job.held if held_note(job) else None,
     }
     if history:
         data["history"] = [
@@ -114,12 +128,13 @@ def jobs_table(jobs: list[Job]) -> str:
         dur = job.request.get("duration")
         output = f"{res} {dur}s" if dur is not None else str(res)
         cost = f"${job.cost:.2f}" if job.cost is not None else "-"
-        rows.append((job.id[:12], job.state.value, _when(job.created_at), output, cost, _clip(job.prompt, 40)))
+        rows.append((job.id[:12], state_word(job), _when(job.created_at), output, cost, _clip(job.prompt, 40)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = []
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths)]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
+    lines += [f"{job.id[:12]}  {held_note(job)}" for job in jobs if held_note(job)]
     return "\n".join(lines)
 
 
@@ -128,6 +143,7 @@ def job_details(job: Job) -> str:
     lines = [
         f"Job        {job.id}",
         f"State      {job.state.value}" + (f"  ({job.error})" if job.error else ""),
+        f"Held       {held_note(job)}" if held_note(job) else "",
         f"Model      {job.model}",
         f"Prompt     {job.prompt}",
     ]
@@ -165,6 +181,8 @@ def next_step_hint(job: Job) -> str:
     can still be fetched."""
     short = job.id[:12]
     allowed = allowed_actions(job)
+    if Action.SEND in allowed:
+        return f"Next: it is held (its command stopped before sending it); send it with: seedance-desktop-cli send {short}"
     if Action.REDOWNLOAD in allowed:  # the task succeeded: its result may still be fetched
         return f"Next: fetch the result again (no new charge) with: seedance-desktop-cli download {short}"
     if Action.SUBMIT_AGAIN in allowed:

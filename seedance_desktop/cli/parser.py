@@ -37,7 +37,8 @@ exit codes:
   {EXIT_NETWORK}    Modellix could not be reached or kept failing
   {EXIT_BUSY}    another Seedance Desktop process (the window, another 'wait') runs this queue
   {EXIT_INTERNAL}   internal error (a bug; details in the log file)
-  {EXIT_INTERRUPTED}  interrupted (Ctrl+C); sent jobs keep running on the server: resume with 'wait ID'
+  {EXIT_INTERRUPTED}  interrupted (Ctrl+C, SIGTERM, SIGHUP); sent jobs keep running on the server:
+       resume with 'wait ID'
 """
 
 MAIN_EPILOG = f"""\
@@ -67,8 +68,10 @@ inputs in the prompt as [Video 1], [Image 1], [Audio 1] (1-based, in the order g
 Without --wait the command returns once Modellix has accepted the job (its id is printed);
 collect the result later with '{PROG} wait ID'.
 With --demo, use --wait: the simulator stops when the command ends. If the command stops
-before the job was sent (an error, Ctrl+C), the job is cancelled, so running the command
-again never sends it twice.
+before the job was sent (an error, Ctrl+C, SIGTERM, a closed terminal), the job is cancelled,
+so running the command again never sends it twice. If the command is killed outright before
+sending (SIGKILL, power loss), its job is held: no later command sends it by itself; 'list'
+shows it as held and '{PROG} send ID' sends it.
 
 The command line runs the same job queue as the desktop app (one at a time: while the window
 is open, use it instead). Jobs still queued from the app are sent too while a command runs.
@@ -203,7 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
                 f"{EXIT_CODES_HELP}")
     p.add_argument("jobs", nargs="*", metavar="ID", help="job ids or unique prefixes")
     p.add_argument("--all", action="store_true",
-                   help="wait for every unfinished job (queued ones are sent first)")
+                   help="wait for every unfinished job (queued ones are sent first; held ones are "
+                        "listed, not sent: use 'send ID')")
+
+    p = command("send", "send a held job (its command stopped before sending it), then wait",
+                "A job queued by a command that was killed before sending it (SIGKILL, power loss) "
+                "is held: no later command or window sends it by itself, so running the command "
+                "again never pays twice. 'list' shows it as held. This sends it, then waits like 'wait'. 'wait ID' naming a held job sends "
+                "it too.",
+                f"examples:\n  {PROG} send 3f2a\n\n{EXIT_CODES_HELP}")
+    p.add_argument("jobs", nargs="+", metavar="ID", help="job ids or unique prefixes")
 
     p = command("download", "fetch a finished job's result again (resume or re-download)",
                 "Download a job's result: resumes an interrupted or failed download, or fetches "

@@ -58,7 +58,8 @@ FINAL_STATES = frozenset(
 
 S = JobState
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
-    S.QUEUED: frozenset({S.PREPARING, S.UPLOADING, S.SUBMITTING, S.CANCELLED, S.FAILED}),
+    # QUEUED -> QUEUED: held or sent on request (``Job.held``), a note in the history only.
+    S.QUEUED: frozenset({S.QUEUED, S.PREPARING, S.UPLOADING, S.SUBMITTING, S.CANCELLED, S.FAILED}),
     # PREPARING -> QUEUED: preparation interrupted by a pause/restart starts again later;
     # -> FAILED: an input no conforming can fix (the reason names the field and what to do).
     S.PREPARING: frozenset({S.UPLOADING, S.SUBMITTING, S.QUEUED, S.FAILED, S.CANCELLED}),
@@ -147,6 +148,12 @@ class Job:
     progress: float | None = None      # 0..1 for uploads/downloads; not persisted on every tick
     attempt_of: str | None = None      # the job this one re-tries ("submit again", "retry")
     raw_task: dict[str, Any] | None = None
+    #: The command-line process that queued this job (``core.engine.owner.process_tag``,
+    #: "cli:<pid>:<start time>"); None for the window, whose queue persists and continues.
+    queued_by: str | None = None
+    #: Why the engine does not start this QUEUED job until the person sends it (the process
+    #: that queued it stopped before sending it); None: not held.
+    held: str | None = None
 
     @property
     def prompt(self) -> str:

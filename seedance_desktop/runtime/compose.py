@@ -221,6 +221,7 @@ async def build_runtime(
     output_dir: str | Path | None = None,
     start_engine: bool = True,
     time_scale: float | None = None,
+    queued_by: str | None = None,
 ) -> Runtime:
     """Build (and start) everything for one session.
 
@@ -228,7 +229,9 @@ async def build_runtime(
     ``api_key`` is required (:class:`ConfigurationError` otherwise) and the base URL is
     ``base_url`` or ``settings.base_url`` or Modellix's. ``output_dir`` overrides the
     configured output folder verbatim. With ``start_engine`` the engine resumes every
-    unfinished job from the store before this returns. On any failure, whatever was already
+    unfinished job from the store before this returns. ``queued_by`` (the CLI's process tag)
+    marks the jobs this session queues, so they are held, not sent, by a later session if this
+    process dies before sending them (None: the window's queue, which persists). On any failure, whatever was already
     started is stopped again before the error propagates.
 
     Only one engine may run per job database: raises :class:`EngineBusyError` (a
@@ -280,6 +283,7 @@ async def build_runtime(
             time_scale=scale,
             budget=budget,
             preparer=input_preparer(effective),
+            queued_by=queued_by,
         )
         runtime = Runtime(
             mode="demo" if demo else "live",

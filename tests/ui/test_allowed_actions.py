@@ -20,6 +20,7 @@ import pytest
 from seedance_desktop import cli
 from seedance_desktop.core.engine import Action, Engine, EngineError
 from seedance_desktop.core.engine.allowed import allowed_actions, refusal_message
+from seedance_desktop.core.engine.owner import HELD_REASON
 from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.store import JobStore
@@ -32,6 +33,8 @@ SENT = [S.SUBMITTING, S.SUBMITTED]
 #: variant -> (transitions after QUEUED, whether the video file exists, whether the task succeeded)
 VARIANTS: dict[str, tuple[list[JobState], bool, bool]] = {
     "queued": ([], False, False),
+    # queued by a command that died before sending it (``Job.held``): only 'send' sends it
+    "held": ([], False, False),
     "preparing": ([S.PREPARING], False, False),
     "uploading": ([S.UPLOADING], False, False),
     "submitting": ([S.SUBMITTING], False, False),
@@ -53,6 +56,7 @@ CLI_COMMANDS: dict[Action, list[str]] = {
     Action.RETRY: ["retry"],
     Action.SUBMIT_AGAIN: ["submit-again"],
     Action.REDOWNLOAD: ["download"],
+    Action.SEND: ["send"],
 }
 
 
@@ -88,6 +92,8 @@ def _make(store: JobStore, variant: str, folder: Path, task_id: str, hosted: str
         if state is S.DOWNLOADING and succeeded:
             fields.update(remote_video_url="https://file.example/result.mp4", video_path=str(video))
         job = store.transition(job.id, state, "test", **fields)
+    if variant == "held":
+        job = store.transition(job.id, S.QUEUED, HELD_REASON, held=HELD_REASON, queued_by="cli:999999999:1")
     if file_there:
         video.parent.mkdir(parents=True, exist_ok=True)
         video.write_bytes(b"\0\0\0\x18ftypmp42")
@@ -106,6 +112,7 @@ def _engine_accepts(tmp: Path, variant: str, task_id: str, hosted: str) -> set[A
         Action.RERUN: lambda e, j: e.rerun_with_new_seed(j.id),
         Action.DUPLICATE: lambda e, j: e.recipe(j.id),
         Action.REDOWNLOAD: lambda e, j: e.redownload(j.id),
+        Action.SEND: lambda e, j: e.send(j.id),
     }
     assert set(calls) == set(Action)
     for action, call in calls.items():

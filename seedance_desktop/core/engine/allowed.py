@@ -14,7 +14,10 @@ Why each rule:
 * a paid result is never a dead end: REDOWNLOAD ("Download again") refetches the task for fresh
   links for a DONE job whose file is gone, a job whose download failed after the task
   succeeded, and an EXPIRED one;
-* CANCEL/EDIT/MOVE only while nothing has been sent (Modellix has no cancel endpoint).
+* CANCEL/EDIT/MOVE only while nothing has been sent (Modellix has no cancel endpoint);
+* SEND releases a *held* job: one queued by a command that stopped before sending it (see
+  ``core.engine.owner``). The engine never sends such a job by itself, so running the command
+  again cannot pay twice; sending it is the person's explicit decision.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Action(enum.Enum):
     RERUN = "rerun"            # run again with a new seed: a new job from the same recipe
     DUPLICATE = "duplicate"    # copy the recipe into the form
     REDOWNLOAD = "redownload"  # "Download again": refetch the task for fresh links, download
+    SEND = "send"              # send a held job (its command stopped before sending it)
 
 
 class EngineError(SeedanceError):
@@ -65,6 +69,8 @@ def allowed_actions(job: Job) -> frozenset[Action]:
     actions = {Action.DUPLICATE, Action.RERUN}
     if state is JobState.QUEUED:
         actions |= {Action.CANCEL, Action.EDIT, Action.MOVE, Action.REMOVE}
+        if job.held:
+            actions.add(Action.SEND)
     elif state.is_local:  # PREPARING, UPLOADING: nothing sent yet
         actions.add(Action.CANCEL)
     if state in FINAL_STATES:
@@ -96,6 +102,10 @@ def refusal_message(job: Job, action: Action) -> str:
         return f"This job is {label}; only failed, expired or cancelled jobs can be retried."
     if action is Action.SUBMIT_AGAIN:
         return f"This job is {label}; 'Submit again' is only for a job whose outcome is unknown."
+    if action is Action.SEND:
+        if job.state is JobState.QUEUED:
+            return "This job is not held: it is sent as soon as a slot is free."
+        return f"This job is {label}; only a held job (queued by a command that stopped) needs sending."
     if action is Action.REDOWNLOAD:
         if job.state is JobState.DONE:
             return f"Already downloaded: {job.video_path}"

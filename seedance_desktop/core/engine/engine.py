@@ -13,6 +13,11 @@ imports Qt, and calls listeners on the loop thread. :meth:`Engine.start` resumes
 unfinished job: SUBMITTED/PROCESSING are polled, DOWNLOADING resumes its ``.part``,
 PREPARING/UPLOADING go back to the queue (uploaded URLs kept), and SUBMITTING becomes
 OUTCOME_UNKNOWN: the POST may have been sent, so it is never re-sent.
+
+Jobs queued by a command-line process carry its tag (``queued_by``, given to the engine that
+process runs). :meth:`Engine.start` *holds* every unsent job whose queuing process is gone
+(``core.engine.owner``): it stays QUEUED with ``held`` set and a reason in its history, the
+scheduler skips it, and only :meth:`Engine.send` (the person's decision) releases it.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ from typing import Any
 from seedance_desktop.api.download import download_file
 from seedance_desktop.core.budget import RequestBudget
 from seedance_desktop.core.engine.actions import QueueActions
-from seedance_desktop.core.engine.allowed import Action, EngineError, allowed_actions
+from seedance_desktop.core.engine.allowed import Action, EngineError, allowed_actions, check_allowed
 from seedance_desktop.core.engine.journal import PROGRESS_INTERVAL, ErrorReporter, Journal
+from seedance_desktop.core.engine.owner import HELD_REASON, process_alive
 from seedance_desktop.core.engine.pause import PauseGate
 from seedance_desktop.core.engine.protocols import (
     Downloader,
@@ -43,7 +49,7 @@ from seedance_desktop.core.engine.protocols import (
 from seedance_desktop.core.engine.runner import JobRunner
 from seedance_desktop.core.engine.scheduler import SlotScheduler
 from seedance_desktop.core.engine.workers import WorkerThreads
-from seedance_desktop.core.job import InputFile, Job
+from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
 
 log = logging.getLogger(__name__)
@@ -58,7 +64,8 @@ class Engine:
     one by default). ``preparer`` conforms local inputs before upload (None: no preparing
     step). ``time_scale`` > 1 compresses the poll schedule for a simulator that runs faster than
     real time (demo mode, tests). ``on_error(exception, what)`` receives every exception no
-    caller could see (default: logged).
+    caller could see (default: logged). ``queued_by`` tags the jobs this engine queues with
+    the process that queued them (the CLI's; None for the window, whose queue persists).
     """
 
     def __init__(
@@ -76,8 +83,10 @@ class Engine:
         time_scale: float = 1.0,
         rng: random.Random | None = None,
         on_error: ErrorHandler | None = None,
+        queued_by: str | None = None,
     ) -> None:
         rng = rng or random.Random()
+        self._queued_by = queued_by
         self.store = store
         self.time_scale = float(time_scale)
         self.budget = budget or RequestBudget(time_scale=self.time_scale)
@@ -106,9 +115,22 @@ class Engine:
         """Resume every unfinished job from the store, then start the queue."""
         if self._scheduler.running:
             return
+        self.hold_orphans()
         self._scheduler.start(self._runner.run, self._runner.resume)
         for job in self.store.unfinished():
             self._runner.resume(job)
+
+    def hold_orphans(self) -> list[Job]:
+        """Hold every unsent job whose queuing process is gone (it stopped before sending);
+        return the jobs held now. :meth:`start` does this first; calling it again is harmless."""
+        held: list[Job] = []
+        for job in self.store.unfinished():
+            if not job.state.is_local or job.held or not job.queued_by or job.queued_by == self._queued_by:
+                continue
+            if process_alive(job.queued_by):
+                continue
+            held.append(self._journal.commit(job.id, JobState.QUEUED, HELD_REASON, held=HELD_REASON))
+        return held
 
     async def stop(self) -> None:
         """Stop everything, leaving every job resumable. A POST already on the wire gets a
@@ -205,8 +227,21 @@ class Engine:
     def allowed_actions(self, job_id: str) -> frozenset[Action]:
         return allowed_actions(self.store.get(job_id))
 
+    def _stamp(self, job: Job) -> Job:
+        """Tag a job this engine just queued with the process that queued it (if any)."""
+        if self._queued_by and job.state is JobState.QUEUED and job.queued_by != self._queued_by:
+            return self._journal.update(job.id, queued_by=self._queued_by)
+        return job
+
     def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> Job:
-        return self._actions.enqueue(model, request, inputs)
+        return self._stamp(self._actions.enqueue(model, request, inputs))
+
+    def send(self, job_id: str) -> Job:
+        """Send a held job (queued by a command that stopped before sending it): release the
+        hold; the job now belongs to this engine's process."""
+        check_allowed(self.store.get(job_id), Action.SEND)
+        return self._journal.commit(job_id, JobState.QUEUED, "Sent on request (the hold was released).",
+                                    held=None, queued_by=self._queued_by)
 
     def cancel(self, job_id: str) -> Job:
         return self._actions.cancel(job_id)
@@ -221,13 +256,14 @@ class Engine:
         return self._actions.edit(job_id, request, inputs)
 
     def retry(self, job_id: str) -> Job:
-        return self._actions.retry(job_id)
+        job = self._actions.retry(job_id)
+        return job if job.id == job_id else self._stamp(job)
 
     def submit_again(self, job_id: str) -> Job:
-        return self._actions.submit_again(job_id)
+        return self._stamp(self._actions.submit_again(job_id))
 
     def rerun_with_new_seed(self, job_id: str) -> Job:
-        return self._actions.rerun_with_new_seed(job_id)
+        return self._stamp(self._actions.rerun_with_new_seed(job_id))
 
     def recipe(self, job_id: str) -> tuple[str, dict[str, Any], list[InputFile]]:
         return self._actions.recipe(job_id)

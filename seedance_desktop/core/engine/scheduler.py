@@ -11,6 +11,8 @@ coroutine that runs one job (``JobRunner.run``).
   no server slot, but only one job prepares at a time (conforming video is CPU-bound, on 2
   cores). A prepared job then waits for a slot, granted here in queue order.
 * The pause gate (``core.engine.pause``) decides whether new jobs may start at all.
+* A *held* job (``Job.held``: queued by a command that stopped before sending it) is never
+  started here; only the person's "send" releases it.
 * Every wait is on the monotonic clock: stepping the wall clock back must not stall the queue.
 * The loop sleeps on an ``asyncio.Event`` until something changes (a commit, a new job, a
   freed slot, a back-off ending): no polling.
@@ -289,7 +291,7 @@ class SlotScheduler:
                     del self._slot_waiters[job.id]
                     waiter.set_result(None)
                 continue
-            if job.id in self._runners:
+            if job.id in self._runners or job.held:
                 continue
             not_before = self._not_before.get(job.id, 0.0)
             if not_before > now:

@@ -107,6 +107,8 @@ def job_cost(job: Job) -> tuple[float | None, bool]:
 
 
 def state_text(job: Job, now: float) -> str:
+    if job.state is JobState.QUEUED and job.held:  # its command stopped before sending it
+        return "Held · not sent"
     text = job.state.label
     if job.state in (JobState.PREPARING, JobState.UPLOADING, JobState.DOWNLOADING) and job.progress is not None:
         text += f" {int(job.progress * 100)}%"
@@ -310,6 +312,9 @@ class QueueModel(QAbstractTableModel):
             if col == COL_PROMPT:
                 return job.prompt
             if col == COL_STATE:
+                if job.state is JobState.QUEUED and job.held:
+                    return ("Held: the command that queued it stopped before sending it, so it is "
+                            "not sent by itself. Send it with: seedance-desktop-cli send " + job.id[:12])
                 return job.error or job.state.label
             return None
         if role == Qt.ItemDataRole.DecorationRole and col == COL_THUMB:

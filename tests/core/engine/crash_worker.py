@@ -2,7 +2,12 @@
 
 Usage: ``python crash_worker.py BASE_URL API_KEY DB_PATH OUTPUT_DIR TIME_SCALE``
 
-The test SIGKILLs this process at chosen moments. To make those moments observable, the steps are
+The test SIGKILLs this process at chosen moments, and also stops it with SIGHUP and SIGTERM,
+which this worker handles exactly as the real CLI does: it installs the CLI's own handlers
+(``cli.signals.install_stop_signals``: the first signal cancels the main task, worker threads
+are daemons), stops the engine the way ``Runtime.aclose()`` does (``Engine.stop()``: a POST on
+the wire gets its grace period, everything else stays resumable) and exits with the CLI's
+``EXIT_INTERRUPTED``. To make the chosen moments observable, the steps are
 slowed down (only here, never in the product): an upload waits before it starts, a submit waits
 both before the POST leaves and after its answer arrives (so a kill can land on either side of
 the wire while the job is SUBMITTING), and downloads trickle their bytes so a kill leaves a
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -23,6 +29,8 @@ import httpx
 
 from seedance_desktop.api.client import ModellixClient
 from seedance_desktop.api.download import download_file
+from seedance_desktop.cli.parser import EXIT_INTERRUPTED
+from seedance_desktop.cli.signals import install_stop_signals
 from seedance_desktop.core.engine import Engine
 from seedance_desktop.core.store import JobStore
 
@@ -84,23 +92,35 @@ def logged_download(url: str, dest: Path, **kwargs: Any) -> Any:
 
 
 async def main(base_url: str, api_key: str, db: Path, out: Path, time_scale: float) -> int:
+    signal_received = install_stop_signals()  # SIGTERM/SIGHUP: exactly the CLI's handling
+    ready = os.environ.get("CRASH_READY_FILE")
+    if ready:  # the test sends SIGHUP/SIGTERM only after this (before it, a signal kills, as in the CLI)
+        Path(ready).touch()
     store = JobStore(db)
-
-
     download_client = httpx.Client(transport=_SlowTransport(), timeout=30.0)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as http:
-        client = ModellixClient(http, base_url, api_key)
-        engine = Engine(store, SlowClient(client), output_dir=out, time_scale=time_scale,
-                        downloader=functools.partial(logged_download, client=download_client))
-        await engine.start()
-        while store.unfinished():
-            await asyncio.sleep(0.05)
-        await engine.stop()
-    download_client.close()
-    store.close()
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as http:
+            client = ModellixClient(http, base_url, api_key)
+            engine = Engine(store, SlowClient(client), output_dir=out, time_scale=time_scale,
+                            downloader=functools.partial(logged_download, client=download_client))
+            try:
+                await engine.start()
+                while store.unfinished():
+                    await asyncio.sleep(0.05)
+            finally:  # as Runtime.aclose(): stop the engine, leaving every job resumable
+                await engine.stop()
+                sig = signal_received()
+                if sig is not None:
+                    print(f"STOPPED by {sig.name}", file=sys.stderr, flush=True)
+    finally:
+        download_client.close()
+        store.close()
     return 0
 
 
 if __name__ == "__main__":
     url, key, db_path, out_dir, scale = sys.argv[1:6]
-    sys.exit(asyncio.run(main(url, key, Path(db_path), Path(out_dir), float(scale))))
+    try:
+        sys.exit(asyncio.run(main(url, key, Path(db_path), Path(out_dir), float(scale))))
+    except asyncio.CancelledError:  # as cli.commands.run: a stop signal is EXIT_INTERRUPTED
+        sys.exit(EXIT_INTERRUPTED)
