@@ -256,6 +256,13 @@ class Controller(QObject):
         self._added(self._act("re-running with a new seed", lambda e: e.rerun_with_new_seed(job_id)))
 
     @Slot(str)
+    def send(self, job_id: str) -> None:
+        """Send a held job (queued by a command that stopped before sending it)."""
+        job = self._act("sending the held job", lambda e: e.send(job_id))
+        if job is not None:
+            self._on_engine_job(job)
+
+    @Slot(str)
     def redownload(self, job_id: str) -> None:
         """"Download again": fresh links from the task, then the same paid result."""
         job = self._act("downloading the result again", lambda e: e.redownload(job_id))

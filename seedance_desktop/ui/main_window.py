@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         p.retry_requested.connect(c.retry)
         p.submit_again_requested.connect(c.submit_again)
         p.redownload_requested.connect(c.redownload)
+        p.send_requested.connect(c.send)
         p.duplicate_requested.connect(c.duplicate)
         p.rerun_requested.connect(c.rerun_with_new_seed)
         p.remove_requested.connect(c.remove)

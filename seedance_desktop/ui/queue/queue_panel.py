@@ -80,6 +80,7 @@ def has_video(job: Job | None) -> bool:
 
 #: The panel's job actions that are engine actions (``play`` and ``reveal`` only open files).
 PANEL_ACTIONS: dict[str, Action] = {
+    "send": Action.SEND,
     "retry": Action.RETRY,
     "submit_again": Action.SUBMIT_AGAIN,
     "redownload": Action.REDOWNLOAD,
@@ -236,6 +237,7 @@ class QueuePanel(QWidget):
     """Jobs table plus the actions a person can take on the selected job."""
 
     play_requested = Signal(str)
+    send_requested = Signal(str)          # a held job (its command stopped before sending it)
     retry_requested = Signal(str)
     submit_again_requested = Signal(str)
     redownload_requested = Signal(str)    # "Download again": fresh links, same paid result
@@ -277,6 +279,7 @@ class QueuePanel(QWidget):
         specs = (
             ("play", "Play", QKeySequence(Qt.Key.Key_Return), self.play_requested),
             ("reveal", "Reveal in folder", None, None),
+            ("send", "Send now", None, self.send_requested),
             ("retry", "Retry", None, self.retry_requested),
             ("submit_again", "Submit again…", None, self.submit_again_requested),
             ("redownload", "Download again", None, self.redownload_requested),
@@ -397,7 +400,7 @@ class QueuePanel(QWidget):
         for name in ("play", "reveal"):
             menu.addAction(self.job_actions[name])
         menu.addSeparator()
-        for name in ("retry", "submit_again", "redownload", "duplicate", "rerun"):
+        for name in ("send", "retry", "submit_again", "redownload", "duplicate", "rerun"):
             menu.addAction(self.job_actions[name])
         menu.addSeparator()
         for name in ("cancel", "remove"):
