@@ -4,6 +4,7 @@ a runtime built by the shared composition root (with progress printed to stderr)
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from seedance_desktop.cli.output import ProgressPrinter
@@ -61,12 +62,20 @@ class CliContext:
             queued_by=process_tag("cli"),  # an unsent job of a command that dies is held, not sent
         )
         runtime.engine.add_listener(self.printer)
+        self._say_if_recovered(runtime.store)
         if runtime.demo:
             self.printer.note("Demo mode: a local simulator stands in for Modellix (simulated videos, nothing billed).")
         return runtime
 
     def open_store(self) -> JobStore:
-        return open_store(self.paths, demo=self.demo)
+        store = open_store(self.paths, demo=self.demo)
+        self._say_if_recovered(store)
+        return store
+
+    def _say_if_recovered(self, store: JobStore) -> None:
+        """A damaged job database was kept aside and recovered at open: say so, and where."""
+        if store.recovery is not None:  # said even with --quiet: the user must know where the file is
+            print(f"warning: {store.recovery.user_message}", file=sys.stderr)
 
 
 __all__ = ["CliContext"]

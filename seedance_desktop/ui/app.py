@@ -291,6 +291,8 @@ class DesktopApp:
             preview.cancel()  # the real store replaces the preview (or nothing does, on failure)
             await asyncio.gather(preview, return_exceptions=True)
         self.runtime = runtime
+        if runtime.store.recovery is not None:  # a damaged job database was kept and recovered
+            self.window.show_error(runtime.store.recovery.user_message)
         balance = None if runtime.demo else runtime.client.balance
         self.controller.attach_runtime(runtime.store, runtime.engine, demo=runtime.demo, balance=balance)
         self.model.set_source(runtime.store, lookup=self.controller.job)
