@@ -390,7 +390,10 @@ def on_download_error(error: BaseException, *, now: float, failures: int, refetc
     if isinstance(error, UnsafeUrlError):
         return Decision(JobState.FAILED, unsafe_result_reason(error))
     if isinstance(error, DownloadTooLargeError):
-        return Decision(JobState.FAILED, f"{error.user_message} ({error}) " + DOWNLOAD_AGAIN_HINT)
+        detail = error.user_message if error.user_message == str(error) or not str(error) else (
+            f"{error.user_message} ({error})")
+        return Decision(JobState.FAILED, f"The result file is too large, so it was not downloaded: {detail}. "
+                                         + DOWNLOAD_AGAIN_HINT)
     if isinstance(error, (DownloadError, NetworkError, ServerError, RateLimitedError, ProtocolError)):
         return Decision(None, getattr(error, "user_message", str(error)),
                         retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
