@@ -387,3 +387,29 @@ def test_item13_a_stored_signed_upload_is_uploaded_again_after_a_restart() -> No
     assert sendable_upload_url(InputFile("video_urls", 0, "/tmp/a.mp4", uploaded_url=stored)) is None
     plain = "https://cdn.example/u/a.mp4"
     assert sendable_upload_url(InputFile("video_urls", 0, "/tmp/a.mp4", uploaded_url=stored_upload_url(plain))) == plain
+
+
+def test_item13_after_a_restart_an_input_stored_without_its_signature_is_uploaded_again(
+        tmp_path: Path, simulator: Any, clip: Path) -> None:
+    """A job left QUEUED by a stopped app, whose uploaded URL was stored without its signed
+    query: the engine uploads the input again (never sends the unsigned URL) and finishes."""
+    from seedance_desktop.core.store import JobStore
+
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    stale = stored_upload_url(f"{simulator.base_url}/files/uploads/gone/clip.mp4?{SIGNATURE}")
+    job = store.add(Job(model=MODEL, request=request_for("restarted"), position=store.next_position(),
+                        inputs=[InputFile("video_urls", 0, str(clip), uploaded_url=stale)]))
+    store.close()
+
+    async def main() -> None:
+        async with engine_rig(tmp_path, simulator.base_url, simulator.api_key, start=False) as rig:
+            client = _SignedUploads(rig.client)
+            rig.engine.set_client(client)
+            await rig.engine.start()
+            done = await asyncio.wait_for(rig.engine.wait_for(job.id), 40)
+            assert done.state is S.DONE, _reasons(rig, job.id)
+            assert simulator.simulator.request_counts()["upload"] == 1
+            sent = str(client.sent[0])
+            assert SIGNATURE in sent and "/gone/" not in sent
+
+    asyncio.run(main())
