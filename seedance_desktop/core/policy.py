@@ -42,6 +42,7 @@ from seedance_desktop.api.errors import (
     ConnectError,
     DownloadCancelled,
     DownloadError,
+    DownloadTooLargeError,
     InsufficientBalanceError,
     ModellixError,
     NetworkError,
@@ -51,11 +52,14 @@ from seedance_desktop.api.errors import (
     ResultGoneError,
     ServerError,
     SubmitOutcomeUnknownError,
+    UnexpectedContentError,
+    UnsafeUrlError,
     UploadCancelled,
     ValidationError,
 )
 from seedance_desktop.api.tasks import TaskInfo, TaskStatus
 from seedance_desktop.core.job import JobState
+from seedance_desktop.media.errors import MediaError
 
 # --------------------------------------------------------------------------- poll schedule
 
@@ -323,10 +327,16 @@ def on_poll_error(error: BaseException, *, now: float, failures: int, rng: rando
 
 
 def on_task(info: TaskInfo, current: JobState) -> Decision:
-    """What a task answer means for a job in ``current`` (SUBMITTING/SUBMITTED/PROCESSING)."""
+    """What a task answer means for a job in ``current`` (SUBMITTING/SUBMITTED/PROCESSING).
+
+    A success with any usable URL in it is downloaded (an untyped resource or a bare URL string
+    is checked by its bytes, SPEC section 4); one whose only result links are unsafe is a final
+    "unsafe result link" failure with the reason (no retry can make them safe)."""
     if info.status is TaskStatus.SUCCESS:
-        if info.video is None:
-            return Decision(JobState.FAILED, "Modellix reported success but returned no video.")
+        if info.video is None and info.unsafe:
+            return Decision(JobState.FAILED, unsafe_result_reason(info.unsafe[0]))
+        if info.video is None and not info.candidates:
+            return Decision(JobState.FAILED, "Modellix reported success but its answer holds no result link.")
         return Decision(JobState.DOWNLOADING, "Finished on the server; downloading.")
     if info.status is TaskStatus.FAILED:
         reason = info.error_message or f"the task ended as '{info.raw_status or 'failed'}'"
@@ -338,21 +348,52 @@ def on_task(info: TaskInfo, current: JobState) -> Decision:
     return Decision(None)
 
 
-#: How often a gone result URL is replaced by refetching the task before the job is EXPIRED.
+#: Appended to every reason for a job whose paid result exists but could not be fetched.
+DOWNLOAD_AGAIN_HINT = "'Download again' asks Modellix for it once more (no new charge; do not run the job again)."
+
+
+def unsafe_result_reason(error: BaseException) -> str:
+    """The final reason for a result link (or redirect) the app will not open."""
+    detail = getattr(error, "user_message", "") or str(error)
+    return f"Unsafe result link, not opened: {detail}"
+
+
+#: A gone result URL (403/404/410) is replaced by refetching the task, with a growing, jittered
+#: back-off, for at least this long (service seconds, divided by ``time_scale``) and at least
+#: ``REFETCH_LIMIT`` times before the job is EXPIRED: CDNs and eventually consistent stores
+#: answer 403/404 for a while right after success (SPEC section 10).
+GONE_PATIENCE = 300.0
+GONE_BASE = 2.0
+GONE_CAP = 60.0
 REFETCH_LIMIT = 3
+#: A result whose bytes are not a playable video is refetched this many times (every candidate
+#: resource tried each time) before the job FAILS (recoverable by "Download again").
+BAD_RESULT_LIMIT = 3
 
 
 def on_download_error(error: BaseException, *, now: float, failures: int, refetches: int,
-                      rng: random.Random, time_scale: float = 1.0) -> Decision:
-    """A download failed. A gone URL (403/404/410) is replaced by refetching the task, up to
-    ``REFETCH_LIMIT`` times, then the job is EXPIRED. Network trouble is retried (the ``.part``
-    resumes) without limit; a local disk problem fails the job (retry resumes it)."""
+                      rng: random.Random, time_scale: float = 1.0, gone_for: float = 0.0) -> Decision:
+    """A download failed. A gone URL (403/404/410) is replaced by refetching the task with
+    back-off until it has been gone for ``GONE_PATIENCE`` (``gone_for``: real seconds since the
+    first gone answer of this episode) and ``REFETCH_LIMIT`` refetches, then the job is EXPIRED
+    (still recoverable: "Download again"). An unsafe link or redirect and a file over the size
+    cap are final (FAILED, recoverable the same way). Network trouble and stalls are retried
+    with back-off (the ``.part`` resumes); a local disk problem fails the job (retry resumes it)."""
     if isinstance(error, ResultGoneError):
-        if refetches >= REFETCH_LIMIT:
-            return Decision(JobState.EXPIRED, "The result is no longer available: every link Modellix gave has expired.")
-        return Decision(None, error.user_message, refetch=True)
+        if refetches >= REFETCH_LIMIT and gone_for * time_scale >= GONE_PATIENCE:
+            return Decision(JobState.EXPIRED, "The result is no longer available: every link Modellix gave stayed "
+                                              "expired (403/404/410) for minutes. " + DOWNLOAD_AGAIN_HINT)
+        wait = backoff_delay(refetches + 1, rng, base=GONE_BASE, cap=GONE_CAP) / time_scale
+        return Decision(None, error.user_message, refetch=True, retry_at=now + wait)
     if isinstance(error, DownloadCancelled):
         return Decision(None, error.user_message)
+    if isinstance(error, UnsafeUrlError):
+        return Decision(JobState.FAILED, unsafe_result_reason(error))
+    if isinstance(error, DownloadTooLargeError):
+        detail = error.user_message if error.user_message == str(error) or not str(error) else (
+            f"{error.user_message} ({error})")
+        return Decision(JobState.FAILED, f"The result file is too large, so it was not downloaded: {detail}. "
+                                         + DOWNLOAD_AGAIN_HINT)
     if isinstance(error, (DownloadError, NetworkError, ServerError, RateLimitedError, ProtocolError)):
         return Decision(None, getattr(error, "user_message", str(error)),
                         retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
@@ -363,6 +404,24 @@ def on_download_error(error: BaseException, *, now: float, failures: int, refetc
         return Decision(None, error.user_message,
                         retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale))
     return Decision(JobState.FAILED, f"Download failed: {error}")
+
+
+def is_bad_result(error: BaseException) -> bool:
+    """Whether a download error (or a failed check of the file) says the bytes are not the
+    video: try the next candidate resource, then refetch (see :func:`on_bad_result`)."""
+    return isinstance(error, (UnexpectedContentError, MediaError))
+
+
+def on_bad_result(error: BaseException, *, now: float, rounds: int, rng: random.Random,
+                  time_scale: float = 1.0) -> Decision:
+    """Every candidate of the task answer gave bytes that are not a playable video, ``rounds``
+    times (>= 1): refetch the task with back-off, then (``BAD_RESULT_LIMIT``) FAIL."""
+    detail = getattr(error, "user_message", "") or str(error)
+    if rounds >= BAD_RESULT_LIMIT:
+        return Decision(JobState.FAILED, f"Modellix's result file is not a playable video: {detail} "
+                                         + DOWNLOAD_AGAIN_HINT)
+    wait = backoff_delay(rounds, rng, base=GONE_BASE, cap=GONE_CAP) / time_scale
+    return Decision(None, detail, refetch=True, retry_at=now + wait)
 
 
 def resume_state(state: JobState) -> JobState | None:
@@ -379,9 +438,12 @@ def resume_state(state: JobState) -> JobState | None:
 
 
 __all__ = [
+    "BAD_RESULT_LIMIT",
     "DENSE_INTERVAL",
+    "DOWNLOAD_AGAIN_HINT",
     "Decision",
     "FIRST_POLL",
+    "GONE_PATIENCE",
     "NOT_FOUND_LIMIT",
     "OVERDUE_MAX",
     "Pause",
@@ -391,7 +453,9 @@ __all__ = [
     "backoff_delay",
     "describe_validation",
     "expected_window",
+    "is_bad_result",
     "next_poll_at",
+    "on_bad_result",
     "on_download_error",
     "on_poll_error",
     "on_submit_error",
@@ -402,4 +466,5 @@ __all__ = [
     "resume_state",
     "retry_at",
     "task_id_of",
+    "unsafe_result_reason",
 ]

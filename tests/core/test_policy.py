@@ -16,6 +16,8 @@ from seedance_desktop.api.errors import (
     ConnectError,
     DownloadCancelled,
     DownloadError,
+    DownloadStalledError,
+    DownloadTooLargeError,
     FieldError,
     InsufficientBalanceError,
     ModellixError,
@@ -26,6 +28,8 @@ from seedance_desktop.api.errors import (
     ResultGoneError,
     ServerError,
     SubmitOutcomeUnknownError,
+    UnexpectedContentError,
+    UnsafeUrlError,
     UploadCancelled,
     ValidationError,
 )
@@ -34,6 +38,7 @@ from seedance_desktop.core import policy
 from seedance_desktop.core.budget import RequestBudget
 from seedance_desktop.core.job import JobState
 from seedance_desktop.core.policy import Pause
+from seedance_desktop.media.errors import MediaError
 
 S = JobState
 WINDOW = (30.0, 120.0)
@@ -317,25 +322,76 @@ def test_task_status_table(info: TaskInfo, current: JobState, state: JobState | 
     assert policy.on_task(info, current).state is state
 
 
+def test_a_success_with_any_url_is_downloaded_and_an_unsafe_only_one_fails_with_the_reason() -> None:
+    other = Resource("https://x/result", "file", kind="other")
+    info = TaskInfo(task_id="t", status=TaskStatus.SUCCESS, raw_status="success", video=None, candidates=(other,))
+    assert policy.on_task(info, S.PROCESSING).state is S.DOWNLOADING  # never "returned no video"
+    unsafe = TaskInfo(task_id="t", status=TaskStatus.SUCCESS, raw_status="success", video=None,
+                      unsafe=(UnsafeUrlError("x", user_message="Modellix sent a result link the app will not open "
+                                                               "(scheme 'file' is not https)"),))
+    decision = policy.on_task(unsafe, S.PROCESSING)
+    assert decision.state is S.FAILED and "Unsafe result link" in decision.reason and "file" in decision.reason
+
+
 def test_failed_task_carries_its_reason() -> None:
     assert "face detected" in policy.on_task(_info(TaskStatus.FAILED, error="face detected"), S.PROCESSING).reason
     assert "cancelled" in policy.on_task(_info(TaskStatus.FAILED, raw="cancelled"), S.PROCESSING).reason
 
 
 @pytest.mark.parametrize(
-    ("error", "refetches", "state", "refetch"),
+    ("error", "refetches", "gone_for", "state", "refetch"),
     [
-        (ResultGoneError(status=410), 0, None, True),
-        (ResultGoneError(status=403), policy.REFETCH_LIMIT - 1, None, True),
-        (ResultGoneError(status=404), policy.REFETCH_LIMIT, S.EXPIRED, False),
-        (DownloadError("cut short"), 0, None, False),
-        (DownloadCancelled(), 0, None, False),
-        (OSError(28, "No space left on device"), 0, S.FAILED, False),
+        (ResultGoneError(status=410), 0, 0.0, None, True),
+        (ResultGoneError(status=403), policy.REFETCH_LIMIT - 1, 1e6, None, True),
+        # Many refetches within seconds (issue 8 item 1: expired within 0.7 s): keep trying.
+        (ResultGoneError(status=404), 50, 1.0, None, True),
+        (ResultGoneError(status=404), policy.REFETCH_LIMIT, policy.GONE_PATIENCE, S.EXPIRED, False),
+        (DownloadError("cut short"), 0, 0.0, None, False),
+        (DownloadStalledError("slow"), 0, 0.0, None, False),
+        (DownloadCancelled(), 0, 0.0, None, False),
+        (UnsafeUrlError("redirect to file:"), 0, 0.0, S.FAILED, False),
+        (DownloadTooLargeError("2 GB"), 0, 0.0, S.FAILED, False),
+        (OSError(28, "No space left on device"), 0, 0.0, S.FAILED, False),
     ],
 )
-def test_download_errors_table(error: BaseException, refetches: int, state: JobState | None, refetch: bool) -> None:
-    decision = policy.on_download_error(error, now=NOW, failures=1, refetches=refetches, rng=rng())
+def test_download_errors_table(error: BaseException, refetches: int, gone_for: float, state: JobState | None,
+                               refetch: bool) -> None:
+    decision = policy.on_download_error(error, now=NOW, failures=1, refetches=refetches, rng=rng(), gone_for=gone_for)
     assert decision.state is state and decision.refetch is refetch
+    if state is None and not isinstance(error, DownloadCancelled):
+        assert decision.retry_at is not None and decision.retry_at > NOW  # always a back-off
+
+
+def test_gone_links_back_off_growing_and_scaled() -> None:
+    waits = [policy.on_download_error(ResultGoneError(status=404), now=0.0, failures=1, refetches=n, rng=rng(),
+                                      time_scale=1.0).retry_at or 0.0 for n in range(8)]
+    assert waits[0] >= policy.GONE_BASE / 2 and waits[-1] > 4 * waits[0]
+    scaled = policy.on_download_error(ResultGoneError(status=404), now=0.0, failures=1, refetches=3, rng=rng(),
+                                      time_scale=10.0).retry_at or 0.0
+    assert scaled < waits[3]
+    # Patience is in service seconds: at time_scale 60, 5 real seconds are the full 300.
+    assert policy.on_download_error(ResultGoneError(status=404), now=0.0, failures=1, refetches=9, rng=rng(),
+                                    time_scale=60.0, gone_for=policy.GONE_PATIENCE / 60.0).state is S.EXPIRED
+
+
+@pytest.mark.parametrize("state", [S.EXPIRED, S.FAILED])
+def test_no_download_reason_advises_a_paid_rerun(state: JobState) -> None:
+    errors: list[BaseException] = [ResultGoneError(status=404), UnsafeUrlError("x"), DownloadTooLargeError("x")]
+    reasons = [policy.on_download_error(e, now=0.0, failures=1, refetches=99, rng=rng(), gone_for=1e9).reason
+               for e in errors]
+    reasons.append(policy.on_bad_result(UnexpectedContentError("html"), now=0.0, rounds=99, rng=rng()).reason)
+    for reason in reasons:
+        assert "retry" not in reason.lower() and "submit again" not in reason.lower()
+    assert "Download again" in reasons[0] and "not a playable video" in reasons[-1]
+
+
+def test_bad_result_refetches_then_fails() -> None:
+    error = UnexpectedContentError("html page")
+    first = policy.on_bad_result(error, now=0.0, rounds=1, rng=rng())
+    assert first.state is None and first.refetch and (first.retry_at or 0.0) > 0.0
+    assert policy.on_bad_result(error, now=0.0, rounds=policy.BAD_RESULT_LIMIT, rng=rng()).state is S.FAILED
+    assert policy.is_bad_result(error) and policy.is_bad_result(MediaError("no video stream"))
+    assert not policy.is_bad_result(ResultGoneError()) and not policy.is_bad_result(OSError(28, "full"))
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from typing import Any
 
 from seedance_desktop.api.download import discard_partial
 from seedance_desktop.api.spec import MAX_SEED
-from seedance_desktop.core.engine.allowed import Action, EngineError, check_allowed, has_result_file
+from seedance_desktop.core.engine.allowed import Action, EngineError, check_allowed, has_result_file, result_on_server
 from seedance_desktop.core.engine.journal import Journal
 from seedance_desktop.core.engine.runner import JobRunner
 from seedance_desktop.core.engine.scheduler import SlotScheduler
@@ -92,10 +92,11 @@ class QueueActions:
 
     def retry(self, job_id: str) -> Job:
         """FAILED/EXPIRED/CANCELLED: a new linked attempt. A job whose task succeeded (only the
-        download failed) fetches its paid result again instead."""
+        download failed, or its links expired) fetches its paid result again instead: a retry
+        never pays again for a result Modellix may still hold."""
         job = self._store.get(job_id)
         check_allowed(job, Action.RETRY)
-        if job.state is JobState.FAILED and job.task_id and job.remote_video_url:
+        if job.state in (JobState.FAILED, JobState.EXPIRED) and result_on_server(job):
             return self.redownload(job_id)
         return self._new_attempt(job, attempt_of=job.id)
 

@@ -8,9 +8,10 @@ engine refused), so the rule lives here once and a table-driven test checks ever
 Why each rule:
 
 * nothing that could cost money is ever re-sent by accident: RETRY makes a *new* attempt only
-  for a job that ended without a result (FAILED, EXPIRED, CANCELLED: a cancelled job was never
-  sent, so running it again cannot pay twice); SUBMIT_AGAIN is the explicit decision for an
-  OUTCOME_UNKNOWN job, whose POST may have reached Modellix;
+  for a job that ended without a result (FAILED, CANCELLED: a cancelled job was never sent, so
+  running it again cannot pay twice); for a job whose task succeeded (an EXPIRED one, or one
+  whose download failed) RETRY fetches the paid result again, like REDOWNLOAD; SUBMIT_AGAIN is
+  the explicit decision for an OUTCOME_UNKNOWN job, whose POST may have reached Modellix;
 * a paid result is never a dead end: REDOWNLOAD ("Download again") refetches the task for fresh
   links for a DONE job whose file is gone, a job whose download failed after the task
   succeeded, and an EXPIRED one;

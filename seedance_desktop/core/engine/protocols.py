@@ -57,10 +57,13 @@ class ModellixClientProtocol(Protocol):
 
 class Downloader(Protocol):
     """Blocking download of one result file into ``dest`` (via ``dest.part`` and ``os.replace``),
-    run in a worker thread; raises ``api.errors.DownloadError`` subclasses."""
+    run in a worker thread; raises ``api.errors.DownloadError`` subclasses. ``allowed_origin``:
+    the client's base URL (trusted besides public https); ``expect_kind``: what the first bytes
+    must be ("video", "image")."""
 
     def __call__(self, url: str, dest: Path, *, progress: ByteProgress | None = ...,
-                 cancel: threading.Event | None = ...) -> object: ...
+                 cancel: threading.Event | None = ..., allowed_origin: str | None = ...,
+                 expect_kind: str | None = ...) -> object: ...
 
 
 class InputPreparer(Protocol):

@@ -16,18 +16,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from seedance_desktop.api.errors import ModellixError, RateLimitedError, SubmitOutcomeUnknownError, ValidationError
+from seedance_desktop.api.download import discard_partial
+from seedance_desktop.api.errors import (
+    DownloadCancelled,
+    ModellixError,
+    RateLimitedError,
+    ResultGoneError,
+    SubmitOutcomeUnknownError,
+    ValidationError,
+)
 from seedance_desktop.api.spec import get_model
 from seedance_desktop.api.tasks import TaskInfo, TaskStatus
-from seedance_desktop.api.urls import scrub_urls
+from seedance_desktop.api.urls import scrub_urls, strip_query
 from seedance_desktop.api.validate import build_body
 from seedance_desktop.core import policy
 from seedance_desktop.core.budget import RequestBudget
@@ -41,19 +50,62 @@ from seedance_desktop.core.outputs import DEFAULT_TEMPLATE, render_name, unique_
 from seedance_desktop.core.policy import Decision, Pause
 from seedance_desktop.errors import SeedanceError
 from seedance_desktop.media.errors import ConformCancelled
+from seedance_desktop.media.verify import check_result_video
 
 log = logging.getLogger(__name__)
 
 LAST_FRAME_SUFFIX = ".last.png"
 PART_SUFFIX = ".part"
+#: Ends an uploaded-file URL stored without its signed query string (SPEC section 4: signed
+#: URLs never reach the database): the signed URL is in memory only, so after a restart such
+#: an input is uploaded again before it is sent.
+SIGNED_QUERY_MARK = "?\u2026"
 
 
-def request_with_urls(job: Job) -> dict[str, Any]:
+def stored_upload_url(url: str) -> str:
+    """What the job store keeps of an uploaded file's URL: the URL itself when it carries no
+    query or fragment, else the URL without them plus :data:`SIGNED_QUERY_MARK`."""
+    stripped = strip_query(url)
+    return url if stripped == url else stripped + SIGNED_QUERY_MARK
+
+
+def sendable_upload_url(item: InputFile) -> str | None:
+    """The stored uploaded URL when it can be sent as it is (None: not uploaded, or its signed
+    query was only kept in memory)."""
+    url = item.uploaded_url
+    return url if url and not url.endswith(SIGNED_QUERY_MARK) else None
+
+
+def request_with_urls(job: Job, url_of: Callable[[InputFile], str | None] = sendable_upload_url) -> dict[str, Any]:
     """The request as it is sent: every local input replaced by its uploaded URL."""
-    missing = [f"{i.field}[{i.index}]" for i in job.inputs if not i.uploaded_url]
+    missing = [f"{i.field}[{i.index}]" for i in job.inputs if not url_of(i)]
     if missing:
         raise ValueError(f"input {', '.join(missing)} has not been uploaded")
-    return place_inputs(job, lambda item: item.uploaded_url)
+    return place_inputs(job, url_of)
+
+
+@dataclass(frozen=True)
+class ResultLinks:
+    """A task's signed result URLs (in memory only): the video candidates, best first (a
+    typed video, then unknown kinds, then the rest, SPEC section 4), and the last frame."""
+
+    videos: tuple[str, ...]
+    last: str | None
+
+    @classmethod
+    def of(cls, info: TaskInfo) -> "ResultLinks":
+        last = info.last_frame.url if info.last_frame else None
+        urls = [r.url for r in info.candidates]
+        videos = tuple(u for u in urls if u != last) or tuple(urls)
+        return cls(videos, last)
+
+
+def expected_seconds(request: dict[str, Any]) -> float | None:
+    """The output duration the request asked for (None: not a plain positive number)."""
+    value = request.get("duration")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or math.isinf(value):
+        return None
+    return float(value)
 
 
 def upload_source(item: InputFile) -> str:
@@ -98,8 +150,11 @@ class JobRunner:
         self._wall = wall_clock
         self._clock = clock
         self._prepare_lock = asyncio.Lock()
-        #: Signed result URLs (video, last frame) by job id: in memory only, never in the store.
-        self._result_urls: dict[str, tuple[str, str | None]] = {}
+        #: Signed result URLs by job id: in memory only, never in the store.
+        self._result_urls: dict[str, ResultLinks] = {}
+        #: Signed uploaded-file URLs by (job id, field, index): in memory only (see
+        #: :func:`stored_upload_url`).
+        self._signed_uploads: dict[tuple[str, str, int], str] = {}
         #: Jobs whose final files must be fetched again even though they exist ("download again").
         self._overwrite: set[str] = set()
         self._submitting: set[str] = set()
@@ -200,7 +255,7 @@ class JobRunner:
     async def _upload_inputs(self, job: Job) -> Job | None:
         """Upload every input without a URL (-> UPLOADING), its conformed copy when there is
         one. Each URL is persisted as soon as it is known."""
-        pending = [i for i in job.inputs if not i.uploaded_url]
+        pending = [i for i in job.inputs if not self._upload_url(job.id, i)]
         if not pending:
             return job
         job = self._journal.commit(job.id, JobState.UPLOADING, f"Uploading {len(pending)} local file(s).")
@@ -209,7 +264,7 @@ class JobRunner:
         done_before = 0
         cancel = self._scheduler.cancel_event(job.id)
         for position, item in enumerate(job.inputs):
-            if item.uploaded_url:
+            if self._upload_url(job.id, item):
                 continue
             base = done_before
 
@@ -229,18 +284,29 @@ class JobRunner:
                 self._carry_out(job.id, error, decision)
                 return None
             inputs = list(job.inputs)
-            inputs[position] = replace(item, uploaded_url=uploaded.url, uploaded_file_id=uploaded.file_id)
+            stored = stored_upload_url(uploaded.url)
+            if stored != uploaded.url:
+                self._signed_uploads[(job.id, item.field, item.index)] = uploaded.url
+            inputs[position] = replace(item, uploaded_url=stored, uploaded_file_id=uploaded.file_id)
             job = self._journal.update(job.id, inputs=inputs)
             done_before += sizes[upload_source(item)]
         self._upload_failures.pop(job.id, None)
         self._journal.progress(job.id, None)
         return job
 
+    def _upload_url(self, job_id: str, item: InputFile) -> str | None:
+        """The URL to send for an uploaded input: the signed one kept in memory, else the
+        stored one when it was stored whole; None: (re-)upload it."""
+        signed = self._signed_uploads.get((job_id, item.field, item.index))
+        if signed and item.uploaded_url == stored_upload_url(signed):
+            return signed
+        return sendable_upload_url(item)
+
     async def _submit(self, job: Job) -> Job | None:
         """Build the body, commit SUBMITTING, POST once. Returns the submitted job or None."""
         try:
             spec = get_model(job.model)
-            body = build_body(spec, request_with_urls(job))
+            body = build_body(spec, request_with_urls(job, lambda item: self._upload_url(job.id, item)))
         except (ValidationError, KeyError, ValueError) as error:
             reason = policy.describe_validation(error) if isinstance(error, ValidationError) else f"Invalid job: {error}"
             self._journal.commit(job.id, JobState.FAILED, reason, error=reason)
@@ -284,6 +350,8 @@ class JobRunner:
             if not self._submitting:
                 self._no_submits.set()
         self._submit_failures = 0
+        for key in [k for k in self._signed_uploads if k[0] == job.id]:
+            del self._signed_uploads[key]
         self._gate.note_submit_outcome(unknown=False)
         state = JobState.PROCESSING if result.status is TaskStatus.PROCESSING else JobState.SUBMITTED
         reason = f"Accepted by Modellix as {result.task_id}."
@@ -359,12 +427,10 @@ class JobRunner:
             if decision.state in (JobState.DOWNLOADING, JobState.FAILED):
                 self._scheduler.spawn(self._release_uploads(job), "free uploaded inputs")
             if decision.state is JobState.DOWNLOADING:
-                assert info.video is not None
-                self._result_urls[job.id] = (info.video.url, info.last_frame.url if info.last_frame else None)
+                links = self._result_urls[job.id] = ResultLinks.of(info)
                 return self._journal.commit(
-                    job.id, JobState.DOWNLOADING, decision.reason, remote_video_url=info.video.url,
-                    remote_last_frame_url=info.last_frame.url if info.last_frame else None,
-                    cost=info.billing_amount, raw_task=scrub_urls(info.raw),
+                    job.id, JobState.DOWNLOADING, decision.reason, remote_video_url=links.videos[0],
+                    remote_last_frame_url=links.last, cost=info.billing_amount, raw_task=scrub_urls(info.raw),
                 )
             if decision.state is JobState.FAILED:
                 self._journal.commit(job.id, JobState.FAILED, decision.reason, error=decision.reason,
@@ -404,10 +470,13 @@ class JobRunner:
         last = str(video.with_suffix("")) + LAST_FRAME_SUFFIX if job.remote_last_frame_url else None
         return self._journal.update(job.id, video_path=str(video), last_frame_path=last)
 
-    async def _fetch_file(self, job_id: str, url: str, dest: Path, weight: tuple[float, float]) -> None:
+    async def _fetch_file(self, job_id: str, url: str, dest: Path, weight: tuple[float, float], *,
+                          expect_kind: str) -> None:
         """One file via the (sync) downloader in a worker thread. Skipped when already final:
-        the downloader only ever puts a complete, verified file under the final name (by
-        ``os.replace`` of its ``.part``), and the name was reserved for this job alone."""
+        the downloader only ever puts a complete file under the final name (by ``os.replace``
+        of its ``.part``), and the name was reserved for this job alone. The downloader checks
+        every URL and redirect hop against the client's base URL (SPEC section 10) and the
+        first bytes against ``expect_kind``."""
         part = dest.with_name(dest.name + PART_SUFFIX)
         if job_id not in self._overwrite and dest.is_file() and not part.exists():
             return
@@ -418,84 +487,168 @@ class JobRunner:
             return start + span * (done / total) if total else None
 
         progress = self._journal.progress_relay(job_id, scale)
-        await self._workers.run(self._downloader, url, dest, progress=progress, cancel=cancel)
+        origin = getattr(self.client, "base_url", None)
+        await self._workers.run(self._downloader, url, dest, progress=progress, cancel=cancel,
+                                allowed_origin=origin if isinstance(origin, str) else None, expect_kind=expect_kind)
+
+    async def _verify(self, job: Job, dest: Path) -> None:
+        """The file decodes as a video of about the requested duration (raises MediaError)."""
+        seconds = expected_seconds(job.request)
+        await self._workers.run(check_result_video, dest, expected_seconds=seconds or 0.0,
+                                tolerance=None if seconds else math.inf)
+
+    def _discard_video(self, dest: Path) -> None:
+        """Remove a bad result file (and its ``.part``) but keep the name reserved."""
+        try:
+            dest.unlink()
+        except FileNotFoundError:
+            pass
+        discard_partial(dest)
+        _reserve(dest)
+
+    def _give_up(self, job_id: str, state: JobState, reason: str) -> None:
+        self._overwrite.discard(job_id)
+        self._journal.progress(job_id, None)
+        self._journal.commit(job_id, state, reason, error=reason)
 
     async def _download(self, job: Job) -> Job | None:
-        """Download the video (and last frame), refetching the task for fresh URLs when a
-        link is gone; EXPIRED only when no working URL can be had. Then sidecar, then DONE."""
+        """Download the video, check that it plays, fetch the (optional) last frame, write the
+        sidecar, commit DONE. A gone link is refetched with back-off for minutes before the job
+        is EXPIRED; bytes that are not a playable video move to the next candidate resource,
+        then refetch, then FAIL; every such end stays recoverable ("Download again")."""
         job = self._choose_paths(job)
-        failures = refetches = 0
         if job.id not in self._result_urls:
             # After a restart or for "download again": the store holds no signed URL.
-            refetches += 1
-            fresh = await self._refetch_or_expire(job)
+            fresh, state, reason = await self._refetch(job)
             if fresh is None:
+                self._give_up(job.id, state, reason)
                 return None
             job = fresh
+        failures = refetches = bad_rounds = index = 0
+        gone_since: float | None = None
         while True:
+            links = self._result_urls[job.id]
+            index = min(index, len(links.videos) - 1)
+            assert job.video_path
+            dest = Path(job.video_path)
+            has_last = bool(links.last and job.last_frame_path)
             try:
-                video_url, last_url = self._result_urls[job.id]
-                assert job.video_path
-                has_last = bool(last_url and job.last_frame_path)
-                await self._fetch_file(job.id, video_url, Path(job.video_path), (0.0, 0.9 if has_last else 1.0))
-                if has_last:
-                    await self._fetch_file(job.id, str(last_url), Path(str(job.last_frame_path)), (0.9, 0.1))
-                if not Path(job.video_path).is_file():
+                await self._fetch_file(job.id, links.videos[index], dest, (0.0, 0.9 if has_last else 1.0),
+                                       expect_kind="video")
+                if not dest.is_file():
                     raise FileNotFoundError(job.video_path)  # never DONE without the file on disk
+                await self._verify(job, dest)
                 break
             except Exception as error:  # noqa: BLE001 - classified by policy
-                failures += 1
-                decision = policy.on_download_error(error, now=self._clock(), failures=failures, refetches=refetches,
-                                                    rng=self._rng, time_scale=self._time_scale)
+                now = self._clock()
+                if policy.is_bad_result(error):
+                    self._discard_video(dest)
+                    if index + 1 < len(links.videos):
+                        log.info("result %d of job %s is not a video (%s); trying the next", index, job.id[:8], error)
+                        index += 1
+                        continue
+                    bad_rounds += 1
+                    decision = policy.on_bad_result(error, now=now, rounds=bad_rounds, rng=self._rng,
+                                                    time_scale=self._time_scale)
+                else:
+                    failures += 1
+                    if isinstance(error, ResultGoneError):
+                        gone_since = now if gone_since is None else gone_since
+                    decision = policy.on_download_error(
+                        error, now=now, failures=failures, refetches=refetches, rng=self._rng,
+                        time_scale=self._time_scale, gone_for=now - gone_since if gone_since is not None else 0.0)
+                if decision.state is not None:
+                    self._give_up(job.id, decision.state, decision.reason)
+                    return None
+                log.info("download of job %s failed (%s); trying again", job.id[:8], decision.reason)
+                await self._sleep_until(decision.retry_at or self._clock())
                 if decision.refetch:
                     refetches += 1
-                    fresh = await self._refetch_or_expire(job)
+                    fresh, state, reason = await self._refetch(job)
                     if fresh is None:
+                        self._give_up(job.id, state, reason)
                         return None
-                    job = fresh
-                    continue
-                if decision.state is not None:
-                    self._journal.commit(job.id, decision.state, decision.reason, error=decision.reason)
-                    return None
-                log.info("download of job %s failed (%s); retrying", job.id[:8], decision.reason)
-                await self._sleep_until(decision.retry_at or self._clock())
+                    job, index = fresh, 0
+        notes = await self._fetch_last_frame(job)
+        if notes is None:
+            return None
+        job = self._store.get(job.id)
         self._overwrite.discard(job.id)
         self._journal.progress(job.id, None)
         self._result_urls.pop(job.id, None)
         now = self._wall()
         final = replace(job, state=JobState.DONE, finished_at=now, error=None)
-        await self._workers.run(write_sidecar, Path(str(job.video_path)), final)
-        return self._journal.commit(job.id, JobState.DONE, "Downloaded.", finished_at=now, error=None)
+        try:
+            await self._workers.run(write_sidecar, Path(str(job.video_path)), final)
+        except OSError as error:
+            # The video is complete, checked and in place: a full disk at the sidecar must
+            # not turn into a crash-and-recover loop. DONE, with the note.
+            notes.append(f"The recipe file (.json) beside the video could not be written "
+                         f"({error.strerror or error}); the video itself is complete.")
+        reason = " ".join(["Downloaded and checked.", *notes])
+        return self._journal.commit(job.id, JobState.DONE, reason, finished_at=now, error=None)
 
-    async def _refetch_or_expire(self, job: Job) -> Job | None:
-        """Fresh result URLs, or commit EXPIRED (and return None) when none can be had."""
-        fresh = await self._refetch(job)
-        if fresh is None:
-            reason = ("The result is no longer available: Modellix has no working link for it. "
-                      "'Download again' asks Modellix once more.")
-            self._journal.commit(job.id, JobState.EXPIRED, reason, error=reason)
-        return fresh
+    async def _fetch_last_frame(self, job: Job) -> list[str] | None:
+        """The last frame is optional (SPEC section 4): any failure is a note on the DONE job,
+        never a failed one. None: cancelled (the job stays DOWNLOADING, to resume)."""
+        links = self._result_urls[job.id]
+        if not job.last_frame_path:
+            return []
+        path = Path(job.last_frame_path)
+        if not links.last:
+            if not path.is_file():
+                self._journal.update(job.id, last_frame_path=None)
+            return []
+        try:
+            await self._fetch_file(job.id, links.last, path, (0.9, 0.1), expect_kind="image")
+            return []
+        except DownloadCancelled:
+            return None
+        except Exception as error:  # noqa: BLE001 - optional: every failure is only a note
+            if isinstance(error, ResultGoneError):
+                detail = f"its link answered HTTP {error.status}" if error.status else "its link is gone"
+            else:
+                detail = getattr(error, "user_message", "") or str(error)
+            log.info("last frame of job %s not fetched: %s", job.id[:8], error)
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            discard_partial(path)
+            self._journal.update(job.id, last_frame_path=None)
+            return [f"The optional last frame could not be fetched ({detail})."]
 
-    async def _refetch(self, job: Job) -> Job | None:
-        """Ask the task for fresh result URLs (retrying transient errors). None: none to be had."""
+    async def _refetch(self, job: Job) -> tuple[Job | None, JobState, str]:
+        """Ask the task for fresh result URLs (retrying transient errors). Returns the job, or
+        None with the state and reason to end in when no link can be had."""
         failures = 0
         while True:
             info, problem = await self._fetch_task(job, failures)
             if info is not None:
-                if info.status is not TaskStatus.SUCCESS or info.video is None:
-                    return None
+                if info.status is not TaskStatus.SUCCESS:
+                    return None, JobState.EXPIRED, (
+                        f"The result is no longer available: Modellix now reports the task as "
+                        f"'{info.raw_status or info.status.value}'. " + policy.DOWNLOAD_AGAIN_HINT)
+                if info.video is None and info.unsafe:
+                    return None, JobState.FAILED, policy.unsafe_result_reason(info.unsafe[0])
+                if not info.candidates:
+                    return None, JobState.EXPIRED, ("The result is no longer available: Modellix's answer holds no "
+                                                    "result link. " + policy.DOWNLOAD_AGAIN_HINT)
                 previous = self._result_urls.get(job.id)
-                last_url = info.last_frame.url if info.last_frame else (previous[1] if previous else None)
-                self._result_urls[job.id] = (info.video.url, last_url)
-                fields: dict[str, Any] = {"remote_video_url": info.video.url, "remote_last_frame_url": last_url,
+                links = ResultLinks.of(info)
+                if links.last is None and previous is not None and previous.last:
+                    links = replace(links, last=previous.last)
+                self._result_urls[job.id] = links
+                fields: dict[str, Any] = {"remote_video_url": links.videos[0], "remote_last_frame_url": links.last,
                                           "raw_task": scrub_urls(info.raw)}
-                if last_url and not job.last_frame_path and job.video_path:
+                if links.last and not job.last_frame_path and job.video_path:
                     fields["last_frame_path"] = str(Path(job.video_path).with_suffix("")) + LAST_FRAME_SUFFIX
-                return self._journal.update(job.id, **fields)
+                return self._journal.update(job.id, **fields), JobState.EXPIRED, ""
             failures += 1
             assert problem is not None
             if problem.state is not None:
-                return None
+                return None, JobState.EXPIRED, (f"The result could not be fetched: {problem.reason} "
+                                                + policy.DOWNLOAD_AGAIN_HINT)
             await self._sleep_until(problem.retry_at or self._clock())
 
     async def _sleep_until(self, when: float) -> None:
@@ -528,4 +681,5 @@ def _size(path: str) -> int:
         return 0
 
 
-__all__ = ["JobRunner", "LAST_FRAME_SUFFIX", "request_with_urls", "upload_source"]
+__all__ = ["JobRunner", "LAST_FRAME_SUFFIX", "ResultLinks", "SIGNED_QUERY_MARK", "expected_seconds",
+           "request_with_urls", "sendable_upload_url", "stored_upload_url", "upload_source"]
