@@ -226,10 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="download again even if the video is already on disk")
 
-    p = command("retry", "run a failed, expired or cancelled job again (a new, linked attempt)",
-                "Create a new attempt with the same recipe as a failed, expired or cancelled "
-                "job and submit it. The old job stays in the history. A failed job whose result "
-                "was ready but not downloaded resumes its download instead (already paid for).",
+    p = command("retry", "run a failed or cancelled job again; fetch an expired job's paid result again",
+                "Create a new attempt with the same recipe as a failed or cancelled job and "
+                "submit it (a new, paid task; the old job stays in the history). For a job whose "
+                "task succeeded (expired, or its download failed) it fetches the paid result "
+                "again instead, like 'download': no new charge.",
                 f"examples:\n  {PROG} retry 3f2a --wait\n\n{EXIT_CODES_HELP}")
     p.add_argument("job", metavar="ID", help="job id or a unique prefix of it")
     _add_wait_option(p)
