@@ -17,7 +17,8 @@ running) and detects the ``f(t)`` jobs finishing there within 2 s with probabili
 cost per detected job is therefore ``S(t)/f(t)``, the inverse of the hazard rate, which *falls*
 towards the end of the window: a job still running late is about to finish. So the schedule is
 
-* a first poll soon after submitting (catches instant failures and confirms the task exists);
+* a first poll soon after submitting, 1-3 s (catches instant failures and confirms the task
+  exists; jittered, like every gap, so jobs submitted together never poll in one burst);
 * sparse polls that back off with jitter (6 s, 18 s, then up to 25 s) while a finish is unlikely;
 * dense polls (every 1.75 s) in the second half of the likely-finish window, so that more than
   half of all jobs are noticed within 2 s of finishing;
@@ -61,7 +62,9 @@ from seedance_desktop.core.job import JobState
 
 #: Typical run time of a 5 s, 720p Seedance job (SPEC 6), in seconds after submit.
 TYPICAL_WINDOW = (30.0, 120.0)
-FIRST_POLL = 2.0          # the first poll, seconds after submit
+FIRST_POLL = 2.0          # the first poll, seconds after submit (on average)...
+FIRST_JITTER = 0.5        # ...+-50 %: 1-3 s, so jobs submitted together do not poll in one burst
+RESUME_SPREAD = 1.0       # a resumed job past its first poll polls within this many seconds
 SPARSE_GROWTH = 3.0       # sparse gaps grow 6 s, 18 s, ... (after the first poll)
 SPARSE_MAX = 25.0         # longest gap while a finish is unlikely
 DENSE_INTERVAL = 1.75     # gap inside the likely-finish window (under 2 s, with room for latency)
@@ -90,7 +93,13 @@ def poll_interval(age: float, polls: int, window: tuple[float, float], rng: rand
     ``polls`` polls so far (in this run of the engine: a resumed job polls at once)."""
     lo, hi = window
     if polls == 0:
-        return max(0.0, FIRST_POLL - age)
+        # Jittered like every other gap: 200 jobs submitted in one go (or resumed together
+        # after a restart) would otherwise all poll in the same instant, and so again after
+        # every later gap, which only jitter pulls apart.
+        first = FIRST_POLL * (1.0 + rng.uniform(-FIRST_JITTER, FIRST_JITTER))
+        if age >= first:
+            return rng.uniform(0.0, RESUME_SPREAD)
+        return first - age
     dense_start = lo + DENSE_FROM * (hi - lo)
     if age < dense_start:
         backoff = min(SPARSE_MAX, FIRST_POLL * SPARSE_GROWTH ** min(polls, 16))  # no float overflow
