@@ -131,6 +131,9 @@ class BoundedClient(httpx.AsyncClient):
         except BaseException:
             self._slots.release()
             raise
+        if response.is_closed:  # already read and closed (a mock transport's answer): done
+            self._slots.release()
+            return response
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _SlotStream(response.stream, self._slots.release)
         if not stream:
