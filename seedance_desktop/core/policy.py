@@ -22,7 +22,7 @@ towards the end of the window: a job still running late is about to finish. So t
 * sparse polls that back off with jitter (6 s, 18 s, then up to 25 s) while a finish is unlikely;
 * dense polls (every 1.75 s) in the second half of the likely-finish window, so that more than
   half of all jobs are noticed within 2 s of finishing;
-* past the window, a slow back-off (2 s growing to 30 s) that never ends: a task may run until
+* past the window, a slow back-off (2 s growing to 60 s) that never ends: a task may run until
   its ``execution_expires_after``, so **no client-side deadline ever fails a job**.
 
 The window comes from the request: longer outputs and higher resolutions take longer.
@@ -69,8 +69,8 @@ SPARSE_GROWTH = 3.0       # sparse gaps grow 6 s, 18 s, ... (after the first pol
 SPARSE_MAX = 25.0         # longest gap while a finish is unlikely
 DENSE_INTERVAL = 1.75     # gap inside the likely-finish window (under 2 s, with room for latency)
 DENSE_FROM = 0.5          # the dense part is the second half of the window
-OVERDUE_GROWTH = 0.1      # past the window the gap grows by this many seconds per second late
-OVERDUE_MAX = 30.0        # ...up to this gap, forever
+OVERDUE_GROWTH = 0.25     # past the window the gap grows by this many seconds per second late
+OVERDUE_MAX = 60.0        # ...up to this gap, forever (a job minutes late costs a poll a minute)
 JITTER = 0.15             # +-15 % on sparse gaps so many jobs do not poll in lock-step
 _RESOLUTION_FACTOR = {"480p": 1.0, "720p": 1.0, "1080p": 1.5}
 

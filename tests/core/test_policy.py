@@ -75,9 +75,9 @@ def test_expected_window_scales_with_duration_and_resolution(request_: dict, win
         (74.0, 6, 0.05, 1.0),
         (80.0, 7, 1.75, 1.75),     # dense in the likely-finish window
         (119.0, 30, 1.75, 1.75),
-        (130.0, 40, 2.75, 3.17),   # overdue: slow back-off...
-        (1000.0, 90, 30.0, 34.5),  # ...capped, forever
-        (100000.0, 999, 30.0, 34.5),
+        (130.0, 40, 4.25, 4.89),   # overdue: slow back-off...
+        (1000.0, 90, 60.0, 69.0),  # ...capped, forever
+        (100000.0, 999, 60.0, 69.0),
     ],
 )
 def test_poll_interval_table(age: float, polls: int, low: float, high: float) -> None:
