@@ -17,11 +17,12 @@ running) and detects the ``f(t)`` jobs finishing there within 2 s with probabili
 cost per detected job is therefore ``S(t)/f(t)``, the inverse of the hazard rate, which *falls*
 towards the end of the window: a job still running late is about to finish. So the schedule is
 
-* a first poll soon after submitting (catches instant failures and confirms the task exists);
+* a first poll soon after submitting, 1-3 s (catches instant failures and confirms the task
+  exists; jittered, like every gap, so jobs submitted together never poll in one burst);
 * sparse polls that back off with jitter (6 s, 18 s, then up to 25 s) while a finish is unlikely;
 * dense polls (every 1.75 s) in the second half of the likely-finish window, so that more than
   half of all jobs are noticed within 2 s of finishing;
-* past the window, a slow back-off (2 s growing to 30 s) that never ends: a task may run until
+* past the window, a slow back-off (2 s growing to 60 s) that never ends: a task may run until
   its ``execution_expires_after``, so **no client-side deadline ever fails a job**.
 
 The window comes from the request: longer outputs and higher resolutions take longer.
@@ -65,13 +66,15 @@ from seedance_desktop.media.errors import MediaError
 
 #: Typical run time of a 5 s, 720p Seedance job (SPEC 6), in seconds after submit.
 TYPICAL_WINDOW = (30.0, 120.0)
-FIRST_POLL = 2.0          # the first poll, seconds after submit
+FIRST_POLL = 2.0          # the first poll, seconds after submit (on average)...
+FIRST_JITTER = 0.5        # ...+-50 %: 1-3 s, so jobs submitted together do not poll in one burst
+RESUME_SPREAD = 1.0       # a resumed job past its first poll polls within this many seconds
 SPARSE_GROWTH = 3.0       # sparse gaps grow 6 s, 18 s, ... (after the first poll)
 SPARSE_MAX = 25.0         # longest gap while a finish is unlikely
 DENSE_INTERVAL = 1.75     # gap inside the likely-finish window (under 2 s, with room for latency)
 DENSE_FROM = 0.5          # the dense part is the second half of the window
-OVERDUE_GROWTH = 0.1      # past the window the gap grows by this many seconds per second late
-OVERDUE_MAX = 30.0        # ...up to this gap, forever
+OVERDUE_GROWTH = 0.25     # past the window the gap grows by this many seconds per second late
+OVERDUE_MAX = 60.0        # ...up to this gap, forever (a job minutes late costs a poll a minute)
 JITTER = 0.15             # +-15 % on sparse gaps so many jobs do not poll in lock-step
 _RESOLUTION_FACTOR = {"480p": 1.0, "720p": 1.0, "1080p": 1.5}
 
@@ -94,7 +97,13 @@ def poll_interval(age: float, polls: int, window: tuple[float, float], rng: rand
     ``polls`` polls so far (in this run of the engine: a resumed job polls at once)."""
     lo, hi = window
     if polls == 0:
-        return max(0.0, FIRST_POLL - age)
+        # Jittered like every other gap: 200 jobs submitted in one go (or resumed together
+        # after a restart) would otherwise all poll in the same instant, and so again after
+        # every later gap, which only jitter pulls apart.
+        first = FIRST_POLL * (1.0 + rng.uniform(-FIRST_JITTER, FIRST_JITTER))
+        if age >= first:
+            return rng.uniform(0.0, RESUME_SPREAD)
+        return first - age
     dense_start = lo + DENSE_FROM * (hi - lo)
     if age < dense_start:
         backoff = min(SPARSE_MAX, FIRST_POLL * SPARSE_GROWTH ** min(polls, 16))  # no float overflow

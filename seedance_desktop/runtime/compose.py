@@ -34,12 +34,14 @@ or ``async with await build_runtime(...) as runtime: ...``.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -80,6 +82,83 @@ KEY_ENV = "MODELLIX_API_KEY"
 #: Network timeouts. Reads are generous because a submit may take a while to be acknowledged;
 #: a read timeout on submit means "outcome unknown", so we would rather wait than guess.
 HTTP_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
+
+#: At most this many API requests in flight at once. 200 polling jobs would otherwise hand
+#: httpcore's pool 200 requests in one burst: it opens up to 100 connections, queues the rest
+#: (re-scanning the whole queue each time a connection frees up) and closes all but 20 after
+#: (httpx's default keep-alive limit), all on the GUI loop. A small bound keeps the pool's queue
+#: empty and its few connections warm; requests are short, so waiting for a slot costs little.
+MAX_REQUESTS_IN_FLIGHT = 8
+#: The pool: as many connections as requests in flight, all kept alive between polls.
+HTTP_LIMITS = httpx.Limits(max_connections=MAX_REQUESTS_IN_FLIGHT,
+                           max_keepalive_connections=MAX_REQUESTS_IN_FLIGHT, keepalive_expiry=30.0)
+
+
+class _SlotStream(httpx.AsyncByteStream):
+    """A response body that gives its request slot back when it is closed."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+        self._inner = inner
+        self._release: Callable[[], None] | None = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
+class BoundedClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` with at most ``max_in_flight`` requests in flight (from sending
+    the request to closing its response); the rest wait here, in FIFO order, instead of in
+    httpcore's connection pool. (A client, not a custom transport: a transport passed to httpx
+    would switch off its ``HTTPS_PROXY`` / ``NO_PROXY`` handling.)"""
+
+    def __init__(self, *, max_in_flight: int = MAX_REQUESTS_IN_FLIGHT, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._slots = asyncio.Semaphore(max_in_flight)
+
+    async def send(self, request: httpx.Request, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        await self._slots.acquire()
+        try:
+            response = await super().send(request, stream=True, **kwargs)
+        except BaseException:
+            self._slots.release()
+            raise
+        if response.is_closed:  # already read and closed (a mock transport's answer): done
+            self._slots.release()
+            return response
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _SlotStream(response.stream, self._slots.release)
+        if not stream:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        return response
+
+
+def _no_sniffio_probe() -> None:
+    """httpcore runs ``import sniffio`` inside every request (twice: to pick its lock and event
+    types) and falls back to asyncio when that fails. httpx no longer depends on sniffio, so
+    here it is usually absent, and a *failed* import is never cached: each one searches every
+    ``sys.path`` entry again, about a seventh of a poll's CPU on the GUI loop. When sniffio is
+    not installed, record that once (``None`` in ``sys.modules`` makes the import fail at once);
+    the behaviour is the same, httpcore picks asyncio."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+def http_client() -> httpx.AsyncClient:
+    """The session's API client: bounded requests in flight over a small, warm pool."""
+    _no_sniffio_probe()
+    return BoundedClient(timeout=HTTP_TIMEOUT, limits=HTTP_LIMITS, follow_redirects=False)
 
 
 def resolve_mode(settings: Settings, key: str | None) -> Mode:
@@ -266,7 +345,7 @@ async def build_runtime(
         store = JobStore(effective.db_file)
         if demo:
             retire_orphaned_demo_jobs(store)
-        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+        http = http_client()
         # One HTTP attempt per call: the engine's policy is the only retry layer, and the engine
         # alone notes 429s in the session's one request budget.
         client = ModellixClient(http, url, key)

@@ -6,6 +6,10 @@
 * :class:`SimulatorProcess` -- demo mode (the desktop app and ``cli --demo``): ``python -m
   seedance_desktop.simulator --port 0`` as a child, its URL and key read from the first two lines
   of its stdout.
+
+Only the in-process parts need aiohttp and the simulator server; they import them when used, so
+the app's start-up (which only needs :class:`SimulatorProcess`, a child process) never loads
+aiohttp.
 """
 
 from __future__ import annotations
@@ -20,29 +24,37 @@ import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from aiohttp import web
-from aiohttp.abc import AbstractAccessLogger
+if TYPE_CHECKING:
+    from aiohttp import web
 
-from seedance_desktop.simulator.server import Simulator, SimulatorConfig
+    from seedance_desktop.simulator.server import Simulator, SimulatorConfig
 
 URL_PREFIX = "SIMULATOR_URL="
 KEY_PREFIX = "SIMULATOR_KEY="
 
 
-class RedactedAccessLogger(AbstractAccessLogger):
-    """Access log without query strings: signed result URLs never reach a log file."""
+def redacted_access_logger() -> type:
+    """The access-log class without query strings: signed result URLs never reach a log file.
+    Built on first use, so importing this module does not import aiohttp."""
+    from aiohttp import web
+    from aiohttp.abc import AbstractAccessLogger
 
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info("%s %s -> %s (%.3f s)", request.method, request.path, response.status, time)
+    class RedactedAccessLogger(AbstractAccessLogger):
+        def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+            self.logger.info("%s %s -> %s (%.3f s)", request.method, request.path, response.status, time)
+
+    return RedactedAccessLogger
 
 
 async def start_site(sim: Simulator, host: str = "127.0.0.1", port: int = 0,
                      access_log: bool = False) -> tuple[web.AppRunner, str]:
     """Start serving ``sim.app``; return the runner and the base URL with the real port."""
+    from aiohttp import web
+
     kwargs: dict[str, Any] = (
-        {"access_log_class": RedactedAccessLogger, "access_log": logging.getLogger("seedance.simulator.access")}
+        {"access_log_class": redacted_access_logger(), "access_log": logging.getLogger("seedance.simulator.access")}
         if access_log else {"access_log": None}
     )
     runner = web.AppRunner(sim.app, handle_signals=False, shutdown_timeout=1.0, **kwargs)
@@ -63,7 +75,11 @@ class SimulatorThread:
     """An in-process simulator on a background thread (context manager)."""
 
     def __init__(self, config: SimulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.config = config or SimulatorConfig()
+        if config is None:
+            from seedance_desktop.simulator.server import SimulatorConfig
+
+            config = SimulatorConfig()
+        self.config = config
         self._host, self._port = host, port
         self.simulator: Simulator | None = None
         self.base_url = ""
@@ -101,6 +117,8 @@ class SimulatorThread:
         self._loop = loop
         try:
             asyncio.set_event_loop(loop)
+            from seedance_desktop.simulator.server import Simulator
+
             self.simulator = Simulator(self.config)
             self._runner, self.base_url = loop.run_until_complete(
                 start_site(self.simulator, self._host, self._port)

@@ -268,21 +268,29 @@ class DesktopApp:
 
     async def _start_runtime(self) -> None:
         import asyncio  # lazily: not needed for the first paint
-        from seedance_desktop.runtime import compose as composition
+
+        from seedance_desktop.runtime.demo import demo_paths
 
         self.window.mode_label.setText("Starting…")
-        key = None if self.force_demo else await asyncio.to_thread(composition.resolve_api_key, self.paths)
-        if not key and not self.force_demo and self._secrets is not None:
-            key = await asyncio.to_thread(self._secrets.get_key)  # a session-only key lives in memory
+        key = None
+        if not self.force_demo:
+            from seedance_desktop.runtime import compose as composition
+
+            key = await asyncio.to_thread(composition.resolve_api_key, self.paths)
+            if not key and self._secrets is not None:
+                key = await asyncio.to_thread(self._secrets.get_key)  # a session-only key lives in memory
         demo = self.force_demo or composition.resolve_mode(self.settings, key) == "demo"
         # Usable before the runtime exists: the sample recipe, and the store's first page.
         filled = demo and self.fill_sample()
-        preview = asyncio.ensure_future(self._show_preview(composition.demo_paths(self.paths) if demo else self.paths))
+        preview = asyncio.ensure_future(self._show_preview(demo_paths(self.paths) if demo else self.paths))
         if filled:
-            # Usable first: starting the demo simulator imports aiohttp in a worker, which
-            # competes for the GIL with the sample clip's probe (PyAV) and the queue preview.
-            # Wait (briefly, bounded) for the form to accept the sample, then start it.
+            # Usable first: the composition root (httpx, the engine: ~0.1 s of imports on this
+            # thread) and the demo simulator's start compete with the sample clip's probe
+            # (PyAV) and the queue preview. Wait (briefly, bounded) for the form to accept the
+            # sample, then import and start them.
             await self._until_form_ready(USABLE_WAIT)
+        from seedance_desktop.runtime import compose as composition
+
         builder = self._builder or composition.build_runtime
         try:
             runtime = await builder(self.paths, self.settings, api_key=key, demo=demo,
@@ -496,8 +504,6 @@ def quit_on_signals(window: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import asyncio  # lazily: not needed for the first paint
-
     args = parse_args(argv)
     # Qt Multimedia reports every optional codec library it cannot find (VA-API, PipeWire...) on
     # stderr; none is needed (FFmpeg in the wheel decodes H.264/AAC). The user's own rules win.
@@ -512,10 +518,12 @@ def main(argv: list[str] | None = None) -> int:
     paths = AppPaths.from_env(args.home).ensure()
     shell = Shell(paths)
     shell.show_and_paint(qapp)
-    import qasync  # everything below happens after the first paint
+    import asyncio  # everything below happens after the first paint (asyncio alone: ~25 ms)
+
+    import qasync
 
     try:
-        from seedance_desktop.runtime.compose import setup_logging
+        from seedance_desktop.runtime.logs import setup_logging  # not compose: its imports can wait
 
         setup_logging(paths)
     except Exception as exc:  # noqa: BLE001 - logging must never stop the app

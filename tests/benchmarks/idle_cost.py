@@ -104,6 +104,11 @@ def waiting_run(jobs: int, simulated_seconds: float, time_scale: float, workdir:
             # The engine's poll schedule follows the simulator's clock (demo mode does the same
             # through build_runtime's time_scale, which only a demo runtime takes).
             runtime.engine.time_scale = time_scale
+            # The engine hands its scale to its parts when it is built; a live runtime is built
+            # at scale 1, so tell them too (or --time-scale would compress the simulator only).
+            for part in ("_runner", "_scheduler"):
+                if hasattr(getattr(runtime.engine, part, None), "_time_scale"):
+                    setattr(getattr(runtime.engine, part), "_time_scale", time_scale)
             budget = getattr(runtime.engine, "budget", None)
             if budget is not None and hasattr(budget, "time_scale"):
                 budget.time_scale = time_scale

@@ -3,6 +3,7 @@ errors mean for a job."""
 
 from __future__ import annotations
 
+import collections
 import random
 import statistics
 
@@ -70,18 +71,18 @@ def test_expected_window_scales_with_duration_and_resolution(request_: dict, win
 @pytest.mark.parametrize(
     ("age", "polls", "low", "high"),
     [
-        (0.0, 0, 2.0, 2.0),        # first poll soon after submit
-        (1.5, 0, 0.5, 0.5),
-        (300.0, 0, 0.0, 0.0),      # a resumed old job polls at once
+        (0.0, 0, 1.0, 3.0),        # first poll soon after submit (jittered: 1-3 s)
+        (1.5, 0, 0.0, 1.5),
+        (300.0, 0, 0.0, 1.0),      # a resumed old job polls at once (within a second)
         (2.0, 1, 5.0, 6.9),        # then sparse, growing with jitter
         (8.0, 2, 12.0, 21.0),
         (40.0, 5, 5.0, 25.0),      # never past the dense start (75 s)
         (74.0, 6, 0.05, 1.0),
         (80.0, 7, 1.75, 1.75),     # dense in the likely-finish window
         (119.0, 30, 1.75, 1.75),
-        (130.0, 40, 2.75, 3.17),   # overdue: slow back-off...
-        (1000.0, 90, 30.0, 34.5),  # ...capped, forever
-        (100000.0, 999, 30.0, 34.5),
+        (130.0, 40, 4.25, 4.89),   # overdue: slow back-off...
+        (1000.0, 90, 60.0, 69.0),  # ...capped, forever
+        (100000.0, 999, 60.0, 69.0),
     ],
 )
 def test_poll_interval_table(age: float, polls: int, low: float, high: float) -> None:
@@ -130,9 +131,7 @@ def test_no_client_side_deadline_ever() -> None:
 @pytest.mark.parametrize(
     ("now", "submitted", "polls", "not_before", "scale", "expected"),
     [
-        (NOW, NOW, 0, None, 1.0, NOW + 2.0),
-        (NOW, NOW, 0, None, 10.0, NOW + 0.2),            # compressed time
-        (NOW, NOW, 0, NOW + 9.0, 1.0, NOW + 9.0),        # Retry-After is always honoured
+        (NOW, NOW, 1, NOW + 9.0, 1.0, NOW + 9.0),        # Retry-After is always honoured
         (NOW + 100, NOW, 7, None, 1.0, NOW + 101.75),    # dense
         (NOW + 10, NOW, 7, None, 10.0, NOW + 10.175),    # age 100 s in service time
     ],
@@ -142,6 +141,27 @@ def test_next_poll_at(now: float, submitted: float, polls: int, not_before: floa
     at = policy.next_poll_at(now=now, submitted_at=submitted, polls=polls, window=WINDOW, rng=rng(),
                              not_before=not_before, time_scale=scale)
     assert at == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("scale", [1.0, 10.0])
+def test_first_poll_is_soon_after_submit_and_spread(scale: float) -> None:
+    """The first poll comes 1-3 s (service time) after submit, jittered, so 200 jobs submitted
+    together do not all poll in the same instant: no 50 ms holds more than a few of them."""
+    r = rng()
+    firsts = [policy.next_poll_at(now=NOW, submitted_at=NOW, polls=0, window=WINDOW, rng=r, time_scale=scale) - NOW
+              for _ in range(200)]
+    assert all(1.0 / scale <= gap <= 3.0 / scale for gap in firsts)
+    buckets = collections.Counter(int(gap * scale / 0.05) for gap in firsts)
+    assert max(buckets.values()) <= 15
+    at = policy.next_poll_at(now=NOW, submitted_at=NOW, polls=0, window=WINDOW, rng=rng(), not_before=NOW + 9.0)
+    assert at == NOW + 9.0  # a server hint still wins
+
+
+def test_resumed_jobs_poll_soon_but_not_in_one_instant() -> None:
+    r = rng()
+    gaps = [policy.poll_interval(300.0, 0, WINDOW, r) for _ in range(200)]
+    assert all(0.0 <= gap <= policy.RESUME_SPREAD for gap in gaps)
+    assert len({round(gap, 3) for gap in gaps}) > 100
 
 
 @given(
