@@ -308,7 +308,10 @@ async def build_runtime(
     ``api_key`` is required (:class:`ConfigurationError` otherwise) and the base URL is
     ``base_url`` or ``settings.base_url`` or Modellix's. ``output_dir`` overrides the
     configured output folder verbatim. With ``start_engine`` the engine resumes every
-    unfinished job from the store before this returns. ``queued_by`` (the CLI's process tag)
+    unfinished job from the store before this returns. ``time_scale``: how much faster than
+    real time the server's clock runs (demo mode: the simulator child's, default
+    :func:`demo_time_scale`; live: 1, or a simulator's in tests and benchmarks), so polling and
+    back-off follow the server's clock. ``queued_by`` (the CLI's process tag)
     marks the jobs this session queues, so they are held, not sent, by a later session if this
     process dies before sending them (None: the window's queue, which persists). On any failure, whatever was already
     started is stopped again before the error propagates.
@@ -324,7 +327,7 @@ async def build_runtime(
     http: httpx.AsyncClient | None = None
     engine: Engine | None = None
     try:
-        scale = 1.0
+        scale = time_scale if time_scale is not None else 1.0
         if demo:
             scale = time_scale if time_scale is not None else demo_time_scale()
             simulator = await asyncio.to_thread(start_simulator, scale)

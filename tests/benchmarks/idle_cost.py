@@ -79,9 +79,7 @@ def waiting_run(jobs: int, simulated_seconds: float, time_scale: float, workdir:
     from seedance_desktop.runtime.compose import build_runtime
     from seedance_desktop.simulator.launcher import SimulatorProcess
     from seedance_desktop.ui.app import install_io_executor, tune_interpreter
-    from seedance_desktop.ui.controller import Controller
-    from seedance_desktop.ui.queue.queue_model import QueueModel
-    from seedance_desktop.ui.queue.queue_panel import QueuePanel
+    from queue_rig import start_queue_ui
 
     qapp = QApplication.instance() or QApplication([])
     assert isinstance(qapp, QApplication)
@@ -99,32 +97,11 @@ def waiting_run(jobs: int, simulated_seconds: float, time_scale: float, workdir:
 
         async def scenario() -> None:
             install_io_executor(asyncio.get_running_loop())
+            # The engine's poll schedule follows the simulator's clock.
             runtime = await build_runtime(paths, settings, api_key=sim.api_key, demo=False,
-                                          base_url=sim.base_url, start_engine=False)
-            # The engine's poll schedule follows the simulator's clock (demo mode does the same
-            # through build_runtime's time_scale, which only a demo runtime takes).
-            runtime.engine.time_scale = time_scale
-            # The engine hands its scale to its parts when it is built; a live runtime is built
-            # at scale 1, so tell them too (or --time-scale would compress the simulator only).
-            for part in ("_runner", "_scheduler"):
-                if hasattr(getattr(runtime.engine, part, None), "_time_scale"):
-                    setattr(getattr(runtime.engine, part), "_time_scale", time_scale)
-            budget = getattr(runtime.engine, "budget", None)
-            if budget is not None and hasattr(budget, "time_scale"):
-                budget.time_scale = time_scale
-            controller = Controller()
-            model = QueueModel(runtime.store)
-            controller.attach_runtime(runtime.store, runtime.engine, demo=False)
-            model.set_source(runtime.store, lookup=controller.job)
-            controller.job_added.connect(model.job_added)
-            controller.job_changed.connect(model.job_changed)
-            panel = QueuePanel(model)
-            panel.resize(1000, 700)
-            panel.show()
-            started = asyncio.Event()
-            controller.started.connect(started.set)
-            controller.start()
-            await started.wait()
+                                          base_url=sim.base_url, start_engine=False, time_scale=time_scale)
+            ui = await start_queue_ui(runtime)
+            controller, panel = ui.controller, ui.panel
             uploaded = await runtime.client.upload_file(clip)
             request = {"prompt": "idle benchmark [Video 1]", "duration": 4, "resolution": "480p",
                        "ratio": "16:9", "video_urls": [uploaded.url]}

@@ -126,9 +126,7 @@ def lateness_run(jobs: int, download_bytes: int, seconds: float, workdir: Path) 
     from seedance_desktop.media.synth import make_clip
     from seedance_desktop.simulator.launcher import SimulatorProcess
     from seedance_desktop.core.job import InputFile
-    from seedance_desktop.ui.controller import Controller
-    from seedance_desktop.ui.queue.queue_model import QueueModel
-    from seedance_desktop.ui.queue.queue_panel import QueuePanel
+    from queue_rig import start_queue_ui
 
     qapp = QApplication.instance() or QApplication([])
     assert isinstance(qapp, QApplication)
@@ -153,19 +151,8 @@ def lateness_run(jobs: int, download_bytes: int, seconds: float, workdir: Path) 
             install_io_executor(asyncio.get_running_loop())  # as the app does before anything else
             runtime = await build_runtime(paths, settings, api_key=sim.api_key, demo=False,
                                           base_url=sim.base_url, start_engine=False)
-            controller = Controller()
-            model = QueueModel(runtime.store)
-            controller.attach_runtime(runtime.store, runtime.engine, demo=False)
-            model.set_source(runtime.store, lookup=controller.job)
-            controller.job_added.connect(model.job_added)
-            controller.job_changed.connect(model.job_changed)
-            panel = QueuePanel(model)
-            panel.resize(1000, 700)
-            panel.show()
-            started = asyncio.Event()
-            controller.started.connect(started.set)
-            controller.start()
-            await started.wait()
+            ui = await start_queue_ui(runtime)
+            controller, panel = ui.controller, ui.panel
             # Upload once, then reuse the hosted URL: the benchmark is about polling, not uploads.
             uploaded = await runtime.client.upload_file(clip)
             request = {"prompt": "benchmark [Video 1]", "duration": 4, "resolution": "480p", "ratio": "16:9",
