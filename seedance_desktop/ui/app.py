@@ -60,6 +60,12 @@ class StorePreview:
         if not db_file.is_file():
             return cls([], 0)
         from seedance_desktop.core.store import JobStore
+        from seedance_desktop.core.store_recovery import find_damage
+
+        if find_damage(db_file) is not None:
+            # Recovering is the runtime's job: it holds the engine lock, keeps the damaged file
+            # and tells the user where. Opening it here would recover it silently first.
+            return cls([], 0)
 
         store = JobStore(db_file)
         try:
