@@ -61,7 +61,9 @@ from seedance_desktop.runtime.demo import (
     DEMO_TIME_SCALE_ENV,
     demo_paths,
     demo_time_scale,
+    known_demo_tasks,
     retire_orphaned_demo_jobs,
+    simulator_dir,
     start_simulator,
     stop_simulator,
 )
@@ -330,7 +332,9 @@ async def build_runtime(
         scale = time_scale if time_scale is not None else 1.0
         if demo:
             scale = time_scale if time_scale is not None else demo_time_scale()
-            simulator = await asyncio.to_thread(start_simulator, scale)
+            # The simulator keeps its tasks in the demo data folder: the previous session's
+            # unfinished jobs continue (polled and downloaded) instead of being lost.
+            simulator = await asyncio.to_thread(start_simulator, scale, simulator_dir(paths))
             url = check_base_url(simulator.base_url)
             key = simulator.api_key
         else:
@@ -347,7 +351,8 @@ async def build_runtime(
         install_log_redaction((key,))
         store = JobStore(effective.db_file)
         if demo:
-            retire_orphaned_demo_jobs(store)
+            known = await asyncio.to_thread(known_demo_tasks, simulator_dir(paths))
+            retire_orphaned_demo_jobs(store, known)
         http = http_client()
         # One HTTP attempt per call: the engine's policy is the only retry layer, and the engine
         # alone notes 429s in the session's one request budget.

@@ -4,16 +4,20 @@ Demo mode starts the simulator as a *child process* (never in-process: a crash o
 in the fake must not take the app down or block its event loop) on 127.0.0.1 with a random port
 and key. Demo jobs live in their own data folder (``<data>/demo``) and their videos in a
 ``Demo (simulated)`` subfolder of the output folder, so simulated results never mix with paid
-ones. Each demo session gets a fresh simulator that knows nothing of the previous session's
-tasks: :func:`retire_orphaned_demo_jobs` says so on the jobs it left behind.
+ones. Each demo session starts the simulator child again on the same state folder
+(``<data>/demo/simulator``, :func:`simulator_dir`): it keeps its tasks across sessions, so a demo
+job that was processing when the app quit is polled and downloaded after the next start, as a
+real Modellix task would be. Only jobs whose task the simulator no longer knows (its state was
+deleted) are retired by :func:`retire_orphaned_demo_jobs`, with a reason.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seedance_desktop.core.job import FINAL_STATES, JobState
@@ -32,12 +36,19 @@ DEMO_TIME_SCALE = 6.0
 DEMO_TIME_SCALE_ENV = "SEEDANCE_DEMO_TIME_SCALE"
 #: Subfolder of the output folder for simulated results.
 DEMO_OUTPUT_SUBDIR = "Demo (simulated)"
+#: Subfolder of the demo data folder where the simulator keeps its tasks, uploads and renders.
+SIMULATOR_SUBDIR = "simulator"
 
 
 def demo_paths(paths: AppPaths) -> AppPaths:
     """Demo jobs get their own data folder (and so their own job database); config, cache and
     logs are shared."""
     return replace(paths, data_dir=paths.data_dir / "demo")
+
+
+def simulator_dir(paths: AppPaths) -> Path:
+    """The demo simulator's state folder for the (non-demo) app paths."""
+    return demo_paths(paths).data_dir / SIMULATOR_SUBDIR
 
 
 def demo_time_scale(environ: Mapping[str, str] | None = None) -> float:
@@ -54,13 +65,18 @@ def demo_time_scale(environ: Mapping[str, str] | None = None) -> float:
     return DEMO_TIME_SCALE
 
 
-def start_simulator(time_scale: float | None = None) -> SimulatorProcess:
-    """Start the demo simulator child on 127.0.0.1 (random port and key). Blocking: call it
-    through ``asyncio.to_thread`` from a running loop. Returns the started SimulatorProcess."""
+def start_simulator(time_scale: float | None = None, state_dir: Path | None = None) -> SimulatorProcess:
+    """Start the demo simulator child on 127.0.0.1 (random port and key). With ``state_dir`` it
+    keeps its tasks there and continues the previous session's. Blocking: call it through
+    ``asyncio.to_thread`` from a running loop. Returns the started SimulatorProcess."""
     from seedance_desktop.simulator.launcher import SimulatorProcess
 
     scale = time_scale if time_scale is not None else demo_time_scale()
-    process = SimulatorProcess(("--time-scale", f"{scale:g}"))
+    args: tuple[str, ...] = ("--time-scale", f"{scale:g}")
+    if state_dir is not None:
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        args += ("--data-dir", str(state_dir), "--persist")
+    process = SimulatorProcess(args)
     process.start()
     pid = process.process.pid if process.process is not None else None
     log.info("demo simulator started: pid=%s url=%s time_scale=%g", pid, process.base_url, scale)
@@ -77,12 +93,23 @@ def stop_simulator(process: SimulatorProcess) -> None:
         log.exception("stopping the demo simulator failed")
 
 
-def retire_orphaned_demo_jobs(store: JobStore) -> int:
-    """Unfinished demo jobs that reached the previous (stopped) simulator are marked failed
-    with a reason; queued ones forget their uploads so they are uploaded again. Returns how
-    many jobs were retired."""
+def known_demo_tasks(state_dir: Path) -> set[str]:
+    """The task ids the demo simulator kept in ``state_dir`` (blocking: reads its state file)."""
+    from seedance_desktop.simulator.persist import known_task_ids
+
+    return known_task_ids(state_dir)
+
+
+def retire_orphaned_demo_jobs(store: JobStore, known_tasks: Collection[str] = ()) -> int:
+    """Unfinished demo jobs whose task the simulator does not know (``known_tasks``: the ones
+    it kept) are marked failed with a reason; queued ones forget their uploads (the URLs named
+    the previous session's port; they are uploaded again). Jobs with a kept task are left to
+    the engine, which polls and downloads them. Returns how many jobs were retired."""
     retired = 0
+    known = set(known_tasks)
     for job in store.unfinished():
+        if job.task_id and job.task_id in known:
+            continue
         if job.state is JobState.QUEUED:
             if any(i.uploaded_url for i in job.inputs):
                 inputs = [replace(i, uploaded_url=None) for i in job.inputs]
@@ -97,12 +124,13 @@ def retire_orphaned_demo_jobs(store: JobStore) -> int:
         store.transition(
             job.id,
             JobState.FAILED,
-            "the demo simulator that ran this job has stopped (demo jobs end with their session)",
-            error="Demo session ended before this job finished. Retry it to run it again.",
+            "the demo simulator no longer knows this job's task (its saved state is gone)",
+            error="The demo server no longer knows this job (its saved state was removed). Retry it to run it again.",
         )
         retired += 1
     return retired
 
 
-__all__ = ["DEMO_OUTPUT_SUBDIR", "DEMO_TIME_SCALE", "DEMO_TIME_SCALE_ENV", "demo_paths", "demo_time_scale",
-           "retire_orphaned_demo_jobs", "start_simulator", "stop_simulator"]
+__all__ = ["DEMO_OUTPUT_SUBDIR", "DEMO_TIME_SCALE", "DEMO_TIME_SCALE_ENV", "SIMULATOR_SUBDIR", "demo_paths",
+           "demo_time_scale", "known_demo_tasks", "retire_orphaned_demo_jobs", "simulator_dir", "start_simulator",
+           "stop_simulator"]

@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="inject a fault (see below); repeatable")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="keep uploads and renders here (default: a temp dir removed on exit)")
+    parser.add_argument("--persist", action="store_true",
+                        help="keep tasks, uploads and the balance in DATA_DIR/state.json and continue "
+                             "them on the next start with the same --data-dir (demo mode uses it)")
     parser.add_argument("--watch-stdin", action="store_true",
                         help="stop when stdin reaches EOF; launchers use it so the simulator never "
                              "outlives the app that started it, even after a crash")
@@ -96,7 +99,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         processing_seconds=tuple(args.processing_seconds), balance=args.balance,
         concurrent_limit=args.concurrent_limit, upload_quota=args.upload_quota,
         requests_per_minute=args.requests_per_minute,
-        random_seeds=args.random_seeds, data_dir=args.data_dir,
+        random_seeds=args.random_seeds, data_dir=args.data_dir, persist=args.persist,
         faults=tuple(Fault.parse(text) for text in args.fault),
     )
     if args.key:

@@ -30,9 +30,9 @@ import httpx
 from aiohttp import web
 
 from seedance_desktop.simulator.faults import Fault, FaultBook, FaultKind
-from seedance_desktop.simulator.render import RenderCache, RenderParams
+from seedance_desktop.simulator.render import RenderCache, RenderCancelled, RenderParams
 from seedance_desktop.simulator.state import Counters, FileRecord, RateWindow, SimClock, TaskRecord
-from seedance_desktop.simulator.validation import SimModel
+from seedance_desktop.simulator.validation import SIM_MODELS, SimModel
 
 DEFAULT_FAIL_REASON = (
     "InputVideoSensitiveContentDetected.PrivacyInformation: the input video may contain real "
@@ -99,6 +99,9 @@ class SimulatorConfig:
     random_seeds: bool = False
     render_workers: int = 2
     data_dir: Path | None = None
+    #: Keep tasks, uploads and the balance in ``data_dir/state.json`` and continue them on the
+    #: next start (demo mode: a job processing when the app quit finishes after a restart).
+    persist: bool = False
     faults: tuple[Fault, ...] = ()
     clock: Callable[[], float] = time.time
     fetch_timeout: float = 30.0
@@ -111,6 +114,7 @@ class SimulatorConfig:
             "processing_seconds must be (min, max) with 0 <= min <= max" if not 0 <= lo <= hi else "",
             "render_workers must be at least 1" if self.render_workers < 1 else "",
             "api_key must not be empty" if not self.api_key.strip() else "",
+            "persist needs a data_dir" if self.persist and self.data_dir is None else "",
             "requests_per_minute must be at least 1"
             if self.requests_per_minute is not None and self.requests_per_minute < 1 else "",
         ]
@@ -148,6 +152,8 @@ class Simulator:
         self._executor = ThreadPoolExecutor(self.config.render_workers, thread_name_prefix="sim-render")
         self.stopping = asyncio.Event()
         self._closed = False
+        if self.config.persist:
+            self._restore()
         from seedance_desktop.simulator.routes import build_app  # routes import this module
 
         self.app: web.Application = build_app(self)
@@ -204,6 +210,7 @@ class Simulator:
         self._closed = True
         self.cache.cancel.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._save()
         if self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -240,7 +247,38 @@ class Simulator:
             record.render_done_at = record.submitted_at
         else:
             self._executor.submit(self._produce, record, model)
+        self._save()
         return record
+
+    # --- persistence (config.persist) ----------------------------------------------------------
+
+    def _restore(self) -> None:
+        """Load the saved tasks and uploads; render again what had not finished rendering."""
+        from seedance_desktop.simulator import persist
+
+        data = persist.read(persist.state_file(self.data_dir))
+        if data is None:
+            return
+        tasks, files, balance = persist.load(data, self.clock)
+        with self.lock:
+            self._tasks.update(tasks)
+            self._files.update(files)
+            if balance is not None:
+                self.balance = balance
+        for record in tasks.values():
+            if record.render_done_at is None:
+                model = SIM_MODELS.get(record.model_slug.split("/", 1)[-1])
+                if model is not None:
+                    self._executor.submit(self._produce, record, model)
+
+    def _save(self) -> None:
+        if not self.config.persist:
+            return
+        from seedance_desktop.simulator import persist
+
+        with self.lock:
+            state = persist.dump(self._tasks, self._files, self.balance)
+            persist.write(persist.state_file(self.data_dir), state)
 
     def _produce(self, record: TaskRecord, model: SimModel) -> None:
         """Worker thread: fetch the first reference, render (cached), mark the render done."""
@@ -262,12 +300,14 @@ class Simulator:
             result = self.cache.get(source, sha, params)
             with self.lock:
                 record.render = result
+        except RenderCancelled:
+            return  # shutting down: a persisted task renders again on the next start
         except Exception as exc:  # noqa: BLE001 - any problem with the input fails the task
             with self.lock:
                 record.fail_reason = f"InvalidParameter: could not use {field_name}: {exc}"
-        finally:
-            with self.lock:
-                record.render_done_at = self.clock.real()
+        with self.lock:
+            record.render_done_at = self.clock.real()
+        self._save()
 
     def _fetch(self, url: str) -> tuple[Path, str]:
         """The bytes behind a reference: our own upload from disk, a data URI, or any URL."""
@@ -304,10 +344,12 @@ class Simulator:
     def add_file(self, record: FileRecord) -> None:
         with self.lock:
             self._files[record.file_id] = record
+        self._save()
 
     def remove_file(self, file_id: str) -> FileRecord | None:
         with self.lock:
             record = self._files.pop(file_id, None)
         if record is not None:
             shutil.rmtree(record.path.parent, ignore_errors=True)
+            self._save()
         return record

@@ -114,8 +114,12 @@ def test_orphaned_demo_jobs_are_retired(paths: AppPaths) -> None:
         sent = store.add(Job())
         store.transition(sent.id, JobState.SUBMITTING, "sending")
         store.transition(sent.id, JobState.SUBMITTED, "accepted", task_id="task-1")
-        done_count = retire_orphaned_demo_jobs(store)
+        kept_task = store.add(Job())
+        store.transition(kept_task.id, JobState.SUBMITTING, "sending")
+        store.transition(kept_task.id, JobState.PROCESSING, "accepted", task_id="task-2")
+        done_count = retire_orphaned_demo_jobs(store, {"task-2"})  # the simulator kept task-2 only
         assert done_count == 1
+        assert store.get(kept_task.id).state is JobState.PROCESSING  # polled after the restart
         assert store.get(sent.id).state is JobState.FAILED
         assert "demo" in (store.get(sent.id).error or "").lower()
         kept = store.get(queued.id)
