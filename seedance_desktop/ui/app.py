@@ -234,6 +234,21 @@ class DesktopApp:
         single_instance.serve_window(self.window, self.form.add_media_paths, self.controller.started)
         for problem in self.settings_store.problems:
             self.window.show_error(problem)
+        self.window.data_folders = self.data_folders()
+
+    def data_folders(self) -> list[tuple[str, Path]]:
+        """Help > Where is my data: every folder the app writes to, for this session's mode."""
+        from seedance_desktop.runtime.demo import simulator_dir
+
+        runtime = self.runtime
+        data = runtime.paths.data_dir if runtime is not None else self.paths.data_dir
+        folders = [("Data (job list)", data), ("Settings", self.paths.config_dir), ("Cache", self.paths.cache_dir),
+                   ("Logs", self.paths.log_dir)]
+        if runtime is not None:
+            folders.append(("Videos", Path(runtime.output_dir)))
+            if runtime.demo:
+                folders.append(("Demo server", simulator_dir(self.paths)))
+        return folders
 
     # -- life cycle ------------------------------------------------------------------------------
     async def run(self) -> int:
@@ -312,6 +327,7 @@ class DesktopApp:
         self.model.set_source(runtime.store, lookup=self.controller.job)
         self.form.set_base_url(runtime.base_url)
         self.window.set_demo(runtime.demo)
+        self.window.data_folders = self.data_folders()
         if self.settings.prices:
             self.form.set_prices(self.settings.prices)
         if runtime.demo and not filled:
@@ -495,7 +511,7 @@ def quit_on_signals(window: Any) -> Any:
     from PySide6.QtCore import QTimer
 
     def handler(_signum: int, _frame: Any) -> None:
-        QTimer.singleShot(0, window.close)
+        QTimer.singleShot(0, getattr(window, "quit_now", window.close))  # nobody is there to answer a prompt
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:

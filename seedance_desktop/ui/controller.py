@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from seedance_desktop.api.errors import AuthenticationError
 from seedance_desktop.core.engine import Engine
 from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.store import JobNotFound, JobStore
@@ -53,6 +54,7 @@ class Controller(QObject):
     mode_changed = Signal(str)            # "Demo" or "Account · $12.34"
     balance_changed = Signal(float)
     paused_changed = Signal(bool)
+    pause_changed = Signal(str, str)      # the engine's pause kind ("" = running, "auth", ...) and reason
     recipe_ready = Signal(str, dict, list)  # model, request, inputs: fill the form with them
     key_checked = Signal(bool, float, str)  # ok, balance, message
     settings_saved = Signal()
@@ -145,8 +147,16 @@ class Controller(QObject):
         self.store = None
         self._jobs.clear()
 
+    def _emit_pause(self) -> None:
+        """The engine's one pause state, for every place the window shows it."""
+        if self.engine is None:
+            return
+        kind = self.engine.pause_kind
+        self.paused_changed.emit(self.engine.paused)
+        self.pause_changed.emit(kind.name.lower() if kind is not None else "", self.engine.pause_reason or "")
+
     def _on_engine_pause(self, paused: bool, reason: str | None) -> None:
-        self.paused_changed.emit(bool(paused))
+        self._emit_pause()
         # The engine pausing *itself* (402 balance, 401 key) is news; the user's own pause is not.
         if paused and reason and not self._user_pausing:
             self.error.emit(reason)
@@ -174,7 +184,7 @@ class Controller(QObject):
         pending, self._pending = self._pending, []
         for model, request, inputs in pending:
             self.submit(model, request, inputs)
-        self.paused_changed.emit(self.engine.paused)
+        self._emit_pause()
         self.refresh_counts()
         self.started.emit()
         self.refresh_mode()
@@ -209,6 +219,16 @@ class Controller(QObject):
         except Exception as exc:  # noqa: BLE001
             self.report(exc, "counting jobs")
 
+    def in_flight(self) -> dict[str, int]:
+        """Fresh job counts (as the status bar's) for the quit warning; {} without a store."""
+        if self.store is None:
+            return {}
+        try:
+            return summarize_counts(self.store.count_by_state())
+        except Exception as exc:  # noqa: BLE001 - never block quitting on a count
+            log.warning("counting jobs before quitting failed: %s", exc)
+            return {}
+
     @Slot()
     def refresh_mode(self) -> None:
         if self.demo:
@@ -220,7 +240,18 @@ class Controller(QObject):
 
     async def _fetch_balance(self) -> None:
         assert self._balance is not None
-        value = await self._balance()
+        try:
+            value = await self._balance()
+        except AuthenticationError as exc:
+            # A rejected key is not a passing error: the engine pauses (queued jobs wait, with
+            # the reason in the banner and the status bar) until a new key or a resume.
+            self.mode_changed.emit("Account · key rejected")
+            if self.engine is not None:
+                self.engine.note_rejected_key(exc)
+            return
+        except Exception:
+            self.mode_changed.emit("Account · balance unavailable")  # never "Starting…" forever
+            raise
         self.balance_changed.emit(value)
         self.mode_changed.emit(f"Account · ${value:,.2f}")
 
@@ -347,7 +378,7 @@ class Controller(QObject):
                 self._act("resuming the queue", lambda e: e.resume())
         finally:
             self._user_pausing = False
-        self.paused_changed.emit(self.engine.paused)
+        self._emit_pause()
 
     @Slot()
     def pause(self) -> None:

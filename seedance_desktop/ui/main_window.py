@@ -7,6 +7,7 @@ geometry. Business rules live in the engine; I/O lives behind the controller.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Signal
@@ -15,13 +16,15 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from seedance_desktop.ui.banner import DemoBanner
+from seedance_desktop.ui.banner import DemoBanner, ProblemBanner
 from seedance_desktop.ui.notifications import Notifier
+from seedance_desktop.ui.pause_display import RUNNING, PauseDisplay, describe_pause
 
 if TYPE_CHECKING:  # imported by the caller after the first paint (start-up time)
     from seedance_desktop.ui.controller import Controller
@@ -72,6 +75,16 @@ class MainWindow(QMainWindow):
         self.banner = DemoBanner(self)
         self.banner.hide()
         self.banner.settings_requested.connect(self.settings_requested)
+        # Why nothing is being sent (rejected key, no balance, unknown outcomes), where the user
+        # looks first; fed by the engine's pause gate through set_pause().
+        self.problem_banner = ProblemBanner(self)
+        self.problem_banner.hide()
+        self.problem_banner.settings_requested.connect(self.settings_requested)
+        self.problem_banner.resume_requested.connect(lambda: self._request_pause(False))
+        self.pause_display: PauseDisplay = RUNNING
+        self.data_folders: list[tuple[str, Path]] = []  # Help > Where is my data (set by the app)
+        self._quit_prompt: QMessageBox | None = None
+        self._help_dialogs: dict[str, Any] = {}
 
         # No Qt-namespace enum before the first paint: PySide6 builds all of ``Qt``'s enums on
         # first use (15-25 ms here). A QSplitter is horizontal by default; the vertical
@@ -88,6 +101,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.problem_banner)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -95,6 +109,11 @@ class MainWindow(QMainWindow):
         self.counts_label.setAccessibleName("Job counts")
         self.mode_label = QLabel("Starting…", self)
         self.mode_label.setAccessibleName("Mode")
+        self.pause_label = QLabel(self)
+        self.pause_label.setAccessibleName("Queue paused")
+        self.pause_label.setStyleSheet("color: #a12622; font-weight: bold;")
+        self.pause_label.hide()
+        self.statusBar().addPermanentWidget(self.pause_label)
         self.statusBar().addPermanentWidget(self.counts_label)
         self.statusBar().addPermanentWidget(self.mode_label)
         self.set_counts({"queued": 0, "running": 0, "done": 0, "failed": 0})
@@ -143,8 +162,9 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
+        # Not checkable: its words say what a press does, like the panel's button (set_pause).
         self.pause_action = QAction("&Pause queue", self)
-        self.pause_action.setCheckable(True)
+        self.pause_action.setToolTip(RUNNING.tooltip)
         self.pause_action.setEnabled(False)
 
         self.file_menu = file_menu = self.menuBar().addMenu("&File")
@@ -158,12 +178,36 @@ class MainWindow(QMainWindow):
         self.queue_menu = self.menuBar().addMenu("&Queue")
         self.queue_menu.addAction(self.pause_action)
         self.queue_menu.addSeparator()
+        self._build_help_menu()
 
         self.toolbar = toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolBar")
         toolbar.setMovable(False)
         for action in (self.add_file_action, self.submit_action, self.pause_action, self.settings_action):
             toolbar.addAction(action)
+
+    def _build_help_menu(self) -> None:
+        """Help: what the keys do, where the files are, then (above About) the tools section
+        that :meth:`add_help_action` fills (e.g. "Open log folder", "Copy diagnostics")."""
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self)
+        self.shortcuts_action.setShortcut(QKeySequence("F1"))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.data_action = QAction("Where is my &data…", self)
+        self.data_action.setToolTip("Data, settings, cache, log and video folders, with copy and open")
+        self.data_action.triggered.connect(self.show_data_folders)
+        self.about_action = QAction("&About Seedance Desktop", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        self.help_menu = help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.data_action)
+        help_menu.addSeparator()
+        self.help_tools_end = help_menu.addSeparator()  # add_help_action() inserts above it
+        help_menu.addAction(self.about_action)
+
+    def add_help_action(self, action: QAction) -> None:
+        """Add a tool to the Help menu's tools section (between the folders and About)."""
+        self.help_menu.insertAction(self.help_tools_end, action)
 
     def _install_actions(self) -> None:
         from PySide6.QtCore import Qt
@@ -181,7 +225,7 @@ class MainWindow(QMainWindow):
             self.submit_action.deleteLater()
             self.submit_action = form_submit
         self.pause_action.setEnabled(True)
-        self.pause_action.triggered.connect(self.controller.set_paused)
+        self.pause_action.triggered.connect(lambda: self._request_pause(not self.pause_display.paused))
         for name in ("play", "reveal", "retry", "submit_again", "duplicate", "rerun", "cancel", "remove"):
             self.queue_menu.addAction(self.panel.job_actions[name])
 
@@ -196,7 +240,7 @@ class MainWindow(QMainWindow):
         c.recipe_ready.connect(self.form.set_recipe)
         c.counts_changed.connect(self.set_counts)
         c.mode_changed.connect(self.mode_label.setText)
-        c.paused_changed.connect(self._paused_changed)
+        c.pause_changed.connect(self.set_pause)
         c.error.connect(self.show_error)
         c.job_finished.connect(self._job_finished)
         c.job_added.connect(lambda job_id: self.statusBar().showMessage("Job added to the queue.", 4000))
@@ -253,10 +297,28 @@ class MainWindow(QMainWindow):
                 and job.video_path != self.player.current_file):
             self.player.show_job(job, autoplay=False)
 
-    def _paused_changed(self, paused: bool) -> None:
+    def _request_pause(self, paused: bool) -> None:
+        if self.controller is not None:
+            self.controller.set_paused(paused)
+
+    def set_pause(self, kind: str, reason: str) -> None:
+        """The engine's pause state (kind "" = running), shown the same way everywhere: the
+        toolbar/menu action, the queue panel's button, the status bar and the problem banner."""
+        display = self.pause_display = describe_pause(kind, reason)
+        self.pause_action.setText("&" + display.action_text)  # Alt+Q, P / R in the Queue menu
+        self.pause_action.setToolTip(display.tooltip)
         if self.panel is not None:
-            self.panel.set_paused(paused)
-        self.pause_action.setChecked(paused)
+            self.panel.set_paused(display.paused)
+            self.panel.pause_button.setText(display.action_text)
+            self.panel.pause_button.setToolTip(display.tooltip)
+        self.pause_label.setText(display.status_text)
+        self.pause_label.setToolTip(display.reason)
+        self.pause_label.setVisible(display.paused)
+        if display.needs_attention:
+            self.problem_banner.show_problem(display.reason, settings=display.offers_settings,
+                                             resume=not display.offers_settings)
+        else:
+            self.problem_banner.hide()
 
     def _job_finished(self, job_id: str) -> None:
         job = self.controller.job(job_id) if self.controller else None
@@ -300,14 +362,88 @@ class MainWindow(QMainWindow):
         """Called by the app once shutdown is done, so the next close really closes."""
         self._allow_close = True
 
+    def quit_now(self) -> None:
+        """Quit without asking (SIGTERM, Ctrl+C in the terminal: nobody is there to answer)."""
+        if self._quit_prompt is not None:
+            self._quit_prompt.close()
+        self._begin_close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._allow_close:
             event.accept()
             return
+        event.ignore()
+        if self._quit_prompt is not None:  # already asking
+            self._quit_prompt.raise_()
+            return
+        counts = self.controller.in_flight() if self.controller is not None else {}
+        if counts.get("running", 0) > 0:
+            self._ask_before_quitting(counts)
+            return
+        self._begin_close()
+
+    def _ask_before_quitting(self, counts: dict[str, int]) -> None:
+        """Jobs in flight: say what happens to them, then Quit or Keep running (Enter / Esc,
+        or the underlined letters). Opened with open(): never a nested event loop."""
+        from PySide6.QtCore import Qt
+
+        running, queued = counts.get("running", 0), counts.get("queued", 0)
+        demo = bool(self.controller is not None and self.controller.demo)
+        jobs = f"{running} {'demo ' if demo else ''}job{'s are' if running != 1 else ' is'} still running"
+        waiting = f" ({queued} more queued)" if queued else ""
+        if demo:
+            detail = ("Quitting stops the local demo server; it keeps their tasks and continues them when you "
+                      "start Seedance Desktop again, which then downloads the results.")
+        else:
+            detail = ("Quitting does not cancel them: they continue on Modellix's servers (and are paid for). "
+                      "Seedance Desktop checks on them and downloads the results the next time it starts.")
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit Seedance Desktop?", f"{jobs}{waiting}.", parent=self)
+        box.setInformativeText(detail)
+        quit_button = box.addButton("&Quit", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(quit_button)
+        box.setEscapeButton(keep)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def finished() -> None:
+            self._quit_prompt = None
+            if box.clickedButton() is quit_button:
+                self._begin_close()
+            box.deleteLater()
+
+        box.finished.connect(finished)
+        self._quit_prompt = box
+        box.open()
+
+    def _begin_close(self) -> None:
         # Stopping the engine is async: hide now, let the app finish, then close for real.
         self.save_layout()
         if self.player is not None:
             self.player.stop()
-        event.ignore()
         self.hide()
         self.close_requested.emit()
+
+    # -- help --------------------------------------------------------------------------------------
+    def _show_dialog(self, name: str, make: Any) -> None:
+        """One instance per help window, non-modal, raised when asked again."""
+        dialog = self._help_dialogs.get(name)
+        if dialog is None or not dialog.isVisible():
+            dialog = self._help_dialogs[name] = make()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def show_shortcuts(self) -> None:
+        from seedance_desktop.ui.help_dialogs import ShortcutsDialog, collect_shortcuts
+
+        self._show_dialog("shortcuts", lambda: ShortcutsDialog(collect_shortcuts(self), self))
+
+    def show_about(self) -> None:
+        from seedance_desktop.ui.help_dialogs import AboutDialog
+
+        self._show_dialog("about", lambda: AboutDialog(self))
+
+    def show_data_folders(self) -> None:
+        from seedance_desktop.ui.help_dialogs import DataFoldersDialog
+
+        self._show_dialog("data", lambda: DataFoldersDialog(self.data_folders, self))

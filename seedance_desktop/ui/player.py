@@ -220,9 +220,11 @@ class Player(QWidget):
         self._layout.addWidget(self.source)
         self._layout.addWidget(self.stage, 1)
 
-        for keys, slot in zip(SHORTCUT_KEYS, (self.toggle_fullscreen, lambda: self.step_frame(-1),
-                                              lambda: self.step_frame(1))):
+        for keys, slot, what in zip(SHORTCUT_KEYS, (self.toggle_fullscreen, lambda: self.step_frame(-1),
+                                                    lambda: self.step_frame(1)),
+                                    ("Full screen on/off", "Previous frame", "Next frame")):
             shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setWhatsThis(what)  # Help > Keyboard shortcuts lists it by these words
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
 

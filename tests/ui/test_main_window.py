@@ -110,7 +110,37 @@ def test_duplicate_fills_the_form_and_pause_updates_panel(qtbot: Any, window: An
     assert request["prompt"] == "again [Video 1]" and request["duration"] == 6
     assert [i.local_path for i in inputs] == [str(tmp_path / "v.mp4")]
     w.panel.pause_button.click()
-    assert w.engine.paused and w.win.pause_action.isChecked() and w.panel.pause_button.text() == "Resume queue"
+    assert w.engine.paused
+
+
+@QT_NOISE
+def test_pause_is_shown_the_same_everywhere_from_the_engine(window: Any) -> None:
+    """One source (the engine's pause gate): toolbar action, panel button, status bar, banner."""
+    from seedance_desktop.api.errors import AuthenticationError
+
+    w = window.build()
+    win, panel = w.win, w.win.panel
+
+    def shown() -> tuple[str, str, str, bool]:
+        return (win.pause_action.text().replace("&", ""), panel.pause_button.text(),
+                win.pause_label.text() if win.pause_label.isVisibleTo(win) else "",
+                win.problem_banner.isVisibleTo(win))
+
+    assert shown() == ("Pause queue", "Pause queue", "", False)
+    panel.pause_button.click()  # the panel's button
+    assert w.engine.paused
+    assert shown() == ("Resume queue", "Resume queue", "Paused - you pressed Pause", False)
+    win.pause_action.trigger()  # the toolbar's action, same words, the other way
+    assert not w.engine.paused and shown() == ("Pause queue", "Pause queue", "", False)
+    # The engine pausing itself (a rejected key) is shown in the error banner, with Settings.
+    w.engine.note_rejected_key(AuthenticationError("401", status=401))
+    assert shown() == ("Resume queue", "Resume queue", "Paused - API key rejected", True)
+    assert "rejected the API key" in win.problem_banner.label.text()
+    assert win.problem_banner.settings_button.isVisibleTo(win)
+    assert "rejected the API key" in win.pause_label.toolTip() and "Press to resume" in panel.pause_button.toolTip()
+    win.problem_banner.settings_button.click()  # goes to Settings (the app opens the dialog)
+    win.pause_action.trigger()
+    assert not w.engine.paused and shown() == ("Pause queue", "Pause queue", "", False)
 
 
 @QT_NOISE

@@ -36,7 +36,7 @@ from seedance_desktop.core.engine.actions import QueueActions
 from seedance_desktop.core.engine.allowed import Action, EngineError, allowed_actions, check_allowed
 from seedance_desktop.core.engine.journal import PROGRESS_INTERVAL, ErrorReporter, Journal
 from seedance_desktop.core.engine.owner import HELD_REASON, process_alive
-from seedance_desktop.core.engine.pause import PauseGate
+from seedance_desktop.core.engine.pause import PauseGate, PauseKind
 from seedance_desktop.core.engine.protocols import (
     Downloader,
     ErrorHandler,
@@ -51,6 +51,7 @@ from seedance_desktop.core.engine.scheduler import SlotScheduler
 from seedance_desktop.core.engine.workers import WorkerThreads
 from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
+from seedance_desktop.core.policy import pause_reason
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,16 @@ class Engine:
     @property
     def pause_reason(self) -> str | None:
         return self._gate.reason
+
+    @property
+    def pause_kind(self) -> PauseKind | None:
+        """Why the engine is paused (None: running): the one source every face shows."""
+        return self._gate.kind
+
+    def note_rejected_key(self, error: BaseException) -> None:
+        """The key was rejected outside a job (e.g. the balance check at start-up): pause as a
+        401 during a job would, so queued jobs wait with a reason instead of being sent."""
+        self._gate.block_everything(pause_reason(error))
 
     @property
     def submitting_allowed(self) -> bool:
