@@ -114,7 +114,7 @@ def test_duplicate_fills_the_form_and_pause_updates_panel(qtbot: Any, window: An
 
 
 @QT_NOISE
-def test_pause_is_shown_the_same_everywhere_from_the_engine(window: Any) -> None:
+def test_pause_is_shown_the_same_everywhere_from_the_engine(qtbot: Any, window: Any) -> None:
     """One source (the engine's pause gate): toolbar action, panel button, status bar, banner."""
     from seedance_desktop.api.errors import AuthenticationError
 
@@ -138,7 +138,8 @@ def test_pause_is_shown_the_same_everywhere_from_the_engine(window: Any) -> None
     assert "rejected the API key" in win.problem_banner.label.text()
     assert win.problem_banner.settings_button.isVisibleTo(win)
     assert "rejected the API key" in win.pause_label.toolTip() and "Press to resume" in panel.pause_button.toolTip()
-    win.problem_banner.settings_button.click()  # goes to Settings (the app opens the dialog)
+    with qtbot.waitSignal(win.settings_requested, timeout=1000):  # the app opens the dialog
+        win.problem_banner.settings_button.click()
     win.pause_action.trigger()
     assert not w.engine.paused and shown() == ("Pause queue", "Pause queue", "", False)
 
