@@ -391,14 +391,18 @@ class MainWindow(QMainWindow):
         demo = bool(self.controller is not None and self.controller.demo)
         jobs = f"{running} {'demo ' if demo else ''}job{'s are' if running != 1 else ' is'} still running"
         waiting = f" ({queued} more queued)" if queued else ""
+        them, they = ("them", "they") if running != 1 else ("it", "it")
         if demo:
-            detail = ("Quitting stops the local demo server; it keeps their tasks and continues them when you "
-                      "start Seedance Desktop again, which then downloads the results.")
+            detail = (f"Quitting stops the local demo server; it keeps the {'tasks' if running != 1 else 'task'} "
+                      f"and continues {them} when you start Seedance Desktop again, which then downloads "
+                      f"the {'results' if running != 1 else 'result'}.")
         else:
-            detail = ("Quitting does not cancel them: they continue on Modellix's servers (and are paid for). "
-                      "Seedance Desktop checks on them and downloads the results the next time it starts.")
+            detail = (f"Quitting does not cancel {them}: {they} continue{'s' if running == 1 else ''} on Modellix's "
+                      f"servers (and {'are' if running != 1 else 'is'} paid for). Seedance Desktop checks on "
+                      f"{them} and downloads the {'results' if running != 1 else 'result'} the next time it starts.")
         box = QMessageBox(QMessageBox.Icon.Question, "Quit Seedance Desktop?", f"{jobs}{waiting}.", parent=self)
         box.setInformativeText(detail)
+        box.setStyleSheet("QLabel { min-width: 380px; }")  # room for the title and the sentences
         quit_button = box.addButton("&Quit", QMessageBox.ButtonRole.AcceptRole)
         keep = box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(quit_button)

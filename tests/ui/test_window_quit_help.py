@@ -84,7 +84,7 @@ def test_quit_with_a_job_running_asks_and_esc_keeps_enter_quits(qtbot: Any, buil
     w.win.quit_action.trigger()  # Ctrl+Q
     box = _prompt(qtbot, w.win)
     assert box.text() == "1 job is still running (1 more queued)."
-    assert "continue on Modellix's servers" in box.informativeText()
+    assert "it continues on Modellix's servers" in box.informativeText()
     assert "next time it starts" in box.informativeText()
     labels = [b.text() for b in box.buttons()]
     assert "&Quit" in labels and "&Keep running" in labels  # Alt+Q / Alt+K
