@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
 FORMAT = 1
+#: Real seconds a finished task is kept across restarts (then forgotten, with its render).
+KEEP_FINISHED_FOR = 14 * 24 * 3600.0
 
 _TASK_FIELDS = {f.name for f in fields(TaskRecord)} - {"render", "sim_submitted"}
 _FILE_FIELDS = {f.name for f in fields(FileRecord)}
@@ -120,6 +123,22 @@ def load(data: dict[str, Any], clock: SimClock) -> tuple[dict[str, TaskRecord], 
     return tasks, files, float(balance) if isinstance(balance, (int, float)) else None
 
 
+def remove_unused_renders(folder: Path, tasks: Iterable[TaskRecord]) -> int:
+    """Delete render files no kept task points at; returns how many were removed."""
+    used: set[Path] = set()
+    for record in tasks:
+        if record.render is not None:
+            used.add(record.render.video_path)
+            if record.render.last_frame_path is not None:
+                used.add(record.render.last_frame_path)
+    removed = 0
+    for path in folder.glob("*") if folder.is_dir() else ():
+        if path.is_file() and path not in used:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def known_task_ids(data_dir: Path) -> set[str]:
     """The task ids a simulator with this data folder will know after it starts (blocking)."""
     data = read(state_file(data_dir))
@@ -128,4 +147,4 @@ def known_task_ids(data_dir: Path) -> set[str]:
     return {str(item.get("task_id")) for item in data.get("tasks", []) if isinstance(item, dict)}
 
 
-__all__ = ["STATE_FILE", "dump", "known_task_ids", "load", "read", "state_file", "write"]
+__all__ = ["KEEP_FINISHED_FOR", "STATE_FILE", "dump", "remove_unused_renders", "known_task_ids", "load", "read", "state_file", "write"]

@@ -260,6 +260,11 @@ class Simulator:
         if data is None:
             return
         tasks, files, balance = persist.load(data, self.clock)
+        # Finished tasks older than KEEP_FINISHED_FOR are forgotten with their renders, so a demo
+        # folder used for months does not grow without end.
+        cutoff = self.clock.real() - persist.KEEP_FINISHED_FOR
+        tasks = {k: r for k, r in tasks.items() if r.finished_at is None or r.finished_at >= cutoff}
+        persist.remove_unused_renders(self.data_dir / "renders", tasks.values())
         with self.lock:
             self._tasks.update(tasks)
             self._files.update(files)
@@ -270,6 +275,7 @@ class Simulator:
                 model = SIM_MODELS.get(record.model_slug.split("/", 1)[-1])
                 if model is not None:
                     self._executor.submit(self._produce, record, model)
+        self._save()  # the pruned state, as the next reader (the demo runtime) should see it
 
     def _save(self) -> None:
         if not self.config.persist:
