@@ -511,7 +511,7 @@ def quit_on_signals(window: Any) -> Any:
     from PySide6.QtCore import QTimer
 
     def handler(_signum: int, _frame: Any) -> None:
-        QTimer.singleShot(0, getattr(window, "quit_now", window.close))  # nobody is there to answer a prompt
+        QTimer.singleShot(0, window.quit_now)  # no prompt: nobody is there to answer it
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:

@@ -112,6 +112,7 @@ def test_rejected_key_is_shown_with_settings_and_a_good_key_lifts_it(
         desktop.apply_settings(secrets, desktop.settings, KeyChange("set", simulator.api_key, "session"))
         await asyncio.wait_for(desktop.ready.wait(), 30)
         await until(lambda: win.mode_label.text().startswith("Account · $"), 20, "the balance")
+        result["folders"] = dict(win.data_folders)  # Help > Where is my data, for this session
         result["banner_after"] = win.problem_banner.isVisibleTo(win)
         result["status_after"] = win.pause_label.isVisibleTo(win)
         new_store = desktop.runtime.store
@@ -134,6 +135,8 @@ def test_rejected_key_is_shown_with_settings_and_a_good_key_lifts_it(
     assert result["queued_state"] is JobState.QUEUED and result["submits_while_rejected"] == 0
     assert result["banner_after"] is False and result["status_after"] is False
     assert result["final"] is JobState.DONE
+    assert result["folders"] == {"Data (job list)": paths.data_dir, "Settings": paths.config_dir,
+                                 "Cache": paths.cache_dir, "Logs": paths.log_dir, "Videos": tmp_path / "out"}
 
 
 @QT_NOISE
