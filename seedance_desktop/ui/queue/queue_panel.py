@@ -9,13 +9,13 @@ No per-row widgets: progress bars are painted by :class:`ProgressDelegate`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QPoint,
     QRunnable,
     QSize,
@@ -26,20 +26,15 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QDesktopServices, QImage, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionProgressBar,
-    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -47,14 +42,17 @@ from PySide6.QtWidgets import (
 
 from seedance_desktop.core.engine.allowed import Action, allowed_actions
 from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.ui.notifications import NoticeBar
+from seedance_desktop.ui.queue.details_pane import JobDetailsPane
+from seedance_desktop.ui.queue.progress_delegate import ProgressDelegate
 from seedance_desktop.ui.queue.queue_model import (
     COL_PARAMS,
     COL_PROMPT,
     COL_STATE,
     COL_THUMB,
+    FLASH_MS,
     AnyIndex,
     JobRole,
-    ProgressRole,
     QueueModel,
     SortRole,
     StateRole,
@@ -130,28 +128,6 @@ class JobFilterProxy(QSortFilterProxyModel):
     def job_at(self, row: int) -> Job | None:
         index = self.index(row, 0)
         return self.data(index, JobRole) if index.isValid() else None
-
-
-class ProgressDelegate(QStyledItemDelegate):
-    """Paints a progress bar in the state cell of preparing/uploading/downloading rows."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
-        progress = index.data(ProgressRole)
-        state = index.data(StateRole)
-        if index.column() != COL_STATE or progress is None or state not in (JobState.PREPARING, JobState.UPLOADING, JobState.DOWNLOADING):
-            super().paint(painter, option, index)
-            return
-        if option.state & QStyle.StateFlag.State_Selected:
-            painter.fillRect(option.rect, option.palette.highlight())
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 4, -2, -4)
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int(max(0.0, min(1.0, float(progress))) * 1000)
-        bar.text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        bar.textVisible = True
-        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
 class _ThumbJob(QRunnable):
@@ -247,6 +223,9 @@ class QueuePanel(QWidget):
     cancel_requested = Signal(str)
     pause_requested = Signal(bool)        # True: pause the queue, False: resume
     selection_changed = Signal(str)       # job id, "" when nothing is selected
+    details_requested = Signal(str)       # show this job's details (the window picks the tab)
+    job_failed = Signal(str, str)         # job id, the reason: a job just needs the person
+    undo_remove_requested = Signal()      # put back the job removed last
 
     def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -307,6 +286,18 @@ class QueuePanel(QWidget):
         self.pause_button = QPushButton("Pause queue", self)
         self.pause_button.clicked.connect(lambda: self.pause_requested.emit(not self._paused))
         self.count_label = QLabel(self)
+        self.notices = NoticeBar(self)
+        #: Opens a folder in the file manager; False when there is none (replaceable in tests).
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
+        self.undo_action = QAction("Undo remove", self)
+        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.undo_action.setToolTip("Put back the job removed last (its files were never deleted)")
+        self.undo_action.setEnabled(False)
+        self.undo_action.triggered.connect(self.undo_remove_requested)
+        self.addAction(self.undo_action)
+        self.details = JobDetailsPane(self.job_actions, reveal=self._reveal, cost=model.cost,
+                                      time_scale=lambda: model.time_scale)
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show:", self))
@@ -322,6 +313,7 @@ class QueuePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.notices)
         layout.addWidget(self.view, 1)
 
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -329,6 +321,8 @@ class QueuePanel(QWidget):
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         model.dataChanged.connect(self._refresh_if_selected)
         model.modelReset.connect(self.update_actions)
+        model.arrived.connect(self.bring_into_view)
+        model.needs_attention.connect(self._needs_attention)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(model.tick)
@@ -366,6 +360,7 @@ class QueuePanel(QWidget):
     # -- internals -------------------------------------------------------------------------------
     def _selection_changed(self, *_args: Any) -> None:
         self.update_actions()
+        self.details.show_job(self.selected_job())
         job = self.selected_job()
         self.selection_changed.emit(job.id if job else "")
 
@@ -374,6 +369,7 @@ class QueuePanel(QWidget):
         row = self.model.row_of(job.id) if job is not None else None
         if row is not None and top.row() <= row <= bottom.row():
             self.update_actions()  # e.g. the selected job just finished: Play becomes possible
+            self.details.show_job(self.model.job_at(row))
 
     def _emit_for_selection(self, signal: Any) -> None:
         job = self.selected_job()
@@ -381,9 +377,68 @@ class QueuePanel(QWidget):
             signal.emit(job.id)
 
     def _reveal(self) -> None:
+        """Open the video's folder; where that is not possible, say so and offer the path."""
         job = self.selected_job()
-        if job is not None and job.video_path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(job.video_path).parent)))
+        if job is None or not job.video_path:
+            return
+        path = Path(job.video_path)
+        copy = ("Copy path", lambda: QGuiApplication.clipboard().setText(str(path)))
+        if not path.exists():
+            self.notices.show_notice(f"The video is no longer at {path} (moved or deleted).", kind="error",
+                                     actions=[copy])
+        elif not self.open_url(QUrl.fromLocalFile(str(path.parent))):
+            self.notices.show_notice(f"No file manager could be opened here. The video is at {path}",
+                                     kind="info", actions=[copy])
+
+    # -- bringing jobs to the person's attention -------------------------------------------------
+    def bring_into_view(self, job_id: str) -> None:
+        """Scroll a job's row into view (a new job lands below the fold otherwise)."""
+        row = self.model.row_of(job_id)
+        index = self.proxy.mapFromSource(self.model.index(row, 0)) if row is not None else None
+        if index is not None and index.isValid():
+            self.view.scrollTo(index)
+
+    def _needs_attention(self, job_id: str) -> None:
+        """A job has just failed (or its outcome is unknown, or its result expired): bring its
+        row into view, highlight it for a while, select it if nothing else is selected (never
+        the keyboard focus: the person may be typing), and say why in the notice bar."""
+        self.bring_into_view(job_id)
+        self.model.set_flash(job_id, True)
+        QTimer.singleShot(FLASH_MS, lambda: self.model.set_flash(job_id, False))
+        row = self.model.row_of(job_id)
+        job = self.model.job_at(row) if row is not None else None
+        if job is None:
+            return
+        if self.selected_job() is None:
+            self.select_job(job_id)
+        reason = job.error or job.state.label
+        prompt = " ".join(job.prompt.split())
+        name = f"“{prompt[:40]}…”" if len(prompt) > 40 else (f"“{prompt}”" if prompt else "A job")
+        self.notices.show_notice(f"{name}: {reason}", kind="error",
+                                 actions=[("Show details", lambda: self.show_details(job_id))])
+        self.job_failed.emit(job_id, reason)
+
+    def show_details(self, job_id: str) -> None:
+        if self.select_job(job_id):
+            self.details_requested.emit(job_id)
+
+    # -- undo ------------------------------------------------------------------------------------
+    def show_removed(self, message: str) -> None:
+        """After a removal: say what happened and offer Undo (also Ctrl+Z in the queue)."""
+        self.notices.show_notice(f"{message} Undo with Ctrl+Z.", kind="info",
+                                 actions=[("Undo", self.undo_action.trigger)])
+
+    def notify(self, title: str, message: str, kind: str = "info") -> None:
+        """The in-window notification (``Notifier``'s fallback where there is no tray)."""
+        self.notices.show_notice(f"{title}: {message}", kind=kind)
+
+    def set_can_undo(self, can: bool) -> None:
+        self.undo_action.setEnabled(can)
+
+    def set_mode(self, *, demo: bool, time_scale: float = 1.0,
+                 prices: dict[str, dict[str, float]] | None = None) -> None:
+        self.model.set_mode(demo=demo, time_scale=time_scale, prices=prices)
+        self.details.refresh()
 
     def _sort(self, column: int, order: Qt.SortOrder) -> None:
         self.proxy.sort(column, order)
