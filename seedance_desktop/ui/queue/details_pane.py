@@ -73,6 +73,7 @@ class CopyButton(QPushButton):
     def __init__(self, what: str, parent: QWidget | None = None) -> None:
         super().__init__("Copy", parent)
         self.value = ""
+        self.base_text = "Copy"
         self.setToolTip(f"Copy the {what} to the clipboard")
         self.setAccessibleName(f"Copy {what}")
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -81,7 +82,7 @@ class CopyButton(QPushButton):
     def _copy(self) -> None:
         QGuiApplication.clipboard().setText(self.value)
         self.setText("Copied")
-        QTimer.singleShot(1500, lambda: self.setText("Copy"))
+        QTimer.singleShot(1500, lambda: self.setText(self.base_text))
 
 
 class _Value(QWidget):
@@ -106,7 +107,7 @@ class _Value(QWidget):
         self.label.setToolTip(text if len(text) > 40 else "")
         if self.copy is not None:
             self.copy.value = value if value is not None else text
-            self.copy.setEnabled(bool(self.copy.value))
+            self.copy.setVisible(bool(self.copy.value))
 
 
 class JobDetailsPane(QScrollArea):
@@ -159,6 +160,8 @@ class JobDetailsPane(QScrollArea):
         self.next_button = QPushButton(self.problem)
         self.next_button.clicked.connect(self._do_next)
         self.copy_reason = CopyButton("reason", self.problem)
+        self.copy_reason.base_text = "Copy reason"
+        self.copy_reason.setText("Copy reason")
         buttons.addWidget(self.next_button)
         buttons.addStretch(1)
         buttons.addWidget(self.copy_reason)
@@ -293,7 +296,7 @@ class JobDetailsPane(QScrollArea):
         else:
             f["output"].set("– (chosen when the result is downloaded)", "")
             f["sidecar"].set("–", "")
-        self.reveal_button.setEnabled(bool(job.video_path) and job.state is JobState.DONE)
+        self.reveal_button.setVisible(bool(job.video_path) and job.state is JobState.DONE)
         f["last_frame"].set(job.last_frame_path or "–", job.last_frame_path or "")
         f["attempt_of"].set(job.attempt_of[:12] if job.attempt_of else "–")
         for key in ("last_frame", "attempt_of"):

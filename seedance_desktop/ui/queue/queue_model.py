@@ -123,8 +123,8 @@ def state_text(job: Job, now: float, *, remaining: float | None = None, time_sca
     server = server_time(job, now, time_scale=time_scale)
     if server is not None:
         if server.overdue:
-            return text + f" · {format_elapsed(server.elapsed)} · longer than usual"
-        return text + f" · {format_elapsed(server.elapsed)} of usually {format_window(server.usual_from, server.usual_to)}"
+            return text + f" {format_elapsed(server.elapsed)} · longer than usual"
+        return text + f" {format_elapsed(server.elapsed)} · usually {format_window(server.usual_from, server.usual_to)}"
     start = job.submitted_at or job.created_at
     if job.state.is_final:
         if job.finished_at and job.submitted_at:

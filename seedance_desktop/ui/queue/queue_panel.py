@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QTableView,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -193,6 +194,16 @@ class QueueView(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
 
+    #: Below this viewport width the Parameters column is hidden (they are in the details pane),
+    #: so State and Cost stay in sight at 1024 px without scrolling sideways.
+    NARROW = 760
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        narrow = self.viewport().width() < self.NARROW
+        if self.isColumnHidden(COL_PARAMS) != narrow:
+            self.setColumnHidden(COL_PARAMS, narrow)
+
     #: Shown in the empty table so a newcomer knows what the panel is for and what to do next.
     EMPTY_HINT = "No jobs yet.\nFill in the form on the left and press Submit (Ctrl+Enter)."
 
@@ -237,8 +248,8 @@ class QueuePanel(QWidget):
         self.view.setItemDelegate(ProgressDelegate(self.view))
         self.view.setColumnWidth(COL_THUMB, 70)
         self.view.setColumnWidth(COL_PROMPT, 260)
-        self.view.setColumnWidth(COL_PARAMS, 230)
-        self.view.setColumnWidth(COL_STATE, 170)
+        self.view.setColumnWidth(COL_PARAMS, 180)
+        self.view.setColumnWidth(COL_STATE, 240)  # "Processing 0:42 · usually 0:30–2:00"
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(COL_PROMPT, QHeaderView.ResizeMode.Stretch)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # store (queue) order until clicked
@@ -302,19 +313,22 @@ class QueuePanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show:", self))
         bar.addWidget(self.filter)
-        bar.addStretch(1)
+        # A tool bar, not a row of buttons: at 1024 px what does not fit goes behind its » menu
+        # instead of widening the window (the buttons follow their actions' enabled state).
+        self.action_bar = QToolBar("Job actions", self)
+        self.action_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.action_bar.setMovable(False)
+        self.action_bar.setFloatable(False)
         for name in ("play", "retry", "duplicate", "cancel", "remove"):
-            button = QPushButton(self.job_actions[name].text(), self)
-            button.setObjectName(f"{name}_button")
-            button.clicked.connect(self.job_actions[name].trigger)
-            self.job_actions[name].enabledChanged.connect(button.setEnabled)
-            bar.addWidget(button)
+            self.action_bar.addAction(self.job_actions[name])
+        bar.addWidget(self.action_bar, 1)
         bar.addWidget(self.pause_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.notices)
         layout.addWidget(self.view, 1)
+        # Below the table: a notice coming or going must not move the rows under the mouse.
+        layout.addWidget(self.notices)
 
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(lambda _i: self.job_actions["play"].trigger())

@@ -89,8 +89,8 @@ def test_display_values() -> None:
     assert model.data(model.index(0, COL_COST)) == "est. $0.34"  # estimate: 5 s at 0.069/s, labelled
     assert model.data(model.index(5, COL_COST)) == "not billed"  # failed before it was sent: no charge shown
     assert model.data(model.index(6, COL_COST)) == "unknown"  # may have reached Modellix: no "~$" either
-    assert model.data(model.index(2, COL_STATE)).startswith("Processing · 0:4")
-    assert model.data(model.index(2, COL_STATE)).endswith("of usually 0:30–2:00")  # against the usual time
+    assert model.data(model.index(2, COL_STATE)).startswith("Processing 0:4")
+    assert model.data(model.index(2, COL_STATE)).endswith(" · usually 0:30–2:00")  # against the usual time
     model.set_mode(demo=True)
     assert {model.data(model.index(row, COL_COST)) for row in range(8)} == {"nothing (demo)"}
     assert model.data(model.index(3, COL_STATE)).startswith("Downloading 75% · 1:2")
