@@ -95,7 +95,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def jobs_table(jobs: list[Job]) -> str:
+def jobs_table(jobs: list[Job], *, demo: bool = False) -> str:
     """A fixed-width table: short id, state, created, resolution/duration, cost, prompt."""
     if not jobs:
         return "No jobs yet. Submit one with: seedance-desktop-cli submit --help"
@@ -104,7 +104,7 @@ def jobs_table(jobs: list[Job]) -> str:
         res = job.request.get("resolution") or "-"
         dur = job.request.get("duration")
         output = f"{res} {dur}s" if dur is not None else str(res)
-        cost = f"${job.cost:.2f}" if job.cost is not None else "-"
+        cost = job_cost(job, demo=demo).short  # the window's Cost column says the same
         rows.append((job.id[:12], state_word(job), _when(job.created_at), output, cost, _clip(job.prompt, 40)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = []
@@ -115,7 +115,7 @@ def jobs_table(jobs: list[Job]) -> str:
     return "\n".join(lines)
 
 
-def job_details(job: Job) -> str:
+def job_details(job: Job, *, demo: bool = False) -> str:
     """Everything a person needs about one job, including its history with reasons."""
     lines = [
         f"Job        {job.id}",
@@ -137,7 +137,7 @@ def job_details(job: Job) -> str:
         f"Created    {_when(job.created_at)}",
         f"Submitted  {_when(job.submitted_at)}",
         f"Finished   {_when(job.finished_at)}",
-        f"Cost       {job_cost(job).long}",
+        f"Cost       {job_cost(job, demo=demo).long}",
         f"Video      {job.video_path or '-'}",
     ]
     if job.last_frame_path:

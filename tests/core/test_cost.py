@@ -49,3 +49,12 @@ def test_the_cli_prints_the_same_demo_words() -> None:
 
     note = cost_note(Settings(), MODEL, dict(REQUEST), demo=True)
     assert note == estimate_note(0.345, "480p", 5, demo=True) and DEMO_COST in note
+
+
+def test_the_cli_list_and_show_use_the_queue_words() -> None:
+    from seedance_desktop.cli.output import job_details, jobs_table
+
+    failed = job(JobState.FAILED, task_id="t")
+    assert "none reported" in jobs_table([failed]) and "~$" not in jobs_table([failed])
+    assert "nothing (demo)" in jobs_table([job(JobState.DONE, task_id="t", cost=0.35)], demo=True)
+    assert "Cost       Nothing was billed" in job_details(job(JobState.CANCELLED))
