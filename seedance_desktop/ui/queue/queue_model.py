@@ -298,10 +298,17 @@ class QueueModel(QAbstractTableModel):
         if job is None:
             self._total -= 1
             return
-        row = len(self._jobs)
+        # In store order (position, created): a new job goes last, a job put back by Undo
+        # returns to where it was.
+        key = (job.position, job.created_at, job.id)
+        row = next((r for r, other in enumerate(self._jobs) if (other.position, other.created_at, other.id) > key),
+                   len(self._jobs))
         self.beginInsertRows(QModelIndex(), row, row)
-        self._rows[job.id] = row
-        self._jobs.append(job)
+        self._jobs.insert(row, job)
+        if row == len(self._jobs) - 1:
+            self._rows[job.id] = row
+        else:
+            self._rows = {j.id: r for r, j in enumerate(self._jobs)}
         self.endInsertRows()
         self._note_progress(job)
         self.arrived.emit(job.id)
@@ -332,6 +339,7 @@ class QueueModel(QAbstractTableModel):
         del self._jobs[row]
         self._rows = {job.id: r for r, job in enumerate(self._jobs)}
         self._thumbs.pop(job_id, None)
+        self._thumbs_asked.difference_update({f"{job_id}:True", f"{job_id}:False"})  # asked again if put back
         self._anchors.pop(job_id, None)
         self._flash.discard(job_id)
         self.endRemoveRows()

@@ -298,6 +298,7 @@ class QueuePanel(QWidget):
         self.pause_button.clicked.connect(lambda: self.pause_requested.emit(not self._paused))
         self.count_label = QLabel(self)
         self.notices = NoticeBar(self)
+        self._select_arrival = False
         #: Opens a folder in the file manager; False when there is none (replaceable in tests).
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.undo_action = QAction("Undo remove", self)
@@ -305,7 +306,7 @@ class QueuePanel(QWidget):
         self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.undo_action.setToolTip("Put back the job removed last (its files were never deleted)")
         self.undo_action.setEnabled(False)
-        self.undo_action.triggered.connect(self.undo_remove_requested)
+        self.undo_action.triggered.connect(self._undo)
         self.addAction(self.undo_action)
         self.details = JobDetailsPane(self.job_actions, reveal=self._reveal, cost=model.cost,
                                       time_scale=lambda: model.time_scale)
@@ -335,7 +336,7 @@ class QueuePanel(QWidget):
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         model.dataChanged.connect(self._refresh_if_selected)
         model.modelReset.connect(self.update_actions)
-        model.arrived.connect(self.bring_into_view)
+        model.arrived.connect(self._arrived)
         model.needs_attention.connect(self._needs_attention)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
@@ -445,6 +446,18 @@ class QueuePanel(QWidget):
     def notify(self, title: str, message: str, kind: str = "info") -> None:
         """The in-window notification (``Notifier``'s fallback where there is no tray)."""
         self.notices.show_notice(f"{title}: {message}", kind=kind)
+
+    def _undo(self) -> None:
+        if self.notices.button("Undo") is not None:
+            self.notices.dismiss()  # the removal notice is answered
+        self._select_arrival = True  # the job put back is selected again
+        self.undo_remove_requested.emit()
+        self._select_arrival = False
+
+    def _arrived(self, job_id: str) -> None:
+        self.bring_into_view(job_id)
+        if self._select_arrival:
+            self.select_job(job_id)
 
     def set_can_undo(self, can: bool) -> None:
         self.undo_action.setEnabled(can)

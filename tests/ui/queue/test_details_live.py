@@ -118,7 +118,10 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
         seen["failed_cost"] = model.data(model.index(model.row_of(failed.id), COL_COST))
         seen["focus_kept"] = QApplication.focusWidget() is focus_before
 
-        # 4. Remove, then Undo with Ctrl+Z in the queue: the same job is back; no file deleted.
+        # 4. Remove, then Undo with Ctrl+Z in the queue: the same job is back where it was (a
+        #    later job below it), selected again; no file deleted.
+        desktop.controller.submit(MODEL, request, inputs)
+        await until(lambda: model.rowCount() == 3, 5, "a third row")
         panel.view.setFocus()
         panel.job_actions["remove"].trigger()
         await until(lambda: model.row_of(failed.id) is None, 5, "the row to go")
@@ -127,6 +130,8 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
         QTest.keyClick(panel.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         await until(lambda: model.row_of(failed.id) is not None, 5, "the row to come back")
         back = store.get(failed.id)
+        seen["back_in_place"] = (model.row_of(failed.id), panel.selected_job().id) == (1, failed.id)
+        seen["notice_answered"] = panel.notices.text == ""
         seen["restored"] = (back.state, back.task_id, back.error, len(back.history)) == (
             failed.state, failed.task_id, failed.error, len(failed.history))
         seen["undo_after"] = panel.undo_action.isEnabled()
@@ -154,4 +159,5 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
     assert seen["focus_kept"]
     assert "was removed from the list" in seen["removed_notice"] and "No file was deleted" in seen["removed_notice"]
     assert seen["undo_enabled"] and seen["restored"] and not seen["undo_after"]
+    assert seen["back_in_place"] and seen["notice_answered"]  # where it was, selected again
     assert seen["video_kept"]
