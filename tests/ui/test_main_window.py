@@ -87,6 +87,7 @@ def test_demo_banner_and_shortcuts(window: Any) -> None:
     assert w.win.banner.isHidden()
     w.win.set_demo(True)
     assert not w.win.banner.isHidden()
+    assert w.model.demo  # the Cost column says nothing is billed
     assert "Demo mode: outputs are simulated" in w.win.banner.label.text()
     assert w.win.add_file_action.shortcut() == QKeySequence("Ctrl+O")
     assert w.win.settings_action.shortcut() == QKeySequence("Ctrl+,")
