@@ -36,7 +36,7 @@ from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.job_view import display_request, suggested_action
 from seedance_desktop.core.outputs import sidecar_path
 from seedance_desktop.core.timing import server_time
-from seedance_desktop.ui.queue.queue_model import format_elapsed, format_window
+from seedance_desktop.ui.queue.row_text import format_elapsed, format_window
 
 #: The panel action that carries out each suggested next step, and what it means here.
 NEXT_STEP: dict[Action, tuple[str, str]] = {

@@ -8,11 +8,10 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem
 
-from seedance_desktop.core.job import JobState
 from seedance_desktop.core.timing import ServerTime
 from seedance_desktop.ui.queue.queue_model import COL_STATE, ProgressRole, ServerTimeRole, StateRole
+from seedance_desktop.ui.queue.row_text import PROGRESS_STATES
 
-_PROGRESS_STATES = (JobState.PREPARING, JobState.UPLOADING, JobState.DOWNLOADING)
 #: The track shows this much more than the usual window, so "about to finish" sits inside it.
 _TRACK_MARGIN = 1.25
 
@@ -24,7 +23,7 @@ class ProgressDelegate(QStyledItemDelegate):
         if index.column() == COL_STATE:
             state = index.data(StateRole)
             progress = index.data(ProgressRole)
-            if state in _PROGRESS_STATES and progress is not None:
+            if state in PROGRESS_STATES and progress is not None:
                 self._paint_bar(painter, option, index, float(progress))
                 return
             server = index.data(ServerTimeRole)

@@ -15,18 +15,14 @@ from typing import Any
 
 from PySide6.QtCore import (
     QModelIndex,
-    QObject,
     QPoint,
-    QRunnable,
-    QSize,
     QSortFilterProxyModel,
     Qt,
-    QThreadPool,
     QTimer,
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -46,6 +42,7 @@ from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.ui.notifications import NoticeBar
 from seedance_desktop.ui.queue.details_pane import JobDetailsPane
 from seedance_desktop.ui.queue.progress_delegate import ProgressDelegate
+from seedance_desktop.ui.queue.thumbnails import THUMB_SIZE, ThumbnailLoader
 from seedance_desktop.ui.queue.queue_model import (
     COL_PARAMS,
     COL_PROMPT,
@@ -59,7 +56,6 @@ from seedance_desktop.ui.queue.queue_model import (
     StateRole,
 )
 
-THUMB_SIZE = QSize(64, 36)
 _RUNNING = frozenset({JobState.PREPARING, JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED,
                       JobState.PROCESSING, JobState.DOWNLOADING})
 #: (label, states shown; None = every state)
@@ -129,41 +125,6 @@ class JobFilterProxy(QSortFilterProxyModel):
     def job_at(self, row: int) -> Job | None:
         index = self.index(row, 0)
         return self.data(index, JobRole) if index.isValid() else None
-
-
-class _ThumbJob(QRunnable):
-    def __init__(self, loader: ThumbnailLoader, job_id: str, path: str) -> None:
-        super().__init__()
-        self._loader, self._job_id, self._path = loader, job_id, path
-
-    def run(self) -> None:  # worker thread: PyAV decode + PNG, then a QImage (thread-safe)
-        from seedance_desktop.media.thumbs import thumbnail_png
-
-        try:
-            image = QImage.fromData(thumbnail_png(self._path, max_side=THUMB_SIZE.width()))
-        except Exception:  # noqa: BLE001 - a missing or odd file just has no thumbnail
-            return
-        if not image.isNull():
-            self._loader.made.emit(self._job_id, image)
-
-
-class ThumbnailLoader(QObject):
-    """Makes row thumbnails off the GUI thread, one at a time (decoding is CPU-heavy)."""
-
-    made = Signal(str, QImage)
-
-    def __init__(self, model: QueueModel, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        model.thumbnail_wanted.connect(self.request)
-        self.made.connect(lambda job_id, image: model.set_thumbnail(job_id, QPixmap.fromImage(image)))
-
-    def request(self, job_id: str, path: str) -> None:
-        self._pool.start(_ThumbJob(self, job_id, path))
-
-    def wait(self, msecs: int = 5000) -> bool:
-        return self._pool.waitForDone(msecs)
 
 
 class QueueView(QTableView):
