@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
             self.submit_action = form_submit
         self.pause_action.setEnabled(True)
         self.pause_action.triggered.connect(self.controller.set_paused)
-        for name in ("play", "reveal", "retry", "submit_again", "duplicate", "rerun", "cancel", "remove"):
+        for name in ("play", "reveal", "details", "retry", "submit_again", "duplicate", "rerun", "cancel", "remove"):
             self.queue_menu.addAction(self.panel.job_actions[name])
         self.queue_menu.addAction(self.panel.undo_action)
 

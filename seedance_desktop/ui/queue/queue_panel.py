@@ -89,7 +89,7 @@ PANEL_ACTIONS: dict[str, Action] = {
 def enabled_actions(job: Job | None) -> dict[str, bool]:
     """Which of the panel's actions the selected job allows: exactly ``allowed_actions``."""
     allowed = allowed_actions(job) if job is not None else frozenset()
-    enabled = {"play": has_video(job), "reveal": bool(job and job.video_path)}
+    enabled = {"play": has_video(job), "reveal": bool(job and job.video_path), "details": job is not None}
     enabled.update({name: action in allowed for name, action in PANEL_ACTIONS.items()})
     return enabled
 
@@ -230,6 +230,7 @@ class QueuePanel(QWidget):
         specs = (
             ("play", "Play", QKeySequence(Qt.Key.Key_Return), self.play_requested),
             ("reveal", "Reveal in folder", None, None),
+            ("details", "Show details", QKeySequence("Ctrl+I"), None),
             ("send", "Send now", None, self.send_requested),
             ("retry", "Retry", None, self.retry_requested),
             ("submit_again", "Submit again…", None, self.submit_again_requested),
@@ -249,6 +250,7 @@ class QueuePanel(QWidget):
             self.job_actions[name] = action
             self.view.addAction(action)
         self.job_actions["reveal"].triggered.connect(self._reveal)
+        self.job_actions["details"].triggered.connect(self._show_selected_details)
         enter = QAction(self)
         enter.setShortcut(QKeySequence(Qt.Key.Key_Enter))
         enter.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -394,6 +396,11 @@ class QueuePanel(QWidget):
                                  actions=[("Show details", lambda: self.show_details(job_id))])
         self.job_failed.emit(job_id, reason)
 
+    def _show_selected_details(self) -> None:
+        job = self.selected_job()
+        if job is not None:
+            self.details_requested.emit(job.id)
+
     def show_details(self, job_id: str) -> None:
         if self.select_job(job_id):
             self.details_requested.emit(job_id)
@@ -440,7 +447,7 @@ class QueuePanel(QWidget):
         """The menu for the current selection (actions already enabled by its state)."""
         self.update_actions()
         menu = QMenu(self)
-        for name in ("play", "reveal"):
+        for name in ("play", "reveal", "details"):
             menu.addAction(self.job_actions[name])
         menu.addSeparator()
         for name in ("send", "retry", "submit_again", "redownload", "duplicate", "rerun"):

@@ -72,6 +72,8 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
         window, panel, model = desktop.window, desktop.panel, desktop.model
         details, tabs = panel.details, window.job_tabs
         seen["banner"] = window.banner.isVisible()
+        window.activateWindow()
+        await until(window.isActiveWindow, 5, "the window to be active")
         store = desktop.runtime.store
 
         # 1. A job that succeeds: its cost is what was billed; without a tray it is announced here.
@@ -98,9 +100,10 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
 
         # 3. A job that fails on the server, with another row selected and the focus in the form.
         panel.view.clearSelection()
-        tabs.show_player()
+        seen["tab_before"] = tabs.currentWidget() is window.player
         simulator.simulator.inject(Fault("submit", FaultKind.FAIL_TASK, message=REASON))
         desktop.form.prompt.edit.setFocus()
+        await until(lambda: QApplication.focusWidget() is desktop.form.prompt.edit, 5, "the prompt to have focus")
         focus_before = QApplication.focusWidget()
         desktop.controller.submit(MODEL, request, inputs)
         await until(lambda: any(j.state is JobState.FAILED for j in store.list()), 60, "the second job to fail")
@@ -136,6 +139,12 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
             failed.state, failed.task_id, failed.error, len(failed.history))
         seen["undo_after"] = panel.undo_action.isEnabled()
         seen["video_kept"] = Path(done.video_path).is_file()
+
+        # 5. Ctrl+I in the queue shows the selected job's details.
+        tabs.show_player()
+        panel.view.setFocus()
+        QTest.keyClick(panel.view, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+        seen["ctrl_i"] = tabs.currentWidget() is details
         window.close()
         seen["exit"] = await asyncio.wait_for(run, 30)
 
@@ -149,7 +158,8 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
     assert seen["opened"] and "No file manager could be opened" in seen["reveal_notice"]
     assert seen["clipboard"] == seen["output_copied"] and seen["clipboard"].endswith(".mp4")
     assert seen["clipboard"] in seen["reveal_notice"]
-    assert seen["selected"] and seen["tab"]
+    assert seen["ctrl_i"]
+    assert seen["selected"] and seen["tab_before"] and seen["tab"]
     assert REASON in seen["reason"] and "Retry" in seen["advice"]
     assert seen["next_button"] == (True, "Retry")
     assert seen["task_id"] and "Failed" in seen["history"] and "Queued" in seen["history"]
