@@ -140,7 +140,7 @@ def cmd_list(ctx: CliContext) -> int:
         if ctx.args.json:
             print_json([job_to_dict(job, history=False) for job in jobs])
         else:
-            print(jobs_table(jobs))
+            print(jobs_table(jobs, demo=ctx.demo))
         return EXIT_OK
     finally:
         store.close()
@@ -153,7 +153,7 @@ def cmd_show(ctx: CliContext) -> int:
         if ctx.args.json:
             print_json(job_to_dict(job))
         else:
-            print(job_details(job))
+            print(job_details(job, demo=ctx.demo))
         return EXIT_OK
     finally:
         store.close()

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from seedance_desktop.api.redact import redact_url
-from seedance_desktop.api.spec import estimate_cost, get_model
-from seedance_desktop.core.engine.allowed import Action, allowed_actions
+from seedance_desktop.api.spec import get_model
+from seedance_desktop.core.cost import estimate_for, estimate_note, job_cost
+from seedance_desktop.core.engine.allowed import Action
 from seedance_desktop.core.job import Job, JobState
-from seedance_desktop.core.outputs import recipe_request
+from seedance_desktop.core.job_view import display_request, suggested_action
 
 #: A progress line per job at most this often (state changes are always printed at once).
 PROGRESS_INTERVAL = 0.5
@@ -33,30 +34,6 @@ def _when(epoch: float | None) -> str:
 
 def _safe_url(url: str | None) -> str | None:
     return redact_url(url) if url else None
-
-
-def _safe_request(request: dict[str, Any]) -> dict[str, Any]:
-    """The request with every URL's query string removed and data URIs shortened."""
-
-    def scrub(value: Any) -> Any:
-        if isinstance(value, str) and (value.startswith(("http://", "https://", "data:"))):
-            return redact_url(value)
-        if isinstance(value, list):
-            return [scrub(v) for v in value]
-        if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
-        return value
-
-    return {key: scrub(value) for key, value in request.items()}
-
-
-def display_request(job: Job) -> dict[str, Any]:
-    """The request as a person chose it: local inputs shown as their file paths (the stored
-    request has empty slots there until upload), URLs without query strings."""
-    try:
-        return _safe_request(recipe_request(job))
-    except Exception:  # a hand-edited or odd row must still be showable
-        return _safe_request(job.request)
 
 
 def held_note(job: Job) -> str:
@@ -118,7 +95,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def jobs_table(jobs: list[Job]) -> str:
+def jobs_table(jobs: list[Job], *, demo: bool = False) -> str:
     """A fixed-width table: short id, state, created, resolution/duration, cost, prompt."""
     if not jobs:
         return "No jobs yet. Submit one with: seedance-desktop-cli submit --help"
@@ -127,7 +104,7 @@ def jobs_table(jobs: list[Job]) -> str:
         res = job.request.get("resolution") or "-"
         dur = job.request.get("duration")
         output = f"{res} {dur}s" if dur is not None else str(res)
-        cost = f"${job.cost:.2f}" if job.cost is not None else "-"
+        cost = job_cost(job, demo=demo).short  # the window's Cost column says the same
         rows.append((job.id[:12], state_word(job), _when(job.created_at), output, cost, _clip(job.prompt, 40)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = []
@@ -138,7 +115,7 @@ def jobs_table(jobs: list[Job]) -> str:
     return "\n".join(lines)
 
 
-def job_details(job: Job) -> str:
+def job_details(job: Job, *, demo: bool = False) -> str:
     """Everything a person needs about one job, including its history with reasons."""
     lines = [
         f"Job        {job.id}",
@@ -160,7 +137,7 @@ def job_details(job: Job) -> str:
         f"Created    {_when(job.created_at)}",
         f"Submitted  {_when(job.submitted_at)}",
         f"Finished   {_when(job.finished_at)}",
-        f"Cost       {'$%.2f' % job.cost if job.cost is not None else '-'}",
+        f"Cost       {job_cost(job, demo=demo).long}",
         f"Video      {job.video_path or '-'}",
     ]
     if job.last_frame_path:
@@ -180,17 +157,17 @@ def next_step_hint(job: Job) -> str:
     for the first action ``core.engine.allowed`` offers, never a paid re-run for a result that
     can still be fetched."""
     short = job.id[:12]
-    allowed = allowed_actions(job)
-    if Action.SEND in allowed:
+    action = suggested_action(job)
+    if action is Action.SEND:
         return f"Next: it is held (its command stopped before sending it); send it with: seedance-desktop-cli send {short}"
-    if Action.REDOWNLOAD in allowed:  # the task succeeded: its result may still be fetched
+    if action is Action.REDOWNLOAD:  # the task succeeded: its result may still be fetched
         return f"Next: fetch the result again (no new charge) with: seedance-desktop-cli download {short}"
-    if Action.SUBMIT_AGAIN in allowed:
+    if action is Action.SUBMIT_AGAIN:
         return (
             "Next: the submission may have reached Modellix. Check your Modellix dashboard; if the "
             f"task is not there, run: seedance-desktop-cli submit-again {short}"
         )
-    if Action.RETRY in allowed:
+    if action is Action.RETRY:
         return f"Next: run it again with: seedance-desktop-cli retry {short}"
     if not job.state.is_final:
         return f"Next: wait for it with: seedance-desktop-cli wait {short}"
@@ -199,16 +176,11 @@ def next_step_hint(job: Job) -> str:
 
 def cost_note(settings: Any, model: str, request: dict[str, object], *, demo: bool) -> str:
     """One line with the *estimated* charge (Modellix bills per second of output; the real
-    amount comes back with the result), from the user's price table or the model's."""
-    spec = get_model(model)
-    resolution = str(request.get("resolution") or spec.field("resolution").default)
-    duration = request.get("duration") or spec.field("duration").default
-    estimate = estimate_cost(spec, resolution, int(duration), settings.price_table(model))  # type: ignore[arg-type]
-    if estimate is None:
-        return f"Cost: no price known for {resolution}; Modellix reports the charge when the job is done."
-    if demo:
-        return f"Cost: nothing (demo). A real job like this would cost about ${estimate:.2f} (estimate)."
-    return f"Estimated cost: about ${estimate:.2f} ({resolution}, {duration} s; the actual charge is shown when done)."
+    amount comes back with the result), from the user's price table or the model's. The words
+    are ``core.cost``'s, which the window's queue uses too."""
+    get_model(model)  # an unknown model is an error here, not "no price"
+    estimate, resolution, duration = estimate_for(model, request, settings.price_table(model))
+    return estimate_note(estimate, resolution, duration, demo=demo)
 
 
 class ProgressPrinter:

@@ -31,6 +31,7 @@ from seedance_desktop.ui.controller_helpers import (
     STOP_TIMEOUT,
     bounded,
     check_key_with_client,
+    removal_message,
     summarize_counts,
     user_message,
 )
@@ -38,6 +39,9 @@ from seedance_desktop.ui.controller_helpers import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: How many removals Undo can take back.
+UNDO_DEPTH = 20
 
 #: check_key's client factory: (base_url, key) -> an object with async validate_key()/balance()
 #: and an async aclose(). Injected so tests and the settings dialog need no real network.
@@ -48,6 +52,8 @@ class Controller(QObject):
     job_added = Signal(str)
     job_changed = Signal(str)
     job_removed = Signal(str)
+    removal_undoable = Signal(str)        # a job was removed: what happened, for an Undo notice
+    undo_changed = Signal(bool)           # whether a removal can be undone
     job_finished = Signal(str)            # reached DONE during this session (notifications)
     order_changed = Signal()              # the queue was reordered: views re-read the store
     counts_changed = Signal(dict)         # {"queued", "running", "done", "failed"}
@@ -82,6 +88,7 @@ class Controller(QObject):
         self._closing = False
         self._user_pausing = False
         self._pending: list[tuple[str, dict[str, Any], list[InputFile]]] = []
+        self._removed: list[Job] = []     # for Undo, newest last
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(150)  # coalesce bursts of state changes
@@ -146,6 +153,7 @@ class Controller(QObject):
         self.engine = None
         self.store = None
         self._jobs.clear()
+        self._removed.clear()  # another store: its jobs cannot be put back here
 
     def _emit_pause(self) -> None:
         """The engine's one pause state, for every place the window shows it."""
@@ -169,6 +177,7 @@ class Controller(QObject):
         self.demo = demo
         self._balance = balance
         self._jobs.clear()
+        self._removed.clear()
         self.attach_engine(engine)
 
     @Slot()
@@ -328,15 +337,30 @@ class Controller(QObject):
 
     @Slot(str)
     def remove(self, job_id: str) -> None:
-        def remove(engine: Engine) -> bool:
-            engine.remove(job_id)
-            return True
-
-        if self._act("removing the job", remove) is None:
+        """Remove a job from the list; :meth:`undo_remove` puts it back (files are kept)."""
+        removed = self._act("removing the job", lambda e: e.remove(job_id))
+        if removed is None:
             return
+        self._removed.append(removed)
+        del self._removed[:-UNDO_DEPTH]
         self._jobs.pop(job_id, None)
         self.job_removed.emit(job_id)
         self._counts_timer.start()
+        self.removal_undoable.emit(removal_message(removed))
+        self.undo_changed.emit(True)
+
+    @property
+    def can_undo_remove(self) -> bool:
+        return bool(self._removed)
+
+    @Slot()
+    def undo_remove(self) -> None:
+        """Put back the job removed last (same id, history and files)."""
+        if not self._removed:
+            return
+        job = self._removed.pop()
+        self.undo_changed.emit(bool(self._removed))
+        self._added(self._act("putting the job back", lambda e: e.restore(job)))
 
     @Slot(str, int)
     def move(self, job_id: str, index: int) -> None:

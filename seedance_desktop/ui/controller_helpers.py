@@ -8,7 +8,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from seedance_desktop.core.job import JobState
+from seedance_desktop.core.job import Job, JobState
 
 log = logging.getLogger("seedance_desktop.ui.controller")
 
@@ -67,3 +67,14 @@ async def check_key_with_client(base_url: str, key: str) -> tuple[bool, float]:
         if not await client.validate_key():
             return False, 0.0
         return True, await client.balance()
+
+
+def removal_message(job: Job) -> str:
+    """What the Undo notice says after a removal: which job, and that no file was deleted."""
+    prompt = " ".join(job.prompt.split())
+    name = f"“{prompt[:40]}…”" if len(prompt) > 40 else (f"“{prompt}”" if prompt else "The job")
+    if job.state is JobState.DONE and job.video_path:
+        kept = f"The video is kept at {job.video_path}."
+    else:
+        kept = "No file was deleted."
+    return f"{name} was removed from the list. {kept}"

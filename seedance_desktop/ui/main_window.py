@@ -29,6 +29,7 @@ from seedance_desktop.ui.pause_display import RUNNING, PauseDisplay, describe_pa
 if TYPE_CHECKING:  # imported by the caller after the first paint (start-up time)
     from seedance_desktop.ui.controller import Controller
     from seedance_desktop.ui.player import Player
+    from seedance_desktop.ui.queue.job_tabs import JobTabs
     from seedance_desktop.ui.queue.queue_panel import QueuePanel
 
 MEDIA_FILTER = "Media (*.mp4 *.mov *.m4v *.png *.jpg *.jpeg *.webp *.mp3 *.wav *.m4a);;All files (*)"
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.form: Any = None
         self.panel: QueuePanel | None = None
         self.player: Player | None = None
+        self.job_tabs: JobTabs | None = None
         self.notifier: Notifier | None = None
 
         self.banner = DemoBanner(self)
@@ -125,11 +127,14 @@ class MainWindow(QMainWindow):
         """Put the real panels in place of the placeholders and wire them up."""
         from PySide6.QtCore import Qt
 
+        from seedance_desktop.ui.queue.job_tabs import JobTabs
+
         self.controller, self.form, self.panel, self.player = controller, form, panel, player
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.setObjectName("queuePlayerSplitter")
         self.right.addWidget(panel)
-        self.right.addWidget(player)
+        self.job_tabs = JobTabs(player, panel.details)  # the player and the selected job's details
+        self.right.addWidget(self.job_tabs)
         self.right.setStretchFactor(0, 1)
         self.right.setStretchFactor(1, 1)
         if not self._right_state.isEmpty():
@@ -138,7 +143,8 @@ class MainWindow(QMainWindow):
             old = self.splitter.replaceWidget(index, widget)
             if old is not None:
                 old.deleteLater()
-        self.notifier = notifier or Notifier(self, enabled=bool(getattr(self.settings, "notify_on_completion", True)))
+        self.notifier = notifier or Notifier(self, enabled=bool(getattr(self.settings, "notify_on_completion", True)),
+                                             fallback=panel.notify)
         self._install_actions()
         self._connect()
 
@@ -226,11 +232,13 @@ class MainWindow(QMainWindow):
             self.submit_action = form_submit
         self.pause_action.setEnabled(True)
         self.pause_action.triggered.connect(lambda: self._request_pause(not self.pause_display.paused))
-        for name in ("play", "reveal", "retry", "submit_again", "duplicate", "rerun", "cancel", "remove"):
+        for name in ("play", "reveal", "details", "retry", "submit_again", "duplicate", "rerun", "cancel", "remove"):
             self.queue_menu.addAction(self.panel.job_actions[name])
+        self.queue_menu.addAction(self.panel.undo_action)
 
     def _connect(self) -> None:
         assert self.controller is not None and self.panel is not None and self.player is not None
+        assert self.job_tabs is not None
         c, model = self.controller, self.panel.model
         self.form.submit_requested.connect(c.submit)
         c.job_added.connect(model.job_added)
@@ -256,12 +264,23 @@ class MainWindow(QMainWindow):
         p.cancel_requested.connect(c.cancel)
         p.pause_requested.connect(c.set_paused)
         p.selection_changed.connect(self._selection_changed)
+        # The queue side: details, failures brought to attention, Undo for Remove.
+        p.details_requested.connect(self.job_tabs.show_details)
+        p.selection_changed.connect(self.job_tabs.follow_selection)
+        p.job_failed.connect(self._job_failed)
+        c.removal_undoable.connect(p.show_removed)
+        c.undo_changed.connect(p.set_can_undo)
+        p.undo_remove_requested.connect(c.undo_remove)
         model.set_move(c.move)
         self.player.error.connect(self.show_error)
 
     # -- slots -----------------------------------------------------------------------------------
     def set_demo(self, demo: bool) -> None:
         self.banner.setVisible(demo)
+        if self.panel is not None:  # costs: nothing is billed in demo mode
+            engine = self.controller.engine if self.controller is not None else None
+            self.panel.set_mode(demo=demo, time_scale=engine.time_scale if engine is not None else 1.0,
+                                prices=getattr(self.settings, "prices", None))
 
     def set_counts(self, counts: dict[str, int]) -> None:
         self.counts_label.setText(
@@ -275,6 +294,8 @@ class MainWindow(QMainWindow):
     def play_job(self, job_id: str) -> None:
         job = self.controller.job(job_id) if self.controller else None
         if job is not None and self.player is not None:
+            if self.job_tabs is not None:
+                self.job_tabs.show_player()
             self.player.show_job(job, autoplay=True)
 
     def add_files(self) -> None:
@@ -325,6 +346,11 @@ class MainWindow(QMainWindow):
         prompt = (job.prompt[:60] + "…") if job and len(job.prompt) > 60 else (job.prompt if job else "")
         if self.notifier is not None:
             self.notifier.notify("Video ready", prompt or "A generation finished.")
+
+    def _job_failed(self, job_id: str, reason: str) -> None:
+        # The queue panel already says it in the window; the tray tells a person who is elsewhere.
+        if self.notifier is not None:
+            self.notifier.notify("Job failed", reason, kind="error", in_window=False)
 
     # -- geometry --------------------------------------------------------------------------------
     def restore_layout(self) -> None:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from seedance_desktop.core.job import Job
-from seedance_desktop.ui.queue.queue_model import format_elapsed
+from seedance_desktop.ui.queue.row_text import format_elapsed
 
 DEFAULT_FPS = 24.0
 STILL_WIDTH = 160

@@ -87,13 +87,15 @@ def test_demo_banner_and_shortcuts(window: Any) -> None:
     assert w.win.banner.isHidden()
     w.win.set_demo(True)
     assert not w.win.banner.isHidden()
+    assert w.model.demo  # the Cost column says nothing is billed
     assert "Demo mode: outputs are simulated" in w.win.banner.label.text()
     assert w.win.add_file_action.shortcut() == QKeySequence("Ctrl+O")
     assert w.win.settings_action.shortcut() == QKeySequence("Ctrl+,")
     assert w.win.quit_action.shortcut() == QKeySequence("Ctrl+Q")
     assert QKeySequence("Ctrl+Return") in w.win.submit_action.shortcuts()
     assert w.win.submit_action is w.form.submit_action  # the form's own, enabled by its validity
-    assert w.win.splitter.widget(0) is w.form and w.win.right.widget(1) is w.win.player
+    assert w.win.splitter.widget(0) is w.form and w.win.right.widget(1) is w.win.job_tabs
+    assert w.win.job_tabs.widget(0) is w.win.player and w.win.job_tabs.widget(1) is w.win.panel.details
 
 
 @QT_NOISE

@@ -59,12 +59,13 @@ class QueueActions:
         self._scheduler.cancel_runner(job_id)
         return self._journal.commit(job_id, JobState.CANCELLED, "Cancelled.")
 
-    def remove(self, job_id: str) -> None:
-        """Delete a queued or final job from the store."""
+    def remove(self, job_id: str) -> Job:
+        """Delete a queued or final job from the store; returns the job as it was deleted (what
+        :meth:`restore` puts back). Output and input files are never deleted."""
         job = self._store.get(job_id)
         check_allowed(job, Action.REMOVE)
         if self._scheduler.is_running(job_id):
-            self.cancel(job_id)
+            job = self.cancel(job_id)
         self._store.remove(job_id)
         self._journal.removed(job_id)
         if job.state is not JobState.DONE:
@@ -73,6 +74,20 @@ class QueueActions:
                 if path:
                     discard_partial(Path(path))
         self._scheduler.poke()
+        return job
+
+    def restore(self, job: Job) -> Job:
+        """Put back a job :meth:`remove` deleted (the window's Undo): the same id, recipe,
+        history, files and queue position. Only a queued or final job could be removed, so
+        nothing is sent again by this: a queued one simply waits for its turn again."""
+        if not (job.state is JobState.QUEUED or job.state.is_final):
+            raise EngineError(f"job {job.id} cannot be restored in state {job.state.value}",
+                              user_message="Only a queued or finished job can be put back.")
+        if self._store.find(job.id) is not None:
+            return self._store.get(job.id)  # already back (Undo pressed twice)
+        restored = self._journal.add(replace(job, progress=None, history=list(job.history)), "Put back.")
+        self._scheduler.poke()
+        return restored
 
     def move(self, job_id: str, position: float) -> Job:
         job = self._store.get(job_id)

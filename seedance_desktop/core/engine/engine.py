@@ -257,8 +257,11 @@ class Engine:
     def cancel(self, job_id: str) -> Job:
         return self._actions.cancel(job_id)
 
-    def remove(self, job_id: str) -> None:
-        self._actions.remove(job_id)
+    def remove(self, job_id: str) -> Job:
+        return self._actions.remove(job_id)
+
+    def restore(self, job: Job) -> Job:
+        return self._actions.restore(job)
 
     def move(self, job_id: str, position: float) -> Job:
         return self._actions.move(job_id, position)

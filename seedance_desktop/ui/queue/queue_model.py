@@ -28,13 +28,28 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QPixmap
 
-from seedance_desktop.api.spec import MODELS, estimate_cost
+from seedance_desktop.core.cost import CostText, job_cost
 from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.timing import remaining_seconds, server_time
+from seedance_desktop.ui.queue.row_text import (  # format_elapsed: kept importable from here
+    PROGRESS_STATES,
+    format_elapsed,
+    format_params,
+    state_text,
+    thumbnail_source,
+)
 
 JobRole = Qt.ItemDataRole.UserRole + 1       # the Job object behind the row
 ProgressRole = Qt.ItemDataRole.UserRole + 2  # float 0..1, or None when unknown
 SortRole = Qt.ItemDataRole.UserRole + 3      # a comparable value per column
 StateRole = Qt.ItemDataRole.UserRole + 4     # the JobState
+#: For a submitted/processing row: ``core.timing.ServerTime`` (elapsed against the usual window)
+ServerTimeRole = Qt.ItemDataRole.UserRole + 5
+
+#: States that need the person: a newly entered one is brought to their attention.
+ATTENTION_STATES = frozenset({JobState.FAILED, JobState.OUTCOME_UNKNOWN, JobState.EXPIRED})
+#: How long a row that needs attention stays highlighted.
+FLASH_MS = 6000
 
 MIME_TYPE = "application/x-seedance-job-ids"
 PAGE_SIZE = 200
@@ -52,6 +67,7 @@ _STATE_COLOURS: dict[JobState, str] = {
     JobState.EXPIRED: "#8d6e63",
     JobState.CANCELLED: "#757575",
 }
+_FLASH_COLOUR = "#ffe0b2"  # a soft orange behind a row that just failed
 
 
 class JobSource(Protocol):
@@ -62,63 +78,6 @@ class JobSource(Protocol):
     def count(self) -> int: ...
 
     def get(self, job_id: str) -> Job | None: ...
-
-
-def thumbnail_source(job: Job) -> str | None:
-    """The file a row's thumbnail is made from: the result, else the first visual input."""
-    if job.video_path and job.state == JobState.DONE:
-        return job.video_path
-    for item in sorted(job.inputs, key=lambda i: (i.field != "video_urls", i.field, i.index)):
-        if item.field in ("video_urls", "first_frame_image", "reference_images", "last_frame_image"):
-            return item.local_path
-    return None
-
-
-def format_elapsed(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def format_params(job: Job) -> str:
-    """duration · ratio · resolution · seed, the knobs a person compares between rows."""
-    req = job.request
-    parts = []
-    if req.get("duration") is not None:
-        parts.append(f"{req['duration']} s")
-    for key in ("ratio", "resolution"):
-        if req.get(key):
-            parts.append(str(req[key]))
-    seed = job.seed
-    parts.append("seed random" if seed is None or seed < 0 else f"seed {seed}")
-    return " · ".join(parts)
-
-
-def job_cost(job: Job) -> tuple[float | None, bool]:
-    """(amount, is_estimate): the billed amount when known, else the spec's estimate."""
-    if job.cost is not None:
-        return job.cost, False
-    spec = MODELS.get(job.model)
-    duration = job.request.get("duration")
-    if spec is None or not isinstance(duration, int):
-        return None, True
-    return estimate_cost(spec, str(job.request.get("resolution", "")), duration), True
-
-
-def state_text(job: Job, now: float) -> str:
-    if job.state is JobState.QUEUED and job.held:  # its command stopped before sending it
-        return "Held · not sent"
-    text = job.state.label
-    if job.state in (JobState.PREPARING, JobState.UPLOADING, JobState.DOWNLOADING) and job.progress is not None:
-        text += f" {int(job.progress * 100)}%"
-    start = job.submitted_at or job.created_at
-    if job.state.is_final:
-        if job.finished_at and job.submitted_at:
-            text += f" · {format_elapsed(job.finished_at - job.submitted_at)}"
-    elif job.state != JobState.QUEUED:
-        text += f" · {format_elapsed(now - start)}"
-    return text
 
 
 class EmptySource:
@@ -141,6 +100,10 @@ class QueueModel(QAbstractTableModel):
     visible rows are asked, once each); whoever makes it calls :meth:`set_thumbnail`."""
 
     thumbnail_wanted = Signal(str, str)
+    #: A job added during this session got its row (the view brings it into view).
+    arrived = Signal(str)
+    #: A job has just entered a state that needs the person (failed, outcome unknown, expired).
+    needs_attention = Signal(str)
 
     def __init__(
         self,
@@ -163,6 +126,13 @@ class QueueModel(QAbstractTableModel):
         self._total = source.count()
         self._thumbs: dict[str, QPixmap] = {}
         self._thumbs_asked: set[str] = set()
+        self._demo = False
+        self._time_scale = 1.0
+        self._prices: dict[str, dict[str, float]] = {}
+        #: job id -> (state, wall time, fraction) when its progress was first seen in that
+        #: state: the time left is the rate since then (a resumed download starts part-way).
+        self._anchors: dict[str, tuple[JobState, float, float]] = {}
+        self._flash: set[str] = set()
 
     def _find(self, job_id: str) -> Job | None:
         """The store's copy, or None when it is gone (``JobStore.get`` raises a KeyError)."""
@@ -212,6 +182,47 @@ class QueueModel(QAbstractTableModel):
     def set_move(self, move: Callable[[str, int], None] | None) -> None:
         self._move = move
 
+    def set_mode(self, *, demo: bool, time_scale: float = 1.0,
+                 prices: dict[str, dict[str, float]] | None = None) -> None:
+        """Demo mode (nothing is billed), the server's time scale (the usual processing time
+        of a simulator that runs faster) and the user's price table for estimates."""
+        self._demo, self._time_scale, self._prices = demo, time_scale, dict(prices or {})
+        if self._jobs:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._jobs) - 1, len(HEADERS) - 1))
+
+    @property
+    def demo(self) -> bool:
+        return self._demo
+
+    @property
+    def time_scale(self) -> float:
+        return self._time_scale
+
+    def cost(self, job: Job) -> CostText:
+        return job_cost(job, demo=self._demo, prices=self._prices.get(job.model))
+
+    def remaining(self, job: Job) -> float | None:
+        """Seconds left in the job's current local step, when known."""
+        anchor = self._anchors.get(job.id)
+        if anchor is None or anchor[0] is not job.state or job.progress is None:
+            return None
+        return remaining_seconds(anchor[1], anchor[2], self._clock(), job.progress)
+
+    def _note_progress(self, job: Job) -> None:
+        anchor = self._anchors.get(job.id)
+        if job.state not in PROGRESS_STATES or job.progress is None:
+            self._anchors.pop(job.id, None)
+        elif anchor is None or anchor[0] is not job.state or job.progress < anchor[2]:
+            self._anchors[job.id] = (job.state, self._clock(), job.progress)
+
+    def set_flash(self, job_id: str, on: bool) -> None:
+        """Highlight a row (a job that needs attention) or stop highlighting it."""
+        (self._flash.add if on else self._flash.discard)(job_id)
+        row = self._rows.get(job_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1),
+                                  [Qt.ItemDataRole.BackgroundRole])
+
     def reload(self) -> None:
         """Re-read the store (after a reorder or bulk change), keeping as many rows loaded."""
         keep = max(len(self._jobs), self._page)
@@ -233,11 +244,20 @@ class QueueModel(QAbstractTableModel):
         if job is None:
             self._total -= 1
             return
-        row = len(self._jobs)
+        # In store order (position, created): a new job goes last, a job put back by Undo
+        # returns to where it was.
+        key = (job.position, job.created_at, job.id)
+        row = next((r for r, other in enumerate(self._jobs) if (other.position, other.created_at, other.id) > key),
+                   len(self._jobs))
         self.beginInsertRows(QModelIndex(), row, row)
-        self._rows[job.id] = row
-        self._jobs.append(job)
+        self._jobs.insert(row, job)
+        if row == len(self._jobs) - 1:
+            self._rows[job.id] = row
+        else:
+            self._rows = {j.id: r for r, j in enumerate(self._jobs)}
         self.endInsertRows()
+        self._note_progress(job)
+        self.arrived.emit(job.id)
 
     def job_changed(self, job_id: str) -> None:
         row = self._rows.get(job_id)
@@ -247,10 +267,14 @@ class QueueModel(QAbstractTableModel):
         if job is None:
             self.job_removed(job_id)
             return
-        if job.state == JobState.DONE and self._jobs[row].state != JobState.DONE:
+        previous = self._jobs[row].state
+        if job.state == JobState.DONE and previous != JobState.DONE:
             self._thumbs.pop(job_id, None)  # show the result instead of the input
         self._jobs[row] = job
+        self._note_progress(job)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+        if job.state in ATTENTION_STATES and previous not in ATTENTION_STATES:
+            self.needs_attention.emit(job_id)
 
     def job_removed(self, job_id: str) -> None:
         row = self._rows.get(job_id)
@@ -261,6 +285,9 @@ class QueueModel(QAbstractTableModel):
         del self._jobs[row]
         self._rows = {job.id: r for r, job in enumerate(self._jobs)}
         self._thumbs.pop(job_id, None)
+        self._thumbs_asked.difference_update({f"{job_id}:True", f"{job_id}:False"})  # asked again if put back
+        self._anchors.pop(job_id, None)
+        self._flash.discard(job_id)
         self.endRemoveRows()
 
     def tick(self) -> None:
@@ -306,6 +333,10 @@ class QueueModel(QAbstractTableModel):
             return job.progress if col == COL_STATE else None
         if role == SortRole:
             return self._sort_value(job, col)
+        if role == ServerTimeRole:
+            return server_time(job, self._clock(), time_scale=self._time_scale) if col == COL_STATE else None
+        if role == Qt.ItemDataRole.BackgroundRole and job.id in self._flash:
+            return QColor(_FLASH_COLOUR)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(job, col)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -315,7 +346,9 @@ class QueueModel(QAbstractTableModel):
                 if job.state is JobState.QUEUED and job.held:
                     return ("Held: the command that queued it stopped before sending it, so it is "
                             "not sent by itself. Send it with: seedance-desktop-cli send " + job.id[:12])
-                return job.error or job.state.label
+                return job.error or state_text(job, self._clock(), time_scale=self._time_scale)
+            if col == COL_COST:
+                return self.cost(job).long
             return None
         if role == Qt.ItemDataRole.DecorationRole and col == COL_THUMB:
             return self._thumbnail(job)
@@ -332,12 +365,9 @@ class QueueModel(QAbstractTableModel):
         if col == COL_PARAMS:
             return format_params(job)
         if col == COL_STATE:
-            return state_text(job, self._clock())
+            return state_text(job, self._clock(), remaining=self.remaining(job), time_scale=self._time_scale)
         if col == COL_COST:
-            amount, estimate = job_cost(job)
-            if amount is None:
-                return "–"
-            return f"{'~' if estimate else ''}${amount:.2f}"
+            return self.cost(job).short
         return None
 
     def _sort_value(self, job: Job, col: int) -> Any:
@@ -348,7 +378,7 @@ class QueueModel(QAbstractTableModel):
         if col == COL_STATE:
             return job.state.value
         if col == COL_COST:
-            return job_cost(job)[0] or 0.0
+            return self.cost(job).amount or 0.0
         return job.position
 
     def _thumbnail(self, job: Job) -> QPixmap | None:

@@ -9,58 +9,53 @@ No per-row widgets: progress bars are painted by :class:`ProgressDelegate`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QModelIndex,
-    QObject,
-    QPersistentModelIndex,
     QPoint,
-    QRunnable,
-    QSize,
     QSortFilterProxyModel,
     Qt,
-    QThreadPool,
     QTimer,
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QDesktopServices, QImage, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionProgressBar,
-    QStyleOptionViewItem,
     QTableView,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from seedance_desktop.core.engine.allowed import Action, allowed_actions
 from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.ui.notifications import NoticeBar
+from seedance_desktop.ui.queue.details_pane import JobDetailsPane
+from seedance_desktop.ui.queue.progress_delegate import ProgressDelegate
+from seedance_desktop.ui.queue.thumbnails import THUMB_SIZE, ThumbnailLoader
 from seedance_desktop.ui.queue.queue_model import (
     COL_PARAMS,
     COL_PROMPT,
     COL_STATE,
     COL_THUMB,
+    FLASH_MS,
     AnyIndex,
     JobRole,
-    ProgressRole,
     QueueModel,
     SortRole,
     StateRole,
 )
 
-THUMB_SIZE = QSize(64, 36)
 _RUNNING = frozenset({JobState.PREPARING, JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED,
                       JobState.PROCESSING, JobState.DOWNLOADING})
 #: (label, states shown; None = every state)
@@ -94,7 +89,7 @@ PANEL_ACTIONS: dict[str, Action] = {
 def enabled_actions(job: Job | None) -> dict[str, bool]:
     """Which of the panel's actions the selected job allows: exactly ``allowed_actions``."""
     allowed = allowed_actions(job) if job is not None else frozenset()
-    enabled = {"play": has_video(job), "reveal": bool(job and job.video_path)}
+    enabled = {"play": has_video(job), "reveal": bool(job and job.video_path), "details": job is not None}
     enabled.update({name: action in allowed for name, action in PANEL_ACTIONS.items()})
     return enabled
 
@@ -132,63 +127,6 @@ class JobFilterProxy(QSortFilterProxyModel):
         return self.data(index, JobRole) if index.isValid() else None
 
 
-class ProgressDelegate(QStyledItemDelegate):
-    """Paints a progress bar in the state cell of preparing/uploading/downloading rows."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
-        progress = index.data(ProgressRole)
-        state = index.data(StateRole)
-        if index.column() != COL_STATE or progress is None or state not in (JobState.PREPARING, JobState.UPLOADING, JobState.DOWNLOADING):
-            super().paint(painter, option, index)
-            return
-        if option.state & QStyle.StateFlag.State_Selected:
-            painter.fillRect(option.rect, option.palette.highlight())
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 4, -2, -4)
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int(max(0.0, min(1.0, float(progress))) * 1000)
-        bar.text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        bar.textVisible = True
-        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
-
-
-class _ThumbJob(QRunnable):
-    def __init__(self, loader: ThumbnailLoader, job_id: str, path: str) -> None:
-        super().__init__()
-        self._loader, self._job_id, self._path = loader, job_id, path
-
-    def run(self) -> None:  # worker thread: PyAV decode + PNG, then a QImage (thread-safe)
-        from seedance_desktop.media.thumbs import thumbnail_png
-
-        try:
-            image = QImage.fromData(thumbnail_png(self._path, max_side=THUMB_SIZE.width()))
-        except Exception:  # noqa: BLE001 - a missing or odd file just has no thumbnail
-            return
-        if not image.isNull():
-            self._loader.made.emit(self._job_id, image)
-
-
-class ThumbnailLoader(QObject):
-    """Makes row thumbnails off the GUI thread, one at a time (decoding is CPU-heavy)."""
-
-    made = Signal(str, QImage)
-
-    def __init__(self, model: QueueModel, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        model.thumbnail_wanted.connect(self.request)
-        self.made.connect(lambda job_id, image: model.set_thumbnail(job_id, QPixmap.fromImage(image)))
-
-    def request(self, job_id: str, path: str) -> None:
-        self._pool.start(_ThumbJob(self, job_id, path))
-
-    def wait(self, msecs: int = 5000) -> bool:
-        return self._pool.waitForDone(msecs)
-
-
 class QueueView(QTableView):
     """The table with drag-to-reorder and sensible sizing for 10,000 rows."""
 
@@ -216,6 +154,16 @@ class QueueView(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
+
+    #: Below this viewport width the Parameters column is hidden (they are in the details pane),
+    #: so State and Cost stay in sight at 1024 px without scrolling sideways.
+    NARROW = 760
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        narrow = self.viewport().width() < self.NARROW
+        if self.isColumnHidden(COL_PARAMS) != narrow:
+            self.setColumnHidden(COL_PARAMS, narrow)
 
     #: Shown in the empty table so a newcomer knows what the panel is for and what to do next.
     EMPTY_HINT = "No jobs yet.\nFill in the form on the left and press Submit (Ctrl+Enter)."
@@ -247,6 +195,9 @@ class QueuePanel(QWidget):
     cancel_requested = Signal(str)
     pause_requested = Signal(bool)        # True: pause the queue, False: resume
     selection_changed = Signal(str)       # job id, "" when nothing is selected
+    details_requested = Signal(str)       # show this job's details (the window picks the tab)
+    job_failed = Signal(str, str)         # job id, the reason: a job just needs the person
+    undo_remove_requested = Signal()      # put back the job removed last
 
     def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -258,8 +209,8 @@ class QueuePanel(QWidget):
         self.view.setItemDelegate(ProgressDelegate(self.view))
         self.view.setColumnWidth(COL_THUMB, 70)
         self.view.setColumnWidth(COL_PROMPT, 260)
-        self.view.setColumnWidth(COL_PARAMS, 230)
-        self.view.setColumnWidth(COL_STATE, 170)
+        self.view.setColumnWidth(COL_PARAMS, 180)
+        self.view.setColumnWidth(COL_STATE, 240)  # "Processing 0:42 · usually 0:30–2:00"
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(COL_PROMPT, QHeaderView.ResizeMode.Stretch)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # store (queue) order until clicked
@@ -279,6 +230,7 @@ class QueuePanel(QWidget):
         specs = (
             ("play", "Play", QKeySequence(Qt.Key.Key_Return), self.play_requested),
             ("reveal", "Reveal in folder", None, None),
+            ("details", "Show details", QKeySequence("Ctrl+I"), None),
             ("send", "Send now", None, self.send_requested),
             ("retry", "Retry", None, self.retry_requested),
             ("submit_again", "Submit again…", None, self.submit_again_requested),
@@ -298,6 +250,7 @@ class QueuePanel(QWidget):
             self.job_actions[name] = action
             self.view.addAction(action)
         self.job_actions["reveal"].triggered.connect(self._reveal)
+        self.job_actions["details"].triggered.connect(self._show_selected_details)
         enter = QAction(self)
         enter.setShortcut(QKeySequence(Qt.Key.Key_Enter))
         enter.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -307,28 +260,47 @@ class QueuePanel(QWidget):
         self.pause_button = QPushButton("Pause queue", self)
         self.pause_button.clicked.connect(lambda: self.pause_requested.emit(not self._paused))
         self.count_label = QLabel(self)
+        self.notices = NoticeBar(self)
+        self._select_arrival = False
+        #: Opens a folder in the file manager; False when there is none (replaceable in tests).
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
+        self.undo_action = QAction("Undo remove", self)
+        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.undo_action.setToolTip("Put back the job removed last (its files were never deleted)")
+        self.undo_action.setEnabled(False)
+        self.undo_action.triggered.connect(self._undo)
+        self.addAction(self.undo_action)
+        self.details = JobDetailsPane(self.job_actions, reveal=self._reveal, cost=model.cost,
+                                      time_scale=lambda: model.time_scale)
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show:", self))
         bar.addWidget(self.filter)
-        bar.addStretch(1)
+        # A tool bar, not a row of buttons: at 1024 px what does not fit goes behind its » menu
+        # instead of widening the window (the buttons follow their actions' enabled state).
+        self.action_bar = QToolBar("Job actions", self)
+        self.action_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.action_bar.setMovable(False)
+        self.action_bar.setFloatable(False)
         for name in ("play", "retry", "duplicate", "cancel", "remove"):
-            button = QPushButton(self.job_actions[name].text(), self)
-            button.setObjectName(f"{name}_button")
-            button.clicked.connect(self.job_actions[name].trigger)
-            self.job_actions[name].enabledChanged.connect(button.setEnabled)
-            bar.addWidget(button)
+            self.action_bar.addAction(self.job_actions[name])
+        bar.addWidget(self.action_bar, 1)
         bar.addWidget(self.pause_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
+        # Below the table: a notice coming or going must not move the rows under the mouse.
+        layout.addWidget(self.notices)
 
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(lambda _i: self.job_actions["play"].trigger())
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         model.dataChanged.connect(self._refresh_if_selected)
         model.modelReset.connect(self.update_actions)
+        model.arrived.connect(self._arrived)
+        model.needs_attention.connect(self._needs_attention)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(model.tick)
@@ -366,6 +338,7 @@ class QueuePanel(QWidget):
     # -- internals -------------------------------------------------------------------------------
     def _selection_changed(self, *_args: Any) -> None:
         self.update_actions()
+        self.details.show_job(self.selected_job())
         job = self.selected_job()
         self.selection_changed.emit(job.id if job else "")
 
@@ -374,6 +347,7 @@ class QueuePanel(QWidget):
         row = self.model.row_of(job.id) if job is not None else None
         if row is not None and top.row() <= row <= bottom.row():
             self.update_actions()  # e.g. the selected job just finished: Play becomes possible
+            self.details.show_job(self.model.job_at(row))
 
     def _emit_for_selection(self, signal: Any) -> None:
         job = self.selected_job()
@@ -381,9 +355,85 @@ class QueuePanel(QWidget):
             signal.emit(job.id)
 
     def _reveal(self) -> None:
+        """Open the video's folder; where that is not possible, say so and offer the path."""
         job = self.selected_job()
-        if job is not None and job.video_path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(job.video_path).parent)))
+        if job is None or not job.video_path:
+            return
+        path = Path(job.video_path)
+        copy = ("Copy path", lambda: QGuiApplication.clipboard().setText(str(path)))
+        if not path.exists():
+            self.notices.show_notice(f"The video is no longer at {path} (moved or deleted).", kind="error",
+                                     actions=[copy])
+        elif not self.open_url(QUrl.fromLocalFile(str(path.parent))):
+            self.notices.show_notice(f"No file manager could be opened here. The video is at {path}",
+                                     kind="info", actions=[copy])
+
+    # -- bringing jobs to the person's attention -------------------------------------------------
+    def bring_into_view(self, job_id: str) -> None:
+        """Scroll a job's row into view (a new job lands below the fold otherwise)."""
+        row = self.model.row_of(job_id)
+        index = self.proxy.mapFromSource(self.model.index(row, 0)) if row is not None else None
+        if index is not None and index.isValid():
+            self.view.scrollTo(index)
+
+    def _needs_attention(self, job_id: str) -> None:
+        """A job has just failed (or its outcome is unknown, or its result expired): bring its
+        row into view, highlight it for a while, select it if nothing else is selected (never
+        the keyboard focus: the person may be typing), and say why in the notice bar."""
+        self.bring_into_view(job_id)
+        self.model.set_flash(job_id, True)
+        QTimer.singleShot(FLASH_MS, lambda: self.model.set_flash(job_id, False))
+        row = self.model.row_of(job_id)
+        job = self.model.job_at(row) if row is not None else None
+        if job is None:
+            return
+        if self.selected_job() is None:
+            self.select_job(job_id)
+        reason = job.error or job.state.label
+        prompt = " ".join(job.prompt.split())
+        name = f"“{prompt[:40]}…”" if len(prompt) > 40 else (f"“{prompt}”" if prompt else "A job")
+        self.notices.show_notice(f"{name}: {reason}", kind="error",
+                                 actions=[("Show details", lambda: self.show_details(job_id))])
+        self.job_failed.emit(job_id, reason)
+
+    def _show_selected_details(self) -> None:
+        job = self.selected_job()
+        if job is not None:
+            self.details_requested.emit(job.id)
+
+    def show_details(self, job_id: str) -> None:
+        if self.select_job(job_id):
+            self.details_requested.emit(job_id)
+
+    # -- undo ------------------------------------------------------------------------------------
+    def show_removed(self, message: str) -> None:
+        """After a removal: say what happened and offer Undo (also Ctrl+Z in the queue)."""
+        self.notices.show_notice(f"{message} Undo with Ctrl+Z.", kind="info",
+                                 actions=[("Undo", self.undo_action.trigger)])
+
+    def notify(self, title: str, message: str, kind: str = "info") -> None:
+        """The in-window notification (``Notifier``'s fallback where there is no tray)."""
+        self.notices.show_notice(f"{title}: {message}", kind=kind)
+
+    def _undo(self) -> None:
+        if self.notices.button("Undo") is not None:
+            self.notices.dismiss()  # the removal notice is answered
+        self._select_arrival = True  # the job put back is selected again
+        self.undo_remove_requested.emit()
+        self._select_arrival = False
+
+    def _arrived(self, job_id: str) -> None:
+        self.bring_into_view(job_id)
+        if self._select_arrival:
+            self.select_job(job_id)
+
+    def set_can_undo(self, can: bool) -> None:
+        self.undo_action.setEnabled(can)
+
+    def set_mode(self, *, demo: bool, time_scale: float = 1.0,
+                 prices: dict[str, dict[str, float]] | None = None) -> None:
+        self.model.set_mode(demo=demo, time_scale=time_scale, prices=prices)
+        self.details.refresh()
 
     def _sort(self, column: int, order: Qt.SortOrder) -> None:
         self.proxy.sort(column, order)
@@ -397,7 +447,7 @@ class QueuePanel(QWidget):
         """The menu for the current selection (actions already enabled by its state)."""
         self.update_actions()
         menu = QMenu(self)
-        for name in ("play", "reveal"):
+        for name in ("play", "reveal", "details"):
             menu.addAction(self.job_actions[name])
         menu.addSeparator()
         for name in ("send", "retry", "submit_again", "redownload", "duplicate", "rerun"):

@@ -150,8 +150,12 @@ def test_queue_actions(tmp_path: Path, simulator: Any, clip: Path) -> None:
             assert again.attempt_of == c.id and again.inputs[0].uploaded_url is None
             new_seed = engine.rerun_with_new_seed(a.id)
             assert new_seed.seed not in (None, 7) and new_seed.attempt_of is None
-            engine.remove(c.id)
-            assert rig.store.find(c.id) is None
+            removed = engine.remove(c.id)
+            assert rig.store.find(c.id) is None and removed.state is S.CANCELLED
+            back = engine.restore(removed)  # the window's Undo: the same job, history and all
+            assert (back.id, back.state, len(back.history)) == (c.id, S.CANCELLED, len(removed.history))
+            assert rig.store.get(c.id).history == removed.history
+            assert engine.restore(removed).id == c.id  # Undo twice: still one job
             finished = await wait_all(engine, [again, new_seed])
             assert [j.state for j in finished] == [S.DONE, S.DONE]
             names = {Path(j.video_path).name for j in (done_a, done_b, *finished)}

@@ -86,7 +86,13 @@ def test_display_values() -> None:
     assert model.rowCount() == 8
     assert model.data(model.index(0, COL_PARAMS)) == "5 s · 16:9 · 480p · seed 0"
     assert model.data(model.index(4, COL_COST)) == "$0.35"
-    assert model.data(model.index(0, COL_COST)) == "~$0.34"  # estimate: 5 s at 0.069/s
+    assert model.data(model.index(0, COL_COST)) == "est. $0.34"  # estimate: 5 s at 0.069/s, labelled
+    assert model.data(model.index(5, COL_COST)) == "not billed"  # failed before it was sent: no charge shown
+    assert model.data(model.index(6, COL_COST)) == "unknown"  # may have reached Modellix: no "~$" either
+    assert model.data(model.index(2, COL_STATE)).startswith("Processing 0:4")
+    assert model.data(model.index(2, COL_STATE)).endswith(" · usually 0:30–2:00")  # against the usual time
+    model.set_mode(demo=True)
+    assert {model.data(model.index(row, COL_COST)) for row in range(8)} == {"nothing (demo)"}
     assert model.data(model.index(3, COL_STATE)).startswith("Downloading 75% · 1:2")
     assert model.data(model.index(4, COL_STATE)) == "Done · 1:30"
     assert model.data(model.index(1, COL_STATE), ProgressRole) == pytest.approx(0.4)
@@ -319,3 +325,25 @@ def test_drop_through_the_filter_proxy_reaches_the_model() -> None:
     assert proxy.canDropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex())
     proxy.dropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex())
     assert moves == [("job00007", 0)]
+
+
+@QT_NOISE
+def test_time_left_for_a_transfer_and_a_failure_brought_to_attention() -> None:
+    now = [1000.0]
+    jobs = [make_job(0, JobState.UPLOADING, progress=0.1), make_job(1, JobState.PROCESSING, submitted_at=990.0)]
+    source = FakeSource(jobs)
+    model = QueueModel(source, clock=lambda: now[0])
+    model.fetchMore(QModelIndex())
+    model.job_changed("job00000")  # first sight of its progress: no estimate yet
+    first = model.data(model.index(0, COL_STATE))
+    assert first.startswith("Uploading 10%") and "left" not in first
+    now[0] += 10.0
+    source.jobs[0] = replace(jobs[0], progress=0.5)  # 40 % in 10 s: 50 % takes about 12 s more
+    model.job_changed("job00000")
+    assert model.data(model.index(0, COL_STATE)) == "Uploading 50% · 0:12 left"
+    attention: list[str] = []
+    model.needs_attention.connect(attention.append)
+    source.jobs[1] = replace(jobs[1], state=JobState.FAILED, error="no")
+    model.job_changed("job00001")
+    model.job_changed("job00001")  # once per failure, not per update
+    assert attention == ["job00001"]
