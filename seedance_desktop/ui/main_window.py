@@ -158,6 +158,8 @@ class MainWindow(QMainWindow):
         self.queue_menu = self.menuBar().addMenu("&Queue")
         self.queue_menu.addAction(self.pause_action)
         self.queue_menu.addSeparator()
+        # Filled by the composition root (ui/support_menu.py: log folder, diagnostics).
+        self.help_menu = self.menuBar().addMenu("&Help")
 
         self.toolbar = toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolBar")
