@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -42,14 +41,27 @@ def targets(home: Path) -> dict[str, Path]:
     return found
 
 
+#: Characters the Desktop Entry spec reserves in Exec: an argument with one must be quoted.
+RESERVED = set(' \t\n"\'\\><~|&;$*?#()`')
+
+
+def exec_argument(path: str) -> str:
+    """``path`` as one Exec argument: double-quoted when needed, with ``"`$\\`` escaped by a
+    backslash, and every backslash then doubled for the file's own string escaping."""
+    if not RESERVED & set(path):
+        return path
+    inner = "".join("\\\\" + ("\\\\" if c == "\\" else c) if c in '"`$\\' else c for c in path)
+    return f'"{inner}"'
+
+
 def desktop_entry(executable: str) -> str:
     """The repository's entry with ``Exec``/``TryExec`` pointing at ``executable``."""
     lines = []
     for line in (HERE / f"{APP_ID}.desktop").read_text(encoding="utf-8").splitlines():
         if line.startswith("Exec="):
-            line = f"Exec={shlex.quote(executable)} %F"
+            line = f"Exec={exec_argument(executable)} %F"
         elif line.startswith("TryExec="):
-            line = f"TryExec={executable}"
+            line = "TryExec=" + executable.replace("\\", "\\\\")
         lines.append(line)
     return "\n".join(lines) + "\n"
 

@@ -18,6 +18,8 @@ from PySide6.QtCore import QUrl, qVersion
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMenu
 
+from seedance_desktop.api.redact import install_log_redaction
+
 Spawn = Callable[[Coroutine[Any, Any, Any], str], object]
 
 
@@ -62,7 +64,9 @@ def add_support_actions(menu: QMenu, *, log_dir: Path, diagnostics: Callable[[di
 
     async def copy_text() -> None:
         text = await asyncio.to_thread(diagnostics, ui_facts(mode()))
-        QGuiApplication.clipboard().setText(text)
+        # Once more at the clipboard's door, whoever built the text: a key that was set after
+        # the builder ran, or a builder that forgot, still cannot leave the process.
+        QGuiApplication.clipboard().setText(install_log_redaction()(text))
         status("Diagnostics copied to the clipboard (the API key and signed links are masked).")
 
     copy.triggered.connect(lambda: spawn(copy_text(), "copying the diagnostics"))
