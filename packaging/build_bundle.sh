@@ -27,6 +27,13 @@ fi
   --workpath build/pyinstaller --distpath dist packaging/seedance-desktop.spec
 
 BUNDLE=dist/seedance-desktop
+# libpython from some Python builds carries ~15 MiB of debug info; the other libraries come
+# stripped or must not be touched (auditwheel-patched numpy.libs/, av.libs/ break when stripped).
+if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null; then
+  for lib in "$BUNDLE"/_internal/libpython3*.so*; do
+    if [ -f "$lib" ]; then strip --strip-debug "$lib"; fi
+  done
+fi
 # The licence and the third-party notices at the top of the folder, where a distributor looks
 # (PyInstaller puts data files into _internal/; the app reads its own copies there).
 cp seedance_desktop/data/LICENSE seedance_desktop/data/THIRD_PARTY_NOTICES.md "$BUNDLE"/

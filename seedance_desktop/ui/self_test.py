@@ -4,8 +4,9 @@ A hidden option for checking an installed app or a frozen bundle where nobody ca
 (CI, ``QT_QPA_PLATFORM=offscreen``): the app starts as usual (normally in demo mode), and this
 driver waits for the sample request in the form, presses Submit, waits for the job to be done
 (upload, submit, polling, download, verification), plays the result until a frame reaches the
-player's ``QVideoSink``, prints one ``SELF-TEST`` line of JSON and closes the window the normal
-way. The exit code says whether it all worked.
+player's ``QVideoSink``, prints one ``SELF-TEST`` line of JSON (also written to
+``self-test.json`` in the log folder: a windowed Windows build has no stdout) and closes the
+window the normal way. The exit code says whether it all worked.
 """
 
 from __future__ import annotations
@@ -74,8 +75,13 @@ async def run(desktop: Any, timeout: float = DEFAULT_TIMEOUT) -> int:
         result = {"error": f"{type(exc).__name__}: {exc}"}
         code = 1
     result["ok"] = code == 0
-    print("SELF-TEST " + json.dumps(result), flush=True)
-    sys.stdout.flush()
+    line = "SELF-TEST " + json.dumps(result)
+    if sys.stdout is not None:  # a windowed build on Windows has no stdout at all
+        print(line, flush=True)
+    try:  # ...so the outcome is also left beside the log
+        (desktop.paths.log_dir / "self-test.json").write_text(line + "\n", encoding="utf-8")
+    except OSError:
+        pass
     desktop.request_close()
     return code
 
