@@ -135,10 +135,13 @@ def test_a_crash_at_start_up_is_logged_and_shown_in_a_dialog(
             raise OSError("settings folder is not writable")
 
     monkeypatch.setattr(appmod, "Shell", BrokenShell)
+    package_logger = logging.getLogger("seedance_desktop")
+    level = package_logger.level
     try:
         assert appmod.main(["--config-dir", str(tmp_path / "home")]) == 1
     finally:
         close_logging()
+        package_logger.setLevel(level)  # main() set it for its session
     log_file = tmp_path / "home" / "logs" / "seedance-desktop.log"
     assert len(shown) == 1 and "could not start: OSError: settings folder is not writable" in shown[0]
     assert str(log_file) in shown[0]
