@@ -1,4 +1,5 @@
-"""Regenerate ``resources/sample_clip.mp4``: the demo-mode reference video.
+"""Regenerate ``seedance_desktop/data/sample_clip.mp4``: the demo-mode reference video (package
+data, so installed apps and the frozen bundle have it too).
 
 Run: ``python resources/make_sample_clip.py``. It must stay under 1 MB and pass every
 reference-video limit (``tests/media/test_sample_clip.py`` checks both).
@@ -12,8 +13,7 @@ from pathlib import Path
 from seedance_desktop.media.probe import check_reference_video, probe
 from seedance_desktop.media.synth import make_clip
 
-HERE = Path(__file__).resolve().parent
-SAMPLE = HERE / "sample_clip.mp4"
+SAMPLE = Path(__file__).resolve().parents[1] / "seedance_desktop" / "data" / "sample_clip.mp4"
 
 
 def main() -> int:

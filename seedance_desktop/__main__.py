@@ -16,12 +16,18 @@ def split_window_args(args: list[str]) -> tuple[list[str], list[str], str | None
     """(options for the window, files to open, --home) from the window's command line. Only
     what the single-instance check needs is read here; the window parses its own options."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--home")
-    parser.add_argument("--demo", action="store_true")  # a flag: the file after it is a file
+    parser.add_argument("--home", "--config-dir", dest="home")
+    parser.add_argument("--log-level")  # takes a value: it is not a file
+    for flag in ("--demo", "--self-test"):  # flags: the file after one is a file
+        parser.add_argument(flag, action="store_true")
     parser.add_argument("files", nargs="*")
     known, options = parser.parse_known_intermixed_args(args)
     if known.demo:
         options.append("--demo")
+    if known.self_test:
+        options.append("--self-test")
+    if known.log_level:
+        options += ["--log-level", known.log_level]
     if known.home:
         options += ["--home", known.home]
     return options, list(known.files), known.home
@@ -31,6 +37,8 @@ def launch_window(args: list[str]) -> int:
     from seedance_desktop.ui.app import main as app_main
 
     options, files, home = split_window_args(args)
+    if "--version" in options:
+        return app_main(["--version"])  # prints and exits: no window, no instance check
     if any(option in ("-h", "--help") for option in options):
         try:
             return app_main(options)  # help needs no window, no instance check

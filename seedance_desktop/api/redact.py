@@ -140,14 +140,16 @@ _filter: RedactingFilter | None = None
 
 
 def install_log_redaction(secrets: Iterable[str] = ()) -> Redactor:
-    """Quieten httpx/httpcore (they log full URLs at INFO) and mask secrets in every record.
+    """Quieten httpx/httpcore/qasync (they log URLs or payloads) and mask secrets in every record.
 
     Safe to call again (e.g. when the key changes): later calls only add secrets. Returns the
     process-wide :class:`Redactor` so callers can ``add``/``remove`` secrets.
     """
     global _redactor, _filter
     with _install_lock:
-        for name in ("httpx", "httpcore", "hpack"):
+        # httpx/httpcore print full URLs at INFO; qasync's worker pool prints every callback's
+        # arguments and result at DEBUG (a key just read from the keyring, the settings).
+        for name in ("httpx", "httpcore", "hpack", "qasync"):
             logger = logging.getLogger(name)
             if logger.level == logging.NOTSET or logger.level < logging.WARNING:
                 logger.setLevel(logging.WARNING)

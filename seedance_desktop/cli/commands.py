@@ -49,6 +49,7 @@ from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.errors import SeedanceError
 from seedance_desktop.runtime.compose import Runtime, close_logging, setup_logging
+from seedance_desktop.runtime.logs import parse_log_level
 
 log = logging.getLogger(__name__)
 
@@ -337,13 +338,16 @@ def run(args: argparse.Namespace) -> int:
     previous_level = package_logger.level
     try:
         ctx = CliContext(args)
-        setup_logging(ctx.paths)
+        level = parse_log_level(getattr(args, "log_level", None))
+        setup_logging(ctx.paths, level=level)
+        if level < logging.INFO:
+            package_logger.setLevel(level)  # ours, not every library's debug chatter
         if args.verbose:
             stream_handler = logging.StreamHandler(sys.stderr)
             stream_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
             logging.getLogger().addHandler(stream_handler)
             package_logger.setLevel(logging.DEBUG)  # ours, not asyncio's
-            setup_logging(ctx.paths)  # re-install redaction so the new handler is filtered too
+            setup_logging(ctx.paths, level=level)  # re-install redaction so the new handler is filtered too
         if args.command in SYNC_COMMANDS:
             return SYNC_COMMANDS[args.command](ctx)
         return asyncio.run(_main_async(ctx))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from seedance_desktop import __version__
+from seedance_desktop.runtime.logs import LOG_LEVELS
 from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.api.spec import MAX_SEED, MODELS, RATIOS
 
@@ -112,6 +113,8 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
                        help="no progress lines on stderr")
     group.add_argument("--verbose", "-v", action="store_true", default=default(False),
                        help="also print log messages on stderr (secrets are masked)")
+    group.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default=default("INFO"),
+                       help="how much the log file records (default INFO; DEBUG for bug reports)")
 
 
 def _add_wait_option(parser: argparse.ArgumentParser) -> None:

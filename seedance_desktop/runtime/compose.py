@@ -184,14 +184,19 @@ def resolve_api_key(paths: AppPaths, environ: Mapping[str, str] | None = None) -
     or the user-approved 0600 file). ``None`` when neither has one."""
     env = os.environ if environ is None else environ
     value = (env.get(KEY_ENV) or "").strip()
-    if value:
-        return value
-    try:
-        key = secret_store(paths, env).get_key()
-    except Exception as exc:  # a broken keyring must not stop demo mode or the CLI's list/show
-        log.warning("could not read the API key from the secret store: %s", exc)
+    if not value:
+        try:
+            key = secret_store(paths, env).get_key()
+        except Exception as exc:  # a broken keyring must not stop demo mode or the CLI's list/show
+            log.warning("could not read the API key from the secret store: %s", exc)
+            return None
+        value = key.strip() if isinstance(key, str) else ""
+    if not value:
         return None
-    return key.strip() if isinstance(key, str) and key.strip() else None
+    # Masked from the moment it is known, not only once a runtime is built: whatever logs the
+    # value on its way back (a worker thread's result, a debug line) is already redacted.
+    install_log_redaction((value,))
+    return value
 
 
 def home_root(paths: AppPaths) -> Path | None:

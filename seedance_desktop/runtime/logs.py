@@ -16,6 +16,8 @@ from seedance_desktop.core.paths import AppPaths
 
 LOG_MAX_BYTES = 2 * 1024 * 1024
 LOG_BACKUPS = 3
+#: ``--log-level`` choices of the window and the command line.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 _HANDLER_MARK = "_seedance_log_file"
 
@@ -54,6 +56,38 @@ def setup_logging(paths: AppPaths, *, secrets: tuple[str, ...] = (), level: int 
     return log_file
 
 
+def parse_log_level(name: str | None, default: int = logging.INFO) -> int:
+    """``--log-level`` text (any case) to a logging level; None gives ``default``."""
+    if not name:
+        return default
+    level = logging.getLevelName(name.upper())
+    if name.upper() not in LOG_LEVELS or not isinstance(level, int):
+        raise ValueError(f"unknown log level {name!r}: use one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def set_package_level(level: int) -> None:
+    """Let our own records through at ``level`` (DEBUG included) without opening the root
+    logger to every library's debug chatter."""
+    logging.getLogger("seedance_desktop").setLevel(level)
+
+
+def last_log_lines(paths: AppPaths, count: int = 60) -> list[str]:
+    """The last ``count`` lines of the current log file (blocking: call from a worker). They
+    were redacted when written; callers showing them still pass them through redaction, since
+    the key may have been set after an older line was written."""
+    try:
+        with open(paths.log_file, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 256 * 1024))  # enough for any sane tail, bounded
+            data = handle.read()
+    except OSError:
+        return []
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    return lines[-count:] if count > 0 else []
+
+
 def close_logging() -> None:
     """Remove and close the file handler installed by :func:`setup_logging`."""
     root = logging.getLogger()
@@ -62,4 +96,13 @@ def close_logging() -> None:
             root.removeHandler(handler)
             handler.close()
 
-__all__ = ["LOG_BACKUPS", "LOG_MAX_BYTES", "close_logging", "setup_logging"]
+__all__ = [
+    "LOG_BACKUPS",
+    "LOG_LEVELS",
+    "LOG_MAX_BYTES",
+    "close_logging",
+    "last_log_lines",
+    "parse_log_level",
+    "set_package_level",
+    "setup_logging",
+]

@@ -33,8 +33,6 @@ if TYPE_CHECKING:  # Qt is imported only once we know we open a window (``--help
 
 log = logging.getLogger(__name__)
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-SAMPLE_CLIP = RESOURCES / "sample_clip.mp4"
 SAMPLE_PROMPT = "Turn [Video 1] into a watercolour painting with soft morning light and a slow camera drift."
 SAMPLE_MODEL = DEFAULT_MODEL  # the sample recipe is for the model the app is built for
 
@@ -128,16 +126,25 @@ def install_io_executor(loop: Any, workers: int = 8) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from seedance_desktop import __version__
+    from seedance_desktop.runtime.logs import LOG_LEVELS
+
     parser = argparse.ArgumentParser(
         prog="seedance-desktop",
         description="Desktop client for Seedance 2.0 video-to-video generation through Modellix. "
         "Without an API key it opens in demo mode on a local simulator. "
-        "The command line lives under `python -m seedance_desktop cli --help`.",
+        "The command line is seedance-desktop-cli (or `python -m seedance_desktop cli --help`).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--demo", action="store_true",
                         help="use demo mode (simulated outputs from a local server) even if a key is set")
-    parser.add_argument("--home", metavar="DIR",
-                        help="keep settings, job database, cache and logs under DIR (like $SEEDANCE_HOME)")
+    parser.add_argument("--home", "--config-dir", dest="home", metavar="DIR",
+                        help="keep settings, job database, cache and logs under DIR, for portable "
+                        "use and tests (like $SEEDANCE_HOME); --config-dir is the same option")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default="INFO",
+                        help="how much the log file records (default INFO; DEBUG for bug reports)")
+    # Hidden: one whole demo job through the window, then quit (CI checks installs and bundles).
+    parser.add_argument("--self-test", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -232,6 +239,7 @@ class DesktopApp:
         self.window.close_requested.connect(self._closing.set)
         self.window.settings_requested.connect(self.open_settings)
         single_instance.serve_window(self.window, self.form.add_media_paths, self.controller.started)
+        self._add_support_actions()
         for problem in self.settings_store.problems:
             self.window.show_error(problem)
         self.window.data_folders = self.data_folders()
@@ -249,6 +257,25 @@ class DesktopApp:
             if runtime.demo:
                 folders.append(("Demo server", simulator_dir(self.paths)))
         return folders
+
+    def _add_support_actions(self) -> None:
+        from seedance_desktop.ui.support_menu import add_support_actions
+
+        add_support_actions(self.window.help_menu, log_dir=self.paths.log_dir, diagnostics=self.diagnostics,
+                            mode=self.mode_name, spawn=self.controller.spawn,
+                            status=lambda text: self.window.statusBar().showMessage(text, 6000),
+                            add=self.window.add_help_action)
+
+    def mode_name(self) -> str:
+        if self.runtime is None:
+            return "starting (or not connected)"
+        return "demo (local simulator)" if self.runtime.demo else f"live ({self.settings.base_url})"
+
+    def diagnostics(self, ui: dict[str, str]) -> str:
+        """The redacted diagnostics text (blocking: the support menu calls it in a worker)."""
+        from seedance_desktop.runtime.diagnostics import diagnostics_text
+
+        return diagnostics_text(self.paths, self.settings, ui=ui)
 
     # -- life cycle ------------------------------------------------------------------------------
     async def run(self) -> int:
@@ -379,12 +406,14 @@ class DesktopApp:
     def fill_sample(self) -> bool:
         """Demo mode: a ready-to-submit request with the bundled sample clip (False: no clip)."""
         from seedance_desktop.core.job import InputFile
+        from seedance_desktop.core.package_data import sample_clip
 
-        if not SAMPLE_CLIP.is_file():
-            log.warning("sample clip missing: %s", SAMPLE_CLIP)
+        clip = sample_clip(self.paths.cache_dir)  # package data: found in a wheel and a bundle too
+        if clip is None:
+            log.warning("sample clip missing from the installed package")
             return False
         request = {"prompt": SAMPLE_PROMPT, "duration": 5, "resolution": "480p", "ratio": "16:9"}
-        self.form.set_recipe(SAMPLE_MODEL, request, [InputFile("video_urls", 0, str(SAMPLE_CLIP))])
+        self.form.set_recipe(SAMPLE_MODEL, request, [InputFile("video_urls", 0, str(clip))])
         return True
 
     def request_close(self) -> None:
@@ -525,6 +554,39 @@ def quit_on_signals(window: Any) -> Any:
     return keepalive
 
 
+#: The desktop entry's name (resources/*.desktop): Wayland compositors match windows by it.
+DESKTOP_ID = "io.github.seedance_desktop.SeedanceDesktop"
+
+
+def app_icon() -> Any:
+    """The window icon from the package's PNG sizes (a few KiB each; no SVG plugin needed)."""
+    from PySide6.QtGui import QIcon
+
+    from seedance_desktop.core.package_data import ICON_PNG_SIZES, data_file, icon_png_name
+
+    icon = QIcon()
+    for size in ICON_PNG_SIZES:
+        source = data_file(icon_png_name(size))
+        if isinstance(source, Path) and source.is_file():
+            icon.addFile(str(source))
+    return icon
+
+
+def start_logging(paths: AppPaths, level_name: str) -> Path | None:
+    """The rotating, redacted log file at ``--log-level``; None when it cannot be opened
+    (logging must never stop the app)."""
+    try:
+        from seedance_desktop.runtime.logs import parse_log_level, set_package_level, setup_logging
+
+        level = parse_log_level(level_name)
+        log_file = setup_logging(paths, level=level)
+        set_package_level(level)
+        return log_file
+    except Exception as exc:  # noqa: BLE001 - logging must never stop the app
+        print(f"warning: file logging disabled: {exc}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # Qt Multimedia reports every optional codec library it cannot find (VA-API, PipeWire...) on
@@ -536,22 +598,56 @@ def main(argv: list[str] | None = None) -> int:
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("Seedance Desktop")
     qapp.setOrganizationName("seedance-desktop")
+    qapp.setDesktopFileName(DESKTOP_ID)
+    qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(False)  # the app quits after the engine has stopped
     paths = AppPaths.from_env(args.home).ensure()
-    shell = Shell(paths)
-    shell.show_and_paint(qapp)
-    import asyncio  # everything below happens after the first paint (asyncio alone: ~25 ms)
+    log_file: Path | None = None
+    try:
+        shell = Shell(paths)
+        shell.show_and_paint(qapp)
+        # Everything below happens after the first paint (asyncio alone: ~25 ms).
+        log_file = start_logging(paths, args.log_level)
+        log.info("Seedance Desktop starting (log level %s)", args.log_level)
+        return run_window(qapp, paths, shell, force_demo=args.demo, self_test=args.self_test)
+    except Exception as exc:  # noqa: BLE001 - a crash at start-up says so instead of vanishing
+        from seedance_desktop.ui.crash import report_startup_failure
+
+        if log_file is None:
+            log_file = start_logging(paths, args.log_level)
+        # A self-test has nobody to click a dialog away: stderr and the log only.
+        report_startup_failure(exc, log_file, show=(lambda _text: None) if args.self_test else None)
+        return 1
+
+
+def run_window(qapp: QApplication, paths: AppPaths, shell: Shell, *, force_demo: bool,
+               self_test: bool = False) -> int:
+    """Run the window's session on a qasync loop with the uncaught-exception net in place."""
+    import asyncio
 
     import qasync
 
-    try:
-        from seedance_desktop.runtime.logs import setup_logging  # not compose: its imports can wait
+    from seedance_desktop.ui.crash import CrashReporter
 
-        setup_logging(paths)
-    except Exception as exc:  # noqa: BLE001 - logging must never stop the app
-        print(f"warning: file logging disabled: {exc}", file=sys.stderr)
     # qasync on 3.11: asyncio.Runner with qasync's loop (see ARCHITECTURE.md).
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
-        desktop = DesktopApp(qapp, paths, force_demo=args.demo, shell=shell, tune=True)
+        desktop = DesktopApp(qapp, paths, force_demo=force_demo, shell=shell, tune=True)
+        crashes = CrashReporter(paths.log_file, desktop.window)
+        crashes.install(runner.get_loop())
         quit_on_signals(desktop.window)
-        return runner.run(desktop.run())
+        try:
+            if not self_test:
+                return runner.run(desktop.run())
+            return runner.run(_run_self_test(desktop))
+        finally:
+            crashes.uninstall()
+
+
+async def _run_self_test(desktop: DesktopApp) -> int:
+    import asyncio
+
+    from seedance_desktop.ui import self_test
+
+    driver = asyncio.ensure_future(self_test.run(desktop))
+    await desktop.run()
+    return await driver

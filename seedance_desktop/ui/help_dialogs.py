@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -36,8 +37,8 @@ LINKS = (
     ("PyAV (FFmpeg)", "https://pyav.basswood-io.com/"),
 )
 LICENCES = (
-    "Seedance Desktop is released under the MIT licence.",
-    "It uses Qt and PySide6 (LGPL v3), FFmpeg through PyAV (LGPL v2.1 or later; PyAV: BSD), "
+    "Seedance Desktop is free software under the GNU GPL, version 3 or later.",
+    "It uses Qt and PySide6 (LGPL v3), FFmpeg with x264 through PyAV (GPL; PyAV: BSD), "
     "httpx (BSD), aiohttp (Apache 2.0), qasync (BSD), platformdirs (MIT), keyring (MIT) and NumPy (BSD).",
 )
 
@@ -134,10 +135,31 @@ class AboutDialog(QDialog):
                                            | self.label.textInteractionFlags().TextSelectableByMouse)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
+        self.notices_button = buttons.addButton("Third-party &notices…", QDialogButtonBox.ButtonRole.HelpRole)
+        self.notices_button.setToolTip("The licences of the libraries inside this app")
+        self.notices_button.clicked.connect(self.show_notices)
+        self.notices: QPlainTextEdit | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.label)
         layout.addWidget(buttons)
         self.resize(520, 300)
+
+    def show_notices(self) -> None:
+        """The project's licence and the bundled libraries' notices, shipped as package data
+        (a few KiB: read when asked, never at start-up)."""
+        from seedance_desktop.core.package_data import license_text, third_party_notices
+
+        if self.notices is None:
+            self.notices = QPlainTextEdit(self)
+            self.notices.setReadOnly(True)
+            self.notices.setAccessibleName("Licences and third-party notices")
+            self.notices.setPlainText(third_party_notices() + "\n\n" + license_text())
+            self.notices.setMinimumHeight(260)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(1, self.notices)
+            self.resize(640, 620)
+        self.notices.setFocus()
 
 
 #: Opens a folder in the desktop's file manager; False when nothing could (no file manager).

@@ -7,7 +7,7 @@ from pathlib import Path
 from seedance_desktop.media.conform import needs_conform
 from seedance_desktop.media.probe import check_reference_video, probe
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample_clip.mp4"
+SAMPLE = Path(__file__).resolve().parents[2] / "seedance_desktop" / "data" / "sample_clip.mp4"
 
 
 def test_sample_clip_is_valid_and_small() -> None:

@@ -188,11 +188,12 @@ def scenario(screenshot: Path) -> int:
         await asyncio.sleep(0.3)
         # Job 2: fill the form ourselves (the sample clip again, another prompt, a fixed seed).
         from seedance_desktop.core.job import InputFile
+        from seedance_desktop.core.package_data import sample_clip
 
         form.set_recipe(appmod.SAMPLE_MODEL, {
             "prompt": "A paper boat drifts through [Video 1] at dusk, lanterns reflected in the water.",
             "duration": 4, "resolution": "480p", "ratio": "16:9", "seed": 42,
-        }, [InputFile("video_urls", 0, str(appmod.SAMPLE_CLIP))])
+        }, [InputFile("video_urls", 0, str(sample_clip(paths.cache_dir)))])
         await until(lambda: form.submit_action.isEnabled(), 30, "the refilled form to become valid")
         form.submit_action.trigger()
         await until(lambda: len(seen) == 2 and all(s[-1] == "done" for s in seen.values()), 90,

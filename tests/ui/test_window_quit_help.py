@@ -163,4 +163,6 @@ def test_help_menu_order_leaves_a_place_for_tools_and_about_names_the_version(bu
     assert texts == ["&Keyboard shortcuts", "Where is my &data…", "Open log folder", "&About Seedance Desktop"]
     w.win.about_action.trigger()
     about = w.win._help_dialogs["about"]
-    assert __version__ in about.label.text() and "MIT" in about.label.text() and "LGPL" in about.label.text()
+    assert __version__ in about.label.text() and "GPL" in about.label.text() and "LGPL" in about.label.text()
+    about.notices_button.click()
+    assert about.notices is not None and "GNU GENERAL PUBLIC LICENSE" in about.notices.toPlainText()
