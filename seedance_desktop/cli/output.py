@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from seedance_desktop.api.redact import redact_url
-from seedance_desktop.api.spec import estimate_cost, get_model
 from seedance_desktop.core.engine.allowed import Action, allowed_actions
+from seedance_desktop.core.pricing import estimate_request, request_shape
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.outputs import recipe_request
 
@@ -200,10 +200,8 @@ def next_step_hint(job: Job) -> str:
 def cost_note(settings: Any, model: str, request: dict[str, object], *, demo: bool) -> str:
     """One line with the *estimated* charge (Modellix bills per second of output; the real
     amount comes back with the result), from the user's price table or the model's."""
-    spec = get_model(model)
-    resolution = str(request.get("resolution") or spec.field("resolution").default)
-    duration = request.get("duration") or spec.field("duration").default
-    estimate = estimate_cost(spec, resolution, int(duration), settings.price_table(model))  # type: ignore[arg-type]
+    resolution, duration = request_shape(model, request)
+    estimate = estimate_request(model, request, getattr(settings, "prices", None))
     if estimate is None:
         return f"Cost: no price known for {resolution}; Modellix reports the charge when the job is done."
     if demo:
