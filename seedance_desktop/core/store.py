@@ -501,7 +501,9 @@ def _essential_job(row: dict[str, Any]) -> Job | None:
         return None
     task_id = row.get("task_id") if isinstance(row.get("task_id"), str) else None
     state = _readable_state(row.get("state"), task_id)
-    if state is JobState.SUBMITTING:
+    if state is JobState.SUBMITTING or (state.is_active and not task_id):
+        # Sent, but the task id is lost with the damaged cell: nothing to poll; the person
+        # checks the dashboard (the same decision as a POST whose answer never came).
         state = JobState.OUTCOME_UNKNOWN
     try:
         request = json.loads(row["request"]) if isinstance(row.get("request"), str) else {}
