@@ -29,6 +29,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPixmap
 
 from seedance_desktop.api.spec import MODELS, estimate_cost
+from seedance_desktop.core.spend_guard import is_budget_hold
 from seedance_desktop.core.job import Job, JobState
 
 JobRole = Qt.ItemDataRole.UserRole + 1       # the Job object behind the row
@@ -312,6 +313,8 @@ class QueueModel(QAbstractTableModel):
             if col == COL_PROMPT:
                 return job.prompt
             if col == COL_STATE:
+                if job.state is JobState.QUEUED and is_budget_hold(job):
+                    return str(job.held)  # the guard's figures; "Send now" sends it anyway
                 if job.state is JobState.QUEUED and job.held:
                     return ("Held: the command that queued it stopped before sending it, so it is "
                             "not sent by itself. Send it with: seedance-desktop-cli send " + job.id[:12])
