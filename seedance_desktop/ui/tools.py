@@ -82,6 +82,7 @@ class Tools:
         self.controller.balance_changed.connect(self._balance)
         self.controller.job_added.connect(lambda _id: self.refresh_prompts())
         self.controller.started.connect(self.refresh_prompts)
+        self.controller.started.connect(self.presets.refresh)
         self.stepping: PromptStepping | None = None
         self._install_stepping()
 

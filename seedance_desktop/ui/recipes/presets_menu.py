@@ -11,6 +11,7 @@ File I/O runs off the GUI thread through the ``offload`` callable the owner pass
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,7 +20,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
 
 from seedance_desktop.core.job import InputFile
-from seedance_desktop.core.presets import Preset, PresetStore
+from seedance_desktop.core.presets import BUILTIN_PRESETS, Preset, PresetStore
 
 #: ``offload(work, then)``: run ``work()`` in a worker thread, then ``then(result)`` on the GUI thread.
 Offload = Callable[[Callable[[], Any], Callable[[Any], None]], None]
@@ -38,10 +39,10 @@ class PresetsMenu(QMenu):
         self.form = form
         self.offload = offload
         self.notify = notify
-        self.presets: list[Preset] = []
+        #: The built-in ones until :meth:`refresh` (called once the loop runs) reads the file.
+        self.presets: list[Preset] = [copy.deepcopy(p) for p in BUILTIN_PRESETS]
         self.setToolTipsVisible(True)
         self.aboutToShow.connect(self._fill)
-        self.refresh()
 
     def refresh(self) -> None:
         self.offload(self.store.all, self._loaded)

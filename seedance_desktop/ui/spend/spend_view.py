@@ -153,7 +153,7 @@ class SpendDialog(QDialog):
     def _cell(text: str, right: bool) -> QTableWidgetItem:
         item = QTableWidgetItem(text)
         if right:
-            item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return item
 
 
