@@ -62,6 +62,7 @@ class BatchDialog(QDialog):
         self.prompts.setPlaceholderText("One prompt per line (empty: the form's prompt)")
         self.prompts.setAccessibleName("Prompts")
         self.prompts.setFixedHeight(90)
+        self.prompts.setTabChangesFocus(True)  # Tab moves on to the next box (prompts are one per line)
         form.addRow("&Prompts", self.prompts)
         self.axes: dict[str, QLineEdit] = {}
         for name in MAIN_AXES:
@@ -84,7 +85,9 @@ class BatchDialog(QDialog):
         self.other_values.setPlaceholderText("values, comma-separated")
         other_row.addWidget(self.other_field)
         other_row.addWidget(self.other_values, 1)
-        form.addRow("&Other field", other_row)
+        other_label = QLabel("&Other field", grid_page)
+        other_label.setBuddy(self.other_field)
+        form.addRow(other_label, other_row)
         self.tabs.addTab(grid_page, "&Grid")
 
         file_page = QWidget(self)
@@ -129,6 +132,7 @@ class BatchDialog(QDialog):
         self.other_field.currentIndexChanged.connect(self._timer.start)
         self.tabs.currentChanged.connect(self._timer.start)
         self.rebuild()
+        self.prompts.setFocus()
 
     # -- the plan -------------------------------------------------------------------------------
 
@@ -185,8 +189,9 @@ class BatchDialog(QDialog):
         for item in plan.items:
             cost = f"~${item.estimate:.2f}" if item.estimate is not None else "price unknown"
             prompt = str(item.request.get("prompt") or "").replace("\n", " ")
-            what = item.label or (prompt[:70] + ("…" if len(prompt) > 70 else ""))
-            QListWidgetItem(f"{item.line:>3}.  {what}    {cost}", self.preview)
+            prompt = prompt[:70] + ("…" if len(prompt) > 70 else "")
+            varied = " · ".join(part for part in item.label.split(" · ") if not part.startswith("prompt="))
+            QListWidgetItem(f"{item.line:>3}.  {prompt}" + (f"  ·  {varied}" if varied else "") + f"    {cost}", self.preview)
         self.errors.clear()
         for text in [*problems, *(str(e) if e.line else e.message for e in plan.errors)]:
             QListWidgetItem(text, self.errors)

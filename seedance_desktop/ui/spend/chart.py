@@ -74,7 +74,7 @@ class DailyChart(QWidget):
             height = area.height() * (value / peak)
             if value > 0:
                 painter.fillRect(QRectF(x, area.bottom() - height, width, height), bar if i == last else muted)
-            if i % label_every == 0 or i == last:
+            if (last - i) % label_every == 0:  # counted from today, so today always has its date
                 painter.setPen(text)
                 painter.drawText(QRectF(x - 20, area.bottom() + 3, width + 40, metrics.height()),
                                  int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), day.strftime("%d/%m"))

@@ -55,7 +55,7 @@ class SpendDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, demo: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Spend" + (" (demo: simulated)" if demo else ""))
-        self.resize(860, 640)
+        self.resize(980, 860)
         layout = QVBoxLayout(self)
         self.demo_label = QLabel(
             "Demo mode: every figure here is <b>simulated</b> by the local simulator; nothing was billed.", self)
@@ -85,16 +85,17 @@ class SpendDialog(QDialog):
         self.chart = DailyChart(self)
         chart_box = QGroupBox("Last 30 days", self)
         QVBoxLayout(chart_box).addWidget(self.chart)
-        layout.addWidget(chart_box, 2)
+        self.chart.setMaximumHeight(230)
+        layout.addWidget(chart_box, 0)
 
         tables = QHBoxLayout()
-        self.by_model = self._table(["Model", "Resolution", "Jobs", "Charged", "Estimated"])
+        self.by_model = self._table(["Model", "Resolution", "Jobs", "Charged", "Estimated"], stretch=0)
         box = QGroupBox("This month by model and resolution", self)
         QVBoxLayout(box).addWidget(self.by_model)
         tables.addWidget(box, 1)
         layout.addLayout(tables, 1)
 
-        self.ledger = self._table(["When", "Model", "Res.", "Length", "State", "Estimate", "Charged"])
+        self.ledger = self._table(["When", "Model", "Res.", "Length", "State", "Estimate", "Charged"], stretch=1)
         ledger_box = QGroupBox("Ledger (estimates are from the price table in Settings)", self)
         QVBoxLayout(ledger_box).addWidget(self.ledger)
         layout.addWidget(ledger_box, 2)
@@ -103,14 +104,16 @@ class SpendDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
-    def _table(self, headers: list[str]) -> QTableWidget:
+    def _table(self, headers: list[str], *, stretch: int) -> QTableWidget:
         table = QTableWidget(0, len(headers), self)
         table.setHorizontalHeaderLabels(headers)
         table.verticalHeader().setVisible(False)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
+        table.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+        table.setMinimumHeight(120)
         return table
 
     def set_balance(self, value: float | None, note: str = "") -> None:
