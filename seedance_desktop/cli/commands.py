@@ -48,6 +48,7 @@ from seedance_desktop.cli.wait import SENT_STATES, SubmitBlocked, await_job, res
 from seedance_desktop.core.engine import EngineError
 from seedance_desktop.core.engine.allowed import has_result_file
 from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.spend_guard import is_budget_hold
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.errors import SeedanceError
 from seedance_desktop.runtime.compose import Runtime, close_logging, setup_logging
@@ -191,6 +192,10 @@ async def _wait_for(ctx: CliContext, *, send_only: bool) -> int:
         runtime.engine.hold_orphans()
         for job_id in ids:
             job = runtime.store.get(job_id)
+            if is_budget_hold(job) and not (send_only or ctx.args.ignore_budget):
+                # 'wait' names the job, but only 'send' or --ignore-budget goes past a cap.
+                raise CliError(f"{job.held} Job {job_id[:12]} stays queued; send it with "
+                               f"'{PROG} send {job_id[:12]}' (or add --ignore-budget).", EXIT_CONFIG)
             if send_only or (job.held and job.state is JobState.QUEUED):
                 try:
                     runtime.engine.send(job_id)

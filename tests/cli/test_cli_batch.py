@@ -85,3 +85,26 @@ def test_the_cli_honours_the_budget_cap_unless_told_to_ignore_it(
     assert simulator.simulator.request_counts().get("submit", 0) == 0
     assert cli.main([*common, "--ignore-budget", *submit]) == EXIT_OK
     assert simulator.simulator.request_counts()["submit"] == 1
+
+
+@pytest.mark.timeout(90)
+def test_wait_does_not_send_a_job_the_budget_holds_but_send_does(
+        tmp_path: Path, clip: Path, simulator: Any, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from seedance_desktop.core.job import InputFile, Job, JobState
+    from seedance_desktop.core.spend_guard import BUDGET_HOLD_PREFIX
+
+    common = _live(tmp_path, simulator, monkeypatch)
+    paths = AppPaths.from_env(tmp_path / "home").ensure()
+    SettingsStore(paths.settings_file).save(Settings(daily_cap=0.1))
+    reason = f"{BUDGET_HOLD_PREFIX} this job would cost about $0.28 (estimate); the daily cap is $0.10."
+    with JobStore(paths.db_file) as store:
+        job = store.add(Job(model="bytedance/seedance-2.0-fast-v2v", held=reason,
+                            request={"prompt": "[Video 1] held", "video_urls": [None], "duration": 4, "resolution": "480p"},
+                            inputs=[InputFile("video_urls", 0, str(clip))]))
+    assert cli.main([*common, "wait", job.id[:10]]) == EXIT_CONFIG
+    assert "send" in capsys.readouterr().err and simulator.simulator.request_counts().get("submit", 0) == 0
+    assert cli.main([*common, "send", job.id[:10]]) == EXIT_OK, capsys.readouterr().err
+    assert simulator.simulator.request_counts()["submit"] == 1
+    with JobStore(paths.db_file) as store:
+        assert store.get(job.id).state is JobState.DONE and store.get(job.id).budget_override
