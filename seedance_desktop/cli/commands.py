@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import logging
 import sys
-import time
 from collections.abc import Sequence
 
 from seedance_desktop.cli.context import CliContext
@@ -319,8 +318,7 @@ async def cmd_batch(ctx: CliContext) -> int:
     """``batch FILE``: check every line, show the plan and its total estimate, ask once, then
     queue the valid requests as one group and follow them (``core.batch``, as the window)."""
     from seedance_desktop.core import batch
-    from seedance_desktop.core.spend_guard import check_caps, caps_of
-    from seedance_desktop.core.ledger import ledger
+    from seedance_desktop.runtime.compose import spend_guard
 
     path = ctx.args.file
     try:
@@ -347,8 +345,7 @@ async def cmd_batch(ctx: CliContext) -> int:
     runtime = await ctx.runtime()
     try:
         if not ctx.args.ignore_budget:
-            reason = check_caps(plan.total_estimate, ledger(runtime.store.list(), ctx.settings.prices),
-                                caps_of(ctx.settings), time.time())
+            reason = spend_guard(runtime.store, ctx.settings).check_amount(plan.total_estimate)
             if reason:
                 raise CliError(reason.replace("this job", "this batch") + " Nothing was queued; use "
                                "--ignore-budget to send it anyway.", EXIT_CONFIG)

@@ -66,9 +66,11 @@ def check_caps(estimate: float | None, entries: Iterable[LedgerEntry], caps: Bud
 
 class SpendGuard:
     """Prices and checks a job against the caps, reading the settings afresh each time (the
-    person may change caps and prices while the queue runs)."""
+    person may change caps and prices while the queue runs). ``jobs(since)`` gives the jobs
+    changed since a time (``JobStore.updated_since``): the engine asks before every send, on
+    the loop thread, so it reads this month's jobs, not the whole history."""
 
-    def __init__(self, jobs: Callable[[], Iterable[Job]], caps: Callable[[], BudgetCaps],
+    def __init__(self, jobs: Callable[[float], Iterable[Job]], caps: Callable[[], BudgetCaps],
                  prices: Callable[[], PriceOverrides], *, clock: Callable[[], float] = time.time,
                  tz: dt.tzinfo | None = None) -> None:
         self._jobs = jobs
@@ -80,12 +82,13 @@ class SpendGuard:
     def estimate(self, job: Job) -> float | None:
         return estimate_request(job.model, job.request, self._prices())
 
-    def check(self, model: str, request: dict[str, object], *, extra: float = 0.0, exclude: str | None = None) -> str | None:
-        """Whether sending ``request`` now (after ``extra`` more dollars of other new jobs)
-        would cross a cap: the CLI and the batch preview ask this before queueing."""
-        estimate = estimate_request(model, request, self._prices())
-        return check_caps((estimate or 0.0) + extra, ledger(self._jobs(), self._prices()), self._caps(),
-                          self._clock(), exclude=exclude, tz=self._tz)
+    def check_amount(self, amount: float) -> str | None:
+        """Whether spending ``amount`` more now would cross a cap (the command line's batch asks
+        this for the batch's total before queueing it)."""
+        return check_caps(amount, self._entries(), self._caps(), self._clock(), tz=self._tz)
+
+    def _entries(self) -> list[LedgerEntry]:
+        return ledger(self._jobs(month_start(self._clock(), self._tz)), self._prices())
 
     def admit(self, job: Job) -> Verdict:
         """The engine's question before sending ``job``: its estimate, and a hold reason if
@@ -96,7 +99,7 @@ class SpendGuard:
         caps = self._caps()
         if not caps.any:
             return Verdict(estimate)
-        entries = ledger(self._jobs(), self._prices())
+        entries = self._entries()
         return Verdict(estimate, check_caps(estimate, entries, caps, self._clock(), exclude=job.id, tz=self._tz))
 
 

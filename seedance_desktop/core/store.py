@@ -449,6 +449,14 @@ class JobStore:
             value = self._db.execute("SELECT MAX(position) FROM jobs").fetchone()[0]
         return 0.0 if value is None else float(value) + 1.0
 
+    def updated_since(self, since: float) -> builtins.list[Job]:
+        """Jobs changed at or after ``since`` (epoch seconds): every job the ledger can count
+        for a period starting then (it was sent, estimated or billed no earlier than its last
+        change), read without decoding the whole history of jobs."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM jobs WHERE updated_at >= ?", (since,))
+            return [self._from_row(r) for r in rows]
+
     def group(self, group_id: str) -> builtins.list[Job]:
         """The jobs of one batch (``Job.group_id``), in queue order."""
         with self._lock:

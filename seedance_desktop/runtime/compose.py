@@ -294,7 +294,7 @@ def input_preparer(paths: AppPaths) -> InputPreparer | None:
 def spend_guard(store: JobStore, settings: Settings) -> SpendGuard:
     """The budget guard over this store, reading caps and prices from ``settings`` each time
     (the window edits the same settings object in place when the person saves them)."""
-    return SpendGuard(store.list, lambda: caps_of(settings), lambda: getattr(settings, "prices", None) or {})
+    return SpendGuard(store.updated_since, lambda: caps_of(settings), lambda: getattr(settings, "prices", None) or {})
 
 
 async def build_runtime(

@@ -108,3 +108,16 @@ def test_wait_does_not_send_a_job_the_budget_holds_but_send_does(
     assert simulator.simulator.request_counts()["submit"] == 1
     with JobStore(paths.db_file) as store:
         assert store.get(job.id).state is JobState.DONE and store.get(job.id).budget_override
+
+
+def test_a_batch_that_would_cross_a_cap_is_not_queued_without_ignore_budget(
+        tmp_path: Path, clip: Path, simulator: Any, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    common = _live(tmp_path, simulator, monkeypatch)
+    paths = AppPaths.from_env(tmp_path / "home").ensure()
+    SettingsStore(paths.settings_file).save(Settings(monthly_cap=0.5))
+    assert cli.main([*common, "batch", str(_jsonl(tmp_path, clip)), "--yes"]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert "this batch would cost about $0.68" in err and "monthly cap is $0.50" in err and "Nothing was queued" in err
+    with JobStore(paths.db_file) as store:
+        assert store.count() == 0

@@ -114,7 +114,7 @@ def test_a_monthly_cap_holds_the_job_that_would_cross_it_and_send_anyway_sends_i
 def test_the_guard_reads_settings_changed_in_place() -> None:
     settings = Settings()
     jobs: list[Job] = []
-    guard = SpendGuard(lambda: jobs, lambda: BudgetCaps(settings.daily_cap, settings.monthly_cap),
+    guard = SpendGuard(lambda _since: jobs, lambda: BudgetCaps(settings.daily_cap, settings.monthly_cap),
                        lambda: settings.prices)
     job = Job(model=MODEL, request={"resolution": "720p", "duration": 10})
     assert guard.admit(job).hold is None and guard.admit(job).estimate == pytest.approx(1.38)
