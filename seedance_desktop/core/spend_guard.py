@@ -87,6 +87,17 @@ class SpendGuard:
         this for the batch's total before queueing it)."""
         return check_caps(amount, self._entries(), self._caps(), self._clock(), tz=self._tz)
 
+    def headroom(self) -> float | None:
+        """How much may still be spent before a cap is crossed (None: no caps), for the batch
+        preview's warning."""
+        caps = self._caps()
+        if not caps.any:
+            return None
+        entries, now = self._entries(), self._clock()
+        left = [cap - total_since(entries, since) for cap, since in (
+            (caps.daily, day_start(now, self._tz)), (caps.monthly, month_start(now, self._tz))) if cap is not None]
+        return round(max(0.0, min(left)), 4)
+
     def _entries(self) -> list[LedgerEntry]:
         return ledger(self._jobs(month_start(self._clock(), self._tz)), self._prices())
 

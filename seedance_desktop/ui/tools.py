@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 from seedance_desktop.core import batch, prompt_history
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.presets import PresetStore, presets_file
+from seedance_desktop.runtime.compose import spend_guard
 from seedance_desktop.ui.batch.batch_dialog import BatchDialog
 from seedance_desktop.ui.controller import Controller
 from seedance_desktop.ui.recipes.presets_menu import PresetsMenu, RecipeForm
@@ -147,6 +148,10 @@ class Tools:
         dialog.destroyed.connect(lambda *_: setattr(self, "batch_dialog", None))
         dialog.queue_requested.connect(self.queue_batch)
         dialog.import_requested.connect(lambda path: self.import_batch(dialog, path, model))
+        store = self.controller.store
+        if store is not None:
+            guard = spend_guard(store, self.app.settings)
+            self.offload(guard.headroom, lambda left: dialog.set_headroom(left) if self.batch_dialog is dialog else None)
         dialog.show()
 
     def import_batch(self, dialog: BatchDialog, path: str, model: str) -> None:

@@ -71,7 +71,7 @@ def test_grid_budget_spend_history_and_presets_in_the_window(
         dialog = tools.batch_dialog
         dialog.prompts.setPlainText("a red fox in snow\nocean waves at dusk\ncity lights in rain")
         dialog.axes["seed"].setText("1, 2, 3, 4")
-        await until(lambda: dialog.preview.count() == 12, 10, "the 12-job preview")
+        await until(lambda: dialog.preview.count() == 12 and dialog.headroom is not None, 10, "the 12-job preview")
         result["button"] = dialog.queue_button.text()
         result["total"] = dialog.total.text()
         result["before"] = store.count()
@@ -114,6 +114,7 @@ def test_grid_budget_spend_history_and_presets_in_the_window(
 
     assert result["banner"] is False and result["exit"] == 0  # live mode
     assert result["button"] == "Queue 12 jobs · ≈ $3.31" and "12 job(s), ≈ $3.31 (estimate)" in result["total"]
+    assert "crosses your budget cap ($0.30 left)" in result["total"]
     assert result["before"] == 0 and result["after"] == 12 and len(result["groups"]) == 1
     assert "monthly cap is $0.30" in result["bar"] and "11 more" not in result["bar"]
     assert result["submits_held"] <= 1  # nothing sent past the cap before "Send anyway"

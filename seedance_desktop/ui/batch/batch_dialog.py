@@ -45,6 +45,8 @@ class BatchDialog(QDialog):
         self.prices = prices
         self.demo = demo
         self.plan = batch.BatchPlan()
+        #: What may still be spent before a budget cap (None: no caps, or not known yet).
+        self.headroom: float | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(150)
@@ -117,6 +119,7 @@ class BatchDialog(QDialog):
         self.errors.setStyleSheet("color: #b02a37;")
         layout.addWidget(self.errors)
         self.total = QLabel("", self)
+        self.total.setWordWrap(True)
         self.total.setStyleSheet("font-weight: 600;")
         layout.addWidget(self.total)
         self.buttons = QDialogButtonBox(self)
@@ -171,6 +174,10 @@ class BatchDialog(QDialog):
         plan = batch.grid(self.spec.slug, self.base, axes, inputs=self.inputs, overrides=self.prices) if axes else batch.BatchPlan()
         self._show(plan, problems if axes or problems else ["Give a few values for at least one field."])
 
+    def set_headroom(self, value: float | None) -> None:
+        self.headroom = value
+        self.rebuild()
+
     def set_file_plan(self, path: str, plan: batch.BatchPlan) -> None:
         self._file_plan = plan
         self.file_label.setText(path)
@@ -200,6 +207,9 @@ class BatchDialog(QDialog):
         total = f"≈ ${plan.total_estimate:.2f} (estimate)" + (" · simulated, nothing billed" if self.demo else "")
         if plan.unpriced:
             total += f" · {plan.unpriced} without a known price"
+        if self.headroom is not None and plan.total_estimate > self.headroom:
+            total += (f" · crosses your budget cap (${self.headroom:.2f} left): the jobs past it will be held "
+                      "until you choose Send anyway")
         self.total.setText(f"{n} job(s), {total}" + (f" · {len(plan.errors)} line(s) will be skipped" if plan.errors else ""))
         self.queue_button.setText(f"Queue {n} job{'s' if n != 1 else ''} · ≈ ${plan.total_estimate:.2f}")
         self.queue_button.setEnabled(n > 0 and not problems)
