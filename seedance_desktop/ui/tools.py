@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QWidget
 
 from seedance_desktop.core import batch, prompt_history
+from seedance_desktop.core.job import JobState
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.presets import PresetStore, presets_file
 from seedance_desktop.runtime.compose import spend_guard
@@ -74,6 +75,7 @@ class Tools:
                               ("&Cancel unsent jobs of batch", "cancel"), ("Retry &failed jobs of batch", "retry_failed")):
             group.addAction(label).triggered.connect(lambda _=False, a=action: self.group_action(a))
         self.budget_bar = BudgetBar(self.controller.job, self.window)
+        self.window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)  # a line of its own, under the tool bar
         self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.budget_bar)
         self.budget_bar.send_requested.connect(self.controller.send)
         self.budget_bar.spend_requested.connect(self.open_spend)
@@ -84,6 +86,7 @@ class Tools:
         self.controller.job_added.connect(lambda _id: self.refresh_prompts())
         self.controller.started.connect(self.refresh_prompts)
         self.controller.started.connect(self.presets.refresh)
+        self.controller.started.connect(self._held_at_start)
         self.stepping: PromptStepping | None = None
         self._install_stepping()
 
@@ -137,6 +140,16 @@ class Tools:
     def _spend_loaded(self, data: SpendData) -> None:
         if self.spend_dialog is not None:
             self.spend_dialog.set_data(data)
+
+    def _held_at_start(self) -> None:
+        """Jobs the budget held in an earlier session are still held: show them in the bar."""
+        store = self.controller.store
+        if store is not None:
+            self.offload(lambda: [j.id for j in store.list(states=[JobState.QUEUED]) if j.held], self._show_held)
+
+    def _show_held(self, ids: list[str]) -> None:
+        for job_id in ids:
+            self.budget_bar.job_changed(job_id)
 
     # -- batch ------------------------------------------------------------------------------------
 

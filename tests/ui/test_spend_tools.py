@@ -84,6 +84,7 @@ def test_grid_budget_spend_history_and_presets_in_the_window(
         await until(lambda: bar.isVisible() and len(bar.held) == 11, 30, "the budget bar to hold 11 jobs")
         result["bar"] = bar.label.text()
         result["submits_held"] = simulator.simulator.request_counts().get("submit", 0)
+        result["send_all_shown"] = bar._send_all_action.isVisible()
         bar.send_all.click()  # "Send all anyway"
         await until(lambda: all(j.state is JobState.DONE for j in store.list()), 120, "all 12 jobs to finish")
         result["bar_after"] = bar.isVisible()
@@ -117,6 +118,7 @@ def test_grid_budget_spend_history_and_presets_in_the_window(
     assert "crosses your budget cap ($0.30 left)" in result["total"]
     assert result["before"] == 0 and result["after"] == 12 and len(result["groups"]) == 1
     assert "monthly cap is $0.30" in result["bar"] and "11 more" not in result["bar"]
+    assert result["send_all_shown"] is True
     assert result["submits_held"] <= 1  # nothing sent past the cap before "Send anyway"
     assert simulator.simulator.request_counts()["submit"] == 12 and result["bar_after"] is False
     billed = sum(r.amount for r in simulator.simulator.tasks().values())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolBar, QToolButton, QWidget
 
 from seedance_desktop.core.job import Job, JobState
@@ -32,20 +33,22 @@ class BudgetBar(QToolBar):
         self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setStyleSheet("QToolBar#budget_bar { background: #fff3cd; } QLabel { color: #664d03; padding: 4px; }")
         self.addWidget(self.label)
-        self.send_one = self._button("Send &anyway", "Send this job although it crosses the budget cap")
-        self.send_all = self._button("Send all anyway", "Send every job the budget holds")
-        spend = self._button("Spend…", "Open the spend view")
+        # A wrapping label in a tool bar asks for far more height than its text needs: cap it.
+        self.setMaximumHeight(self.fontMetrics().height() * 3 + 16)
+        self.send_one, _ = self._button("Send &anyway", "Send this job although it crosses the budget cap")
+        # A widget in a tool bar is shown and hidden through its action (Qt's rule).
+        self.send_all, self._send_all_action = self._button("Send all anyway", "Send every job the budget holds")
+        spend, _ = self._button("Spend…", "Open the spend view")
         self.send_one.clicked.connect(self._send_first)
         self.send_all.clicked.connect(self._send_everything)
         spend.clicked.connect(self.spend_requested)
         self.setVisible(False)
 
-    def _button(self, text: str, tip: str) -> QToolButton:
+    def _button(self, text: str, tip: str) -> tuple[QToolButton, QAction]:
         button = QToolButton(self)
         button.setText(text)
         button.setToolTip(tip)
-        self.addWidget(button)
-        return button
+        return button, self.addWidget(button)
 
     def job_changed(self, job_id: str) -> None:
         job = self._lookup(job_id)
@@ -66,7 +69,7 @@ class BudgetBar(QToolBar):
         first_id, reason = next(iter(self.held.items()))
         more = f" ({len(self.held) - 1} more job(s) held too.)" if len(self.held) > 1 else ""
         self.label.setText(f"Job {first_id[:8]} not sent. {reason}{more}")
-        self.send_all.setVisible(len(self.held) > 1)
+        self._send_all_action.setVisible(len(self.held) > 1)
         self.setVisible(True)
 
     def _send_first(self) -> None:
