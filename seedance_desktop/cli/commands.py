@@ -40,12 +40,14 @@ from seedance_desktop.cli.parser import (
     PROG,
     build_parser,
 )
+from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.cli.signals import install_stop_signals
 from seedance_desktop.cli.submit import prepare_request
 from seedance_desktop.cli.wait import SENT_STATES, SubmitBlocked, await_job, resolve_job_id
 from seedance_desktop.core.engine import EngineError
 from seedance_desktop.core.engine.allowed import has_result_file
 from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.spend_guard import is_budget_hold
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.errors import SeedanceError
 from seedance_desktop.runtime.compose import Runtime, close_logging, setup_logging
@@ -190,6 +192,10 @@ async def _wait_for(ctx: CliContext, *, send_only: bool) -> int:
         runtime.engine.hold_orphans()
         for job_id in ids:
             job = runtime.store.get(job_id)
+            if is_budget_hold(job) and not (send_only or ctx.args.ignore_budget):
+                # 'wait' names the job, but only 'send' or --ignore-budget goes past a cap.
+                raise CliError(f"{job.held} Job {job_id[:12]} stays queued; send it with "
+                               f"'{PROG} send {job_id[:12]}' (or add --ignore-budget).", EXIT_CONFIG)
             if send_only or (job.held and job.state is JobState.QUEUED):
                 try:
                     runtime.engine.send(job_id)
@@ -309,7 +315,65 @@ async def cmd_cancel(ctx: CliContext) -> int:
     return code
 
 
-ASYNC_COMMANDS = {"submit": cmd_submit, "wait": cmd_wait, "send": cmd_send, "retry": cmd_retry, "cancel": cmd_cancel,
+async def cmd_batch(ctx: CliContext) -> int:
+    """``batch FILE``: check every line, show the plan and its total estimate, ask once, then
+    queue the valid requests as one group and follow them (``core.batch``, as the window)."""
+    from seedance_desktop.core import batch
+    from seedance_desktop.runtime.compose import spend_guard
+
+    path = ctx.args.file
+    try:
+        plan = batch.load_file(path, ctx.args.model or DEFAULT_MODEL, overrides=ctx.settings.prices)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}", EXIT_BAD_INPUT) from None
+    for error in plan.errors:
+        ctx.printer.note(f"{path}: {error} (skipped)")
+    if not plan.items:
+        raise CliError(f"{path}: no valid request to queue", EXIT_BAD_INPUT)
+    for item in plan.items:
+        cost = f"~${item.estimate:.2f}" if item.estimate is not None else "price unknown"
+        ctx.printer.note(f"  line {item.line}: {item.model}  {cost}  {str(item.request.get('prompt', ''))[:60]}")
+    unpriced = f" ({plan.unpriced} without a known price)" if plan.unpriced else ""
+    what = "nothing billed (demo)" if ctx.demo else f"about ${plan.total_estimate:.2f} in all (estimate){unpriced}"
+    ctx.printer.note(f"{len(plan.items)} job(s) to queue, {what}; {len(plan.errors)} line(s) skipped.")
+    if not ctx.args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("not queued: confirm with --yes (no terminal to ask on)", EXIT_BAD_INPUT)
+        answer = await asyncio.to_thread(input, f"Queue {len(plan.items)} job(s)? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            ctx.printer.note("Nothing was queued.")
+            return EXIT_OK
+    runtime = await ctx.runtime()
+    try:
+        if not ctx.args.ignore_budget:
+            reason = spend_guard(runtime.store, ctx.settings).check_amount(plan.total_estimate)
+            if reason:
+                raise CliError(reason.replace("this job", "this batch") + " Nothing was queued; use "
+                               "--ignore-budget to send it anyway.", EXIT_CONFIG)
+        group_id, jobs = batch.queue_plan(runtime.engine, plan)
+        ctx.printer.note(f"Queued batch {group_id} ({len(jobs)} jobs).")
+        ctx.printer.watch = {job.id for job in jobs}
+        try:
+            done = await asyncio.gather(*(await_job(runtime, job.id, until_sent=not ctx.args.wait) for job in jobs))
+        except BaseException:
+            cancelled = sum(_cancel_if_unsent(runtime, job.id) for job in jobs)
+            if cancelled:
+                ctx.printer.note(f"{cancelled} job(s) of the batch were not sent yet and have been cancelled.")
+            raise
+    finally:
+        await runtime.aclose()
+    if ctx.args.json:
+        print_json([job_to_dict(job, history=False) for job in done])
+    code = EXIT_OK
+    for job in done:
+        if not ctx.args.json:
+            print(job.video_path if job.state is JobState.DONE else f"{job.id}\t{job.state.value}")
+        if job.state.is_final and job.state is not JobState.DONE:
+            code = EXIT_JOB_FAILED
+    return code
+
+
+ASYNC_COMMANDS = {"batch": cmd_batch, "submit": cmd_submit, "wait": cmd_wait, "send": cmd_send, "retry": cmd_retry, "cancel": cmd_cancel,
                   "submit-again": cmd_retry, "download": cmd_download}
 SYNC_COMMANDS = {"list": cmd_list, "show": cmd_show}
 

@@ -61,6 +61,8 @@ class CliContext:
             start_engine=start_engine,
             queued_by=process_tag("cli"),  # an unsent job of a command that dies is held, not sent
         )
+        if getattr(self.args, "ignore_budget", False):
+            runtime.engine.set_spend_guard(None)  # the person overrides the caps for this command
         runtime.engine.add_listener(self.printer)
         self._say_if_recovered(runtime.store)
         if runtime.demo:

@@ -179,7 +179,7 @@ def cost_note(settings: Any, model: str, request: dict[str, object], *, demo: bo
     amount comes back with the result), from the user's price table or the model's. The words
     are ``core.cost``'s, which the window's queue uses too."""
     get_model(model)  # an unknown model is an error here, not "no price"
-    estimate, resolution, duration = estimate_for(model, request, settings.price_table(model))
+    estimate, resolution, duration = estimate_for(model, request, settings.prices)
     return estimate_note(estimate, resolution, duration, demo=demo)
 
 

@@ -115,6 +115,9 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
                        help="also print log messages on stderr (secrets are masked)")
     group.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default=default("INFO"),
                        help="how much the log file records (default INFO; DEBUG for bug reports)")
+    group.add_argument("--ignore-budget", action="store_true", default=default(False),
+                       help="send even when a job's estimate would cross the daily or monthly "
+                            "budget cap set in the app's Settings")
 
 
 def _add_wait_option(parser: argparse.ArgumentParser) -> None:
@@ -243,6 +246,20 @@ def build_parser() -> argparse.ArgumentParser:
                 "already has cannot be cancelled: Modellix offers no way to stop a task.",
                 f"examples:\n  {PROG} cancel 3f2a 91bc\n\n{EXIT_CODES_HELP}")
     p.add_argument("jobs", nargs="+", metavar="ID", help="job ids or unique prefixes")
+
+    p = command("batch", "queue many requests from a JSONL or CSV file, as one batch",
+                "Read one request per line: JSONL as the vendor CLI's 'model batch' reads it (one "
+                "JSON request body per line, an optional \"model\" key), or CSV with a header "
+                "row of field names (media lists separated by |). Every line is checked first; "
+                "bad lines are reported by number and skipped. Shows the total estimated cost and "
+                "asks before queueing anything (--yes to skip the question). Media that are not "
+                "URLs are local files, uploaded by the queue.",
+                f"examples:\n  {PROG} batch requests.jsonl\n  {PROG} batch grid.csv --yes --wait\n\n{EXIT_CODES_HELP}")
+    p.add_argument("file", metavar="FILE", help="a .jsonl (or .json lines) or .csv file of requests")
+    p.add_argument("--model", default=None, choices=sorted(MODELS), metavar="SLUG",
+                   help=f"model for lines that name none (default {DEFAULT_MODEL})")
+    p.add_argument("--yes", "-y", action="store_true", help="queue without asking for confirmation")
+    _add_wait_option(p)
 
     p = command("submit-again", "submit an outcome-unknown job again (may cost twice!)",
                 "An outcome-unknown job's submission may or may not have reached Modellix. "

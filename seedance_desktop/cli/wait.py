@@ -12,6 +12,7 @@ import asyncio
 from seedance_desktop.cli.errors import CliError
 from seedance_desktop.cli.parser import EXIT_BAD_INPUT, EXIT_CONFIG, EXIT_NETWORK, PROG
 from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.spend_guard import is_budget_hold
 from seedance_desktop.core.store import JobStore
 from seedance_desktop.runtime.compose import Runtime
 
@@ -34,6 +35,15 @@ class SubmitBlocked(CliError):
         )
         self.job_id = job_id
         self.reason = reason
+
+
+class BudgetHeld(CliError):
+    """The budget guard held this command's job: sending it would cross a cap."""
+
+    def __init__(self, job_id: str, reason: str) -> None:
+        super().__init__(f"{reason.rstrip('.')}. Job {job_id[:12]} was not sent (nothing was charged). Run the "
+                         f"command again with --ignore-budget to send it anyway.", EXIT_CONFIG)
+        self.job_id = job_id
 
 
 def resolve_job_id(store: JobStore, prefix: str) -> str:
@@ -75,6 +85,8 @@ async def await_job(runtime: Runtime, job_id: str, *, until_sent: bool) -> Job:
             if simulator is not None and not simulator.running:
                 raise CliError("the demo simulator stopped unexpectedly; run the command again "
                                "(the job is kept and can be retried)", EXIT_NETWORK)
+            if job.state is JobState.QUEUED and is_budget_hold(job):
+                raise BudgetHeld(job.id, str(job.held))
             if engine.paused and job.state.is_local:
                 reason = (engine.pause_reason or "the queue was paused").rstrip(".")
                 raise SubmitBlocked(job.id, reason)
@@ -85,4 +97,4 @@ async def await_job(runtime: Runtime, job_id: str, *, until_sent: bool) -> Job:
 
 
 
-__all__ = ["SENT_STATES", "WATCH_INTERVAL", "SubmitBlocked", "await_job", "resolve_job_id"]
+__all__ = ["BudgetHeld", "SENT_STATES", "WATCH_INTERVAL", "SubmitBlocked", "await_job", "resolve_job_id"]

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from seedance_desktop.api.spec import MODELS, estimate_cost
 from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.pricing import PriceOverrides, estimate_request, request_shape
 
 #: The short word for demo mode, in the Cost column and the command line alike.
 DEMO_COST = "nothing (demo)"
@@ -32,18 +32,11 @@ class CostText:
 
 
 def estimate_for(model: str, request: Mapping[str, object],
-                 prices: Mapping[str, float] | None = None) -> tuple[float | None, str, int | None]:
-    """(estimate, resolution, duration) for a recipe; the server's defaults fill the gaps."""
-    spec = MODELS.get(model)
-    if spec is None:
-        return None, "", None
-    resolution = str(request.get("resolution") or (spec.field("resolution").default if spec.has_field("resolution") else ""))
-    duration = request.get("duration")
-    if duration is None and spec.has_field("duration"):
-        duration = spec.field("duration").default
-    if not isinstance(duration, int) or isinstance(duration, bool):
-        return None, resolution, None
-    return estimate_cost(spec, resolution, duration, dict(prices) if prices else None), resolution, duration
+                 overrides: PriceOverrides | None = None) -> tuple[float | None, str, int | None]:
+    """(estimate, resolution, duration) for a recipe, priced by ``core.pricing`` (the model's
+    table with the person's overrides); the server's defaults fill the gaps."""
+    resolution, duration = request_shape(model, request)
+    return estimate_request(model, request, overrides), resolution, duration
 
 
 def estimate_note(estimate: float | None, resolution: str, duration: int | None, *, demo: bool) -> str:
@@ -64,8 +57,10 @@ def _never_sent(job: Job) -> bool:
     return job.state in _NEVER_SENT or (job.state is JobState.FAILED and not job.task_id)
 
 
-def job_cost(job: Job, *, demo: bool = False, prices: Mapping[str, float] | None = None) -> CostText:
-    """How the job's cost reads in the queue, the details pane and the command line."""
+def job_cost(job: Job, *, demo: bool = False, prices: PriceOverrides | None = None) -> CostText:
+    """How the job's cost reads in the queue, the details pane and the command line. An
+    estimate is the one recorded when the job was sent (``Job.estimate``) when there is one, so
+    a later price change does not rewrite what a sent job was expected to cost."""
     if demo:
         return CostText(DEMO_COST, "Nothing is billed in demo mode: the results are simulated.", None)
     if job.cost is not None:
@@ -81,6 +76,8 @@ def job_cost(job: Job, *, demo: bool = False, prices: Mapping[str, float] | None
         return CostText("unknown", f"Unknown: the submission may have reached Modellix{about}. Check your Modellix "
                         "dashboard.", None)
     estimate, resolution, duration = estimate_for(job.model, job.request, prices)
+    if job.estimate is not None:
+        estimate = job.estimate
     if estimate is None:
         return CostText("–", "No price is known for this resolution; Modellix reports the charge when the job is done.",
                         None)

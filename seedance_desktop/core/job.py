@@ -154,6 +154,14 @@ class Job:
     #: Why the engine does not start this QUEUED job until the person sends it (the process
     #: that queued it stopped before sending it); None: not held.
     held: str | None = None
+    #: The batch this job belongs to (``core.batch``): the queue acts on a batch as a group.
+    group_id: str | None = None
+    #: The charge estimated (USD, from the price table in force) when the engine admitted the
+    #: job for sending, and when; the billed amount arrives later in ``cost`` (``core.ledger``).
+    estimate: float | None = None
+    estimated_at: float | None = None
+    #: The person chose "Send anyway" for a job the budget guard held: it is not held again.
+    budget_override: bool = False
 
     @property
     def prompt(self) -> str:

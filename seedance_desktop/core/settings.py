@@ -40,6 +40,10 @@ class Settings:
     demo_mode: bool | None = None
     #: Price overrides, USD per output second: {model slug: {resolution: price}}.
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Budget caps, USD (None: no cap). A job whose estimate would cross one is held before
+    #: sending until the person chooses "Send anyway" (``core.spend_guard``).
+    daily_cap: float | None = None
+    monthly_cap: float | None = None
     notify_on_completion: bool = True
     #: Qt state blobs, base64 text (never pickled objects).
     window_geometry: str = ""
@@ -66,19 +70,21 @@ class Settings:
             found["output_dir"] = "Choose a folder for finished videos."
         elif not Path(self.output_dir).expanduser().is_absolute():
             found["output_dir"] = "The output folder must be a full path (for example /home/you/Videos/Seedance)."
+        for name, label in (("daily_cap", "daily"), ("monthly_cap", "monthly")):
+            if not _valid_cap(getattr(self, name)):
+                found[name] = f"The {label} budget cap must be an amount in USD of 0 or more, or empty for no cap."
         if not _valid_prices(self.prices):
             found["prices"] = "Prices must be non-negative numbers per model and resolution."
         return found
-
-    def price_table(self, model: str) -> dict[str, float] | None:
-        """The user's price override for ``model`` (for ``api.spec.estimate_cost``), if any."""
-        table = self.prices.get(model)
-        return dict(table) if table else None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["output_dir"] = str(self.output_dir)
         return data
+
+
+def _valid_cap(value: object) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0)
 
 
 def _valid_prices(prices: object) -> bool:
@@ -131,6 +137,8 @@ def _type_ok(name: str, value: Any) -> bool:
         return isinstance(value, str)
     if name == "prices":
         return _valid_prices(value)
+    if name in ("daily_cap", "monthly_cap"):
+        return _valid_cap(value)
     default = getattr(defaults, name)
     if isinstance(default, bool):
         return isinstance(value, bool)

@@ -449,6 +449,48 @@ class JobStore:
             value = self._db.execute("SELECT MAX(position) FROM jobs").fetchone()[0]
         return 0.0 if value is None else float(value) + 1.0
 
+    def updated_since(self, since: float) -> builtins.list[Job]:
+        """Jobs changed at or after ``since`` (epoch seconds): every job the ledger can count
+        for a period starting then (it was sent, estimated or billed no earlier than its last
+        change), read without decoding the whole history of jobs."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM jobs WHERE updated_at >= ?", (since,))
+            return [self._from_row(r) for r in rows]
+
+    def group(self, group_id: str) -> builtins.list[Job]:
+        """The jobs of one batch (``Job.group_id``), in queue order."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM jobs WHERE group_id = ? ORDER BY position, created_at, id", (group_id,))
+            return [self._from_row(r) for r in rows]
+
+    def prompts(self) -> builtins.list[tuple[str, float, str]]:
+        """(prompt, created_at, job id) of every job, newest first: prompt history reads the
+        jobs' own requests rather than keeping a second copy of each prompt."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, created_at, request FROM jobs ORDER BY created_at DESC, id").fetchall()
+        found: builtins.list[tuple[str, float, str]] = []
+        for row in rows:
+            try:
+                request = json.loads(row["request"] or "{}")
+            except (TypeError, ValueError):
+                continue
+            prompt = request.get("prompt") if isinstance(request, dict) else None
+            if isinstance(prompt, str) and prompt.strip():
+                found.append((prompt, float(row["created_at"]), str(row["id"])))
+        return found
+
+    def set_prompt_star(self, prompt: str, starred: bool) -> None:
+        """Star (or unstar) a prompt text: a favourite in the prompt history."""
+        with self._lock, self._transaction():
+            if starred:
+                self._db.execute("INSERT OR REPLACE INTO prompt_stars (prompt, starred_at) VALUES (?, ?)", (prompt, self._clock()))
+            else:
+                self._db.execute("DELETE FROM prompt_stars WHERE prompt = ?", (prompt,))
+
+    def starred_prompts(self) -> set[str]:
+        with self._lock:
+            return {str(r[0]) for r in self._db.execute("SELECT prompt FROM prompt_stars")}
+
 
 def _readable_state(value: object, task_id: object) -> JobState:
     """A stored state, or, for a value no version of the app wrote, the safest reading: a job
@@ -467,7 +509,9 @@ def _essential_job(row: dict[str, Any]) -> Job | None:
         return None
     task_id = row.get("task_id") if isinstance(row.get("task_id"), str) else None
     state = _readable_state(row.get("state"), task_id)
-    if state is JobState.SUBMITTING:
+    if state is JobState.SUBMITTING or (state.is_active and not task_id):
+        # Sent, but the task id is lost with the damaged cell: nothing to poll; the person
+        # checks the dashboard (the same decision as a POST whose answer never came).
         state = JobState.OUTCOME_UNKNOWN
     try:
         request = json.loads(row["request"]) if isinstance(row.get("request"), str) else {}

@@ -46,5 +46,17 @@ ALTER TABLE jobs ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
 CREATE INDEX jobs_task_id ON jobs(task_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: ``group_id`` names a batch (one query lists a group's jobs for its group actions), and
+# ``prompt_stars`` holds the only thing prompt history adds to the jobs table: which prompt
+# texts the person starred (the prompts themselves are read from the jobs' requests).
+_V3 = """
+ALTER TABLE jobs ADD COLUMN group_id TEXT;
+CREATE INDEX jobs_group ON jobs(group_id);
+CREATE TABLE prompt_stars (
+    prompt      TEXT PRIMARY KEY,
+    starred_at  REAL NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -54,6 +54,7 @@ from seedance_desktop.core.engine.protocols import InputPreparer
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
 from seedance_desktop.core.paths import AppPaths, default_output_dir
 from seedance_desktop.core.settings import Settings
+from seedance_desktop.core.spend_guard import SpendGuard, caps_of
 from seedance_desktop.core.store import JobStore
 from seedance_desktop.runtime.demo import (
     DEMO_OUTPUT_SUBDIR,
@@ -297,6 +298,12 @@ def input_preparer(paths: AppPaths) -> InputPreparer | None:
     return MediaInputPreparer(paths.conform_dir)
 
 
+def spend_guard(store: JobStore, settings: Settings) -> SpendGuard:
+    """The budget guard over this store, reading caps and prices from ``settings`` each time
+    (the window edits the same settings object in place when the person saves them)."""
+    return SpendGuard(store.updated_since, lambda: caps_of(settings), lambda: getattr(settings, "prices", None) or {})
+
+
 async def build_runtime(
     paths: AppPaths,
     settings: Settings,
@@ -377,6 +384,7 @@ async def build_runtime(
             preparer=input_preparer(effective),
             queued_by=queued_by,
         )
+        engine.set_spend_guard(spend_guard(store, settings))
         runtime = Runtime(
             mode="demo" if demo else "live",
             paths=effective,
@@ -432,6 +440,7 @@ __all__ = [
     "retire_orphaned_demo_jobs",
     "secret_store",
     "setup_logging",
+    "spend_guard",
     "input_preparer",
     "start_simulator",
     "stop_simulator",

@@ -236,6 +236,8 @@ class DesktopApp:
         self.player = Player()
         self.window = self.shell.window
         self.window.install(self.controller, self.form, self.panel, self.player)
+        from seedance_desktop.ui.tools import install_tools
+        self.tools = install_tools(self)  # Presets and Tools menus, budget bar (issue 12)
         self.window.close_requested.connect(self._closing.set)
         self.window.settings_requested.connect(self.open_settings)
         single_instance.serve_window(self.window, self.form.add_media_paths, self.controller.started)

@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from seedance_desktop.api.errors import AuthenticationError
 from seedance_desktop.core.engine import Engine
+from seedance_desktop.core.batch import BatchPlan, group_action, queue_plan
 from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.store import JobNotFound, JobStore
 from seedance_desktop.ui.controller_helpers import (
@@ -278,6 +279,25 @@ class Controller(QObject):
             self._pending.append((model, dict(request), list(inputs)))
             return
         self._added(self._act("adding the job", lambda e: e.enqueue(model, dict(request), list(inputs))))
+
+    def queue_batch(self, plan: BatchPlan) -> list[Job]:
+        """Queue a confirmed batch plan as one group (``core.batch.queue_plan``)."""
+        queued = self._act("queuing the batch", lambda e: queue_plan(e, plan))
+        jobs = queued[1] if queued is not None else []
+        for job in jobs:
+            self._added(job)
+        return jobs
+
+    def group_action(self, group_id: str, action: str) -> int:
+        """Pause, resume, cancel or retry the failed jobs of a batch, through the engine's own
+        per-job actions (``core.batch.group_action``); how many jobs changed."""
+        store = self.store
+        if store is None:
+            return 0
+        count = self._act(f"{action.replace('_', ' ')} of the batch", lambda e: group_action(e, store.group(group_id), action))
+        self.order_changed.emit()  # new attempts and held rows: the views re-read the store
+        self._counts_timer.start()
+        return count or 0
 
     @Slot(str)
     def retry(self, job_id: str) -> None:

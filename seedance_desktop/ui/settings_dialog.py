@@ -29,6 +29,7 @@ from seedance_desktop.core.job import Job
 from seedance_desktop.core.outputs import PLACEHOLDERS, render_name
 from seedance_desktop.core.secrets import SecretStore
 from seedance_desktop.core.settings import MAX_IN_FLIGHT_RANGE, Settings
+from seedance_desktop.ui.spend.budget_settings import BudgetSettingsBox
 from seedance_desktop.ui.style import MessageLabel, hint_label
 
 KeyAction = Literal["keep", "set", "delete"]
@@ -195,11 +196,16 @@ class SettingsDialog(QDialog):
         self._row(form, "&Demo mode:", self.demo_mode, self.demo_mode)
         form.addRow("", self.notify)
 
+        self.budget = BudgetSettingsBox(settings.daily_cap, settings.monthly_cap, settings.prices, self)
+        self.budget_message = MessageLabel(self, kind="error")
+
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         layout = QVBoxLayout(self)
         layout.addWidget(account)
         layout.addWidget(general)
+        layout.addWidget(self.budget)
+        layout.addWidget(self.budget_message)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
 
@@ -209,8 +215,9 @@ class SettingsDialog(QDialog):
         self.browse_button.clicked.connect(self._browse)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        for edit in (self.key_edit, self.base_url, self.output_dir, self.template):
+        for edit in (self.key_edit, self.base_url, self.output_dir, self.template, self.budget.daily, self.budget.monthly):
             edit.textChanged.connect(self._revalidate)
+        self.budget.table.itemChanged.connect(self._revalidate)
         for box in (self.session_radio, self.file_radio, self.file_consent):
             box.toggled.connect(self._revalidate)
         self._update_placeholder()
@@ -283,6 +290,8 @@ class SettingsDialog(QDialog):
 
     def settings(self) -> Settings:
         """The edited settings (a copy; the one passed in is not modified)."""
+        daily, monthly = self.budget.caps() if not self.budget.problems() else (self._original.daily_cap,
+                                                                                  self._original.monthly_cap)
         return dataclasses.replace(
             self._original,
             base_url=self.base_url.text().strip(),
@@ -291,6 +300,9 @@ class SettingsDialog(QDialog):
             max_in_flight=self.in_flight.value(),
             demo_mode=self.demo_mode.currentData(),
             notify_on_completion=self.notify.isChecked(),
+            daily_cap=daily,
+            monthly_cap=monthly,
+            prices=self.budget.prices() if not self.budget.problems() else self._original.prices,
             allow_plaintext_key_file=self._original.allow_plaintext_key_file
             or (not self._secure and self.file_radio.isChecked() and self.file_consent.isChecked()),
         )
@@ -314,6 +326,7 @@ class SettingsDialog(QDialog):
         if not self._secure and self.key_edit.text().strip() and self.file_radio.isChecked() \
                 and not self.file_consent.isChecked():
             found["key"] = "Tick the box to confirm storing the key in an unencrypted file, or keep it for this session."
+        found.update(self.budget.problems())
         return found
 
     def _revalidate(self) -> None:
@@ -322,6 +335,7 @@ class SettingsDialog(QDialog):
         self.output_message.set_message(found.get("output_dir", ""), "error")
         self.template_message.set_message(found.get("naming_template", ""), "error")
         self.key_message.set_message(found.get("key", ""), "error")
+        self.budget_message.set_message(" ".join(v for k, v in found.items() if k in ("daily_cap", "monthly_cap", "prices")), "error")
         self.file_consent.setEnabled(self.file_radio.isChecked())
         if "naming_template" in found:
             self.template_preview.setText("")

@@ -302,7 +302,7 @@ async def patched_run(self):
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.05)
         print("READY", self.model.rowCount(), flush=True)
-        self.window.close()
+        self.window.quit_now()
     task = asyncio.ensure_future(close_when_ready())
     try:
         return await run(self)

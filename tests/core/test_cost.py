@@ -38,9 +38,13 @@ def test_demo_mode_bills_nothing_in_every_state() -> None:
 
 
 def test_estimates_follow_the_users_price_table_and_say_so() -> None:
-    text = job_cost(job(JobState.QUEUED), prices={"480p": 0.1})
+    text = job_cost(job(JobState.QUEUED), prices={job(JobState.QUEUED).model: {"480p": 0.1}})
     assert text.short == "est. $0.50" and "Estimated" in text.long and not text.billed
     assert "about $0.34 if it ran" in job_cost(job(JobState.OUTCOME_UNKNOWN)).long
+    # A sent job keeps the estimate made when it was sent, whatever the prices are now.
+    sent = job(JobState.PROCESSING)
+    sent.estimate = 0.2
+    assert job_cost(sent, prices={sent.model: {"480p": 0.1}}).short == "est. $0.20"
 
 
 def test_the_cli_prints_the_same_demo_words() -> None:

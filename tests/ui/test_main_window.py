@@ -234,7 +234,7 @@ def test_first_run_without_key_opens_demo_with_sample(qtbot: Any, qapp: Any, tmp
         result["inputs"] = desktop.form.recipe()[2]
         result["prompt"] = desktop.form.recipe()[1]["prompt"]
         result["mode"] = desktop.window.mode_label.text()
-        desktop.window.close()
+        desktop.window.quit_now()  # ends the session: no quit prompt about jobs in flight
         result["exit"] = await asyncio.wait_for(run, 20)
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
@@ -334,7 +334,7 @@ def test_settings_saved_in_worker_and_new_key_switches_to_account_mode(
             await asyncio.sleep(0.05)
         result["mode_after"] = desktop.window.mode_label.text()
         result["banner_after"] = desktop.window.banner.isVisible()
-        desktop.window.close()
+        desktop.window.quit_now()  # ends the session: no quit prompt about jobs in flight
         await asyncio.wait_for(run, 20)
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:

@@ -80,7 +80,7 @@ def test_fullscreen_and_keys_in_the_live_window(qtbot: Any, qapp: Any, tmp_path:
         await until(lambda: player.media.playbackState() == QMediaPlayer.PlaybackState.PlayingState, "playing")
         QTest.keyClick(window, Qt.Key.Key_Space)
         seen["paused"] = player.media.playbackState() == QMediaPlayer.PlaybackState.PausedState
-        window.close()
+        window.quit_now()  # ends the session: no quit prompt about jobs in flight
         await asyncio.wait_for(run, 30)
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:

@@ -97,7 +97,7 @@ def test_four_clips_added_in_the_window_are_prepared_uploaded_conformed_and_done
         await until(lambda: len(store.list()) == 4 and all(j.state.is_final for j in store.list()), 240,
                     "the four jobs to finish")
         result["jobs"] = store.list()
-        desktop.window.close()
+        desktop.window.quit_now()  # ends the session: no quit prompt about jobs in flight
         result["exit"] = await asyncio.wait_for(run, 30)
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:

@@ -107,7 +107,7 @@ def test_a_live_session_leaves_no_key_or_signed_link_in_files_or_diagnostics(
             # While the database is open its WAL holds the latest transactions: search it now.
             result["open_leaks"] = leaks([paths.data_dir], needles(key, served))
             result["diagnostics"] = await asyncio.to_thread(desktop.diagnostics, ui_facts(desktop.mode_name()))
-            desktop.window.close()
+            desktop.window.quit_now()  # ends the session: no quit prompt about jobs in flight
             result["exit"] = await asyncio.wait_for(run, 30)
         finally:
             crashes.uninstall()

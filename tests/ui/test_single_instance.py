@@ -101,7 +101,7 @@ def test_second_launch_hands_files_to_the_running_live_window(
             await asyncio.sleep(0.05)
         result["after"] = desktop.form.recipe()[2]
         result["visible"] = desktop.window.isVisible()
-        desktop.window.close()
+        desktop.window.quit_now()  # ends the session: no quit prompt about jobs in flight
         await asyncio.wait_for(run, 30)
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:

@@ -41,15 +41,18 @@ class QueueActions:
         self._runner = runner
         self._rng = rng
 
-    def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> Job:
-        """Add a job at the end of the queue (committed before returning)."""
+    def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile], *,
+                group_id: str | None = None) -> Job:
+        """Add a job at the end of the queue (committed before returning); ``group_id``: the
+        batch it belongs to."""
         job = Job(model=model, request=copy.deepcopy(request), inputs=[replace(i) for i in inputs],
-                  position=self._store.next_position())
+                  position=self._store.next_position(), group_id=group_id)
         return self._journal.add(job, "Added to the queue.")
 
     def _new_attempt(self, old: Job, *, attempt_of: str | None, request: dict[str, Any] | None = None) -> Job:
         job = Job(model=old.model, request=copy.deepcopy(request if request is not None else old.request),
-                  inputs=fresh_inputs(old.inputs), attempt_of=attempt_of, position=self._store.next_position())
+                  inputs=fresh_inputs(old.inputs), attempt_of=attempt_of, position=self._store.next_position(),
+                  group_id=old.group_id)
         return self._journal.add(job, f"New attempt of {old.id[:8]}." if attempt_of else f"Copy of {old.id[:8]}.")
 
     def cancel(self, job_id: str) -> Job:

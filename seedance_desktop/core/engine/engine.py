@@ -39,6 +39,7 @@ from seedance_desktop.core.engine.owner import HELD_REASON, process_alive
 from seedance_desktop.core.engine.pause import PauseGate, PauseKind
 from seedance_desktop.core.engine.protocols import (
     Downloader,
+    SendGuard,
     ErrorHandler,
     InputPreparer,
     JobListener,
@@ -52,6 +53,7 @@ from seedance_desktop.core.engine.workers import WorkerThreads
 from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
 from seedance_desktop.core.policy import pause_reason
+from seedance_desktop.core.spend_guard import is_budget_hold
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ class Engine:
     ) -> None:
         rng = rng or random.Random()
         self._queued_by = queued_by
+        self._wall_clock = wall_clock
+        self._guard: SendGuard | None = None
         self.store = store
         self.time_scale = float(time_scale)
         self.budget = budget or RequestBudget(time_scale=self.time_scale)
@@ -98,7 +102,7 @@ class Engine:
             self._journal, self._gate, self._report, max_in_flight=max_in_flight,
             needs_preparing=lambda job: self._runner.needs_preparing(job),
             may_run=lambda: self._runner.client is not None,
-            rng=rng, time_scale=self.time_scale,
+            rng=rng, time_scale=self.time_scale, admit=self._admit,
         )
         self._workers = WorkerThreads()
         self._runner = JobRunner(
@@ -233,6 +237,23 @@ class Engine:
         if naming_template:
             self._runner.naming_template = naming_template
 
+    def set_spend_guard(self, guard: SendGuard | None) -> None:
+        """Check every job against the budget caps before it is sent (None: no checks)."""
+        self._guard = guard
+        self._scheduler.poke()
+
+    def _admit(self, job: Job) -> bool:
+        """The scheduler's last question before starting ``job``: record its estimate and
+        let it go, or hold it (with the figures) when sending it would cross a budget cap."""
+        if self._guard is None:
+            return True
+        verdict = self._guard.admit(job)
+        if verdict.hold:
+            self._journal.commit(job.id, JobState.QUEUED, verdict.hold, held=verdict.hold)
+            return False
+        self._journal.update(job.id, estimate=verdict.estimate, estimated_at=self._wall_clock())
+        return True
+
     # ================================================================== user actions
 
     def allowed_actions(self, job_id: str) -> frozenset[Action]:
@@ -244,15 +265,32 @@ class Engine:
             return self._journal.update(job.id, queued_by=self._queued_by)
         return job
 
-    def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> Job:
-        return self._stamp(self._actions.enqueue(model, request, inputs))
+    def enqueue(self, model: str, request: dict[str, Any], inputs: list[InputFile], *,
+                group_id: str | None = None) -> Job:
+        return self._stamp(self._actions.enqueue(model, request, inputs, group_id=group_id))
+
+    def is_started(self, job_id: str) -> bool:
+        """Whether the job's runner has started (it may be preparing, uploading or sending)."""
+        return self._scheduler.is_running(job_id)
 
     def send(self, job_id: str) -> Job:
         """Send a held job (queued by a command that stopped before sending it): release the
         hold; the job now belongs to this engine's process."""
-        check_allowed(self.store.get(job_id), Action.SEND)
+        job = self.store.get(job_id)
+        check_allowed(job, Action.SEND)
+        if is_budget_hold(job):  # "Send anyway": the person has seen the figures
+            return self._journal.commit(job_id, JobState.QUEUED, "Sent anyway, over the budget cap, on request.",
+                                        held=None, budget_override=True, queued_by=self._queued_by)
         return self._journal.commit(job_id, JobState.QUEUED, "Sent on request (the hold was released).",
                                     held=None, queued_by=self._queued_by)
+
+    def hold(self, job_id: str, reason: str) -> Job:
+        """Hold a queued job (e.g. its batch was paused): it is not sent until :meth:`send`."""
+        job = self.store.get(job_id)
+        check_allowed(job, Action.EDIT)  # queued and not started
+        if self._scheduler.is_running(job_id):
+            raise EngineError(f"job {job_id} has started", user_message="This job has just started; it cannot be held now.")
+        return self._journal.commit(job_id, JobState.QUEUED, reason, held=reason)
 
     def cancel(self, job_id: str) -> Job:
         return self._actions.cancel(job_id)

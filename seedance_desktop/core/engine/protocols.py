@@ -18,6 +18,7 @@ from seedance_desktop.api.spec import ModelSpec
 from seedance_desktop.api.tasks import SubmitResult, TaskInfo
 from seedance_desktop.api.upload import UploadedFile
 from seedance_desktop.core.job import InputFile, Job, JobState
+from seedance_desktop.core.spend_guard import Verdict
 
 #: Called on the loop thread with every changed job (and transient progress, at most 10 Hz).
 JobListener = Callable[[Job], None]
@@ -75,5 +76,11 @@ class InputPreparer(Protocol):
     def prepare(self, job: Job, *, progress: Callable[[float], None], cancel: threading.Event) -> list[InputFile]: ...
 
 
+class SendGuard(Protocol):
+    """The budget guard (``core.spend_guard.SpendGuard``): asked before each job is sent."""
+
+    def admit(self, job: Job) -> Verdict: ...
+
+
 __all__ = ["ByteProgress", "Downloader", "ErrorHandler", "InputPreparer", "JobListener", "JobStoreProtocol",
-           "ModellixClientProtocol", "PauseListener"]
+           "ModellixClientProtocol", "PauseListener", "SendGuard"]

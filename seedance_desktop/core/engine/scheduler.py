@@ -11,8 +11,9 @@ coroutine that runs one job (``JobRunner.run``).
   no server slot, but only one job prepares at a time (conforming video is CPU-bound, on 2
   cores). A prepared job then waits for a slot, granted here in queue order.
 * The pause gate (``core.engine.pause``) decides whether new jobs may start at all.
-* A *held* job (``Job.held``: queued by a command that stopped before sending it) is never
-  started here; only the person's "send" releases it.
+* A *held* job (``Job.held``: queued by a command that stopped before sending it, or held by
+  the budget guard) is never started here; only the person's "send" releases it. Every job
+  is admitted (``admit``, the engine's budget guard) just before it starts.
 * Every wait is on the monotonic clock: stepping the wall clock back must not stall the queue.
 * The loop sleeps on an ``asyncio.Event`` until something changes (a commit, a new job, a
   freed slot, a back-off ending): no polling.
@@ -57,6 +58,7 @@ class SlotScheduler:
         rng: random.Random,
         time_scale: float,
         clock: Callable[[], float] = time.monotonic,
+        admit: Callable[[Job], bool] = lambda _job: True,
     ) -> None:
         self._journal = journal
         self._gate = gate
@@ -64,6 +66,8 @@ class SlotScheduler:
         self.max_in_flight = max(1, int(max_in_flight))
         self._needs_preparing = needs_preparing
         self._may_run = may_run
+        #: The last word before a queued job starts (the budget guard): False holds it.
+        self._admit = admit
         self._rng = rng
         self._time_scale = time_scale
         self._clock = clock
@@ -298,11 +302,11 @@ class SlotScheduler:
                 wake_in = not_before - now if wake_in is None else min(wake_in, not_before - now)
                 continue
             if self._needs_preparing(job):
-                if self._lane is None:
+                if self._lane is None and self._admit(job):
                     self._lane = job.id
                     self.start_runner(job.id, slot=False)
                 continue
-            if free > 0:
+            if free > 0 and self._admit(job):
                 self.start_runner(job.id, slot=True)
         return wake_in
 

@@ -82,7 +82,8 @@ class CopyButton(QPushButton):
     def _copy(self) -> None:
         QGuiApplication.clipboard().setText(self.value)
         self.setText("Copied")
-        QTimer.singleShot(1500, lambda: self.setText(self.base_text))
+        # With the button as the timer's context: a pane closed within 1.5 s takes the timer along.
+        QTimer.singleShot(1500, self, lambda: self.setText(self.base_text))
 
 
 class _Value(QWidget):

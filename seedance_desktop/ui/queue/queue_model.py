@@ -29,6 +29,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPixmap
 
 from seedance_desktop.core.cost import CostText, job_cost
+from seedance_desktop.core.spend_guard import is_budget_hold
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.timing import remaining_seconds, server_time
 from seedance_desktop.ui.queue.row_text import (  # format_elapsed: kept importable from here
@@ -199,7 +200,7 @@ class QueueModel(QAbstractTableModel):
         return self._time_scale
 
     def cost(self, job: Job) -> CostText:
-        return job_cost(job, demo=self._demo, prices=self._prices.get(job.model))
+        return job_cost(job, demo=self._demo, prices=self._prices)
 
     def remaining(self, job: Job) -> float | None:
         """Seconds left in the job's current local step, when known."""
@@ -343,6 +344,8 @@ class QueueModel(QAbstractTableModel):
             if col == COL_PROMPT:
                 return job.prompt
             if col == COL_STATE:
+                if job.state is JobState.QUEUED and is_budget_hold(job):
+                    return str(job.held)  # the guard's figures; "Send now" sends it anyway
                 if job.state is JobState.QUEUED and job.held:
                     return ("Held: the command that queued it stopped before sending it, so it is "
                             "not sent by itself. Send it with: seedance-desktop-cli send " + job.id[:12])

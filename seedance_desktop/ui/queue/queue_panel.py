@@ -382,7 +382,7 @@ class QueuePanel(QWidget):
         the keyboard focus: the person may be typing), and say why in the notice bar."""
         self.bring_into_view(job_id)
         self.model.set_flash(job_id, True)
-        QTimer.singleShot(FLASH_MS, lambda: self.model.set_flash(job_id, False))
+        QTimer.singleShot(FLASH_MS, self.model, lambda: self.model.set_flash(job_id, False))
         row = self.model.row_of(job_id)
         job = self.model.job_at(row) if row is not None else None
         if job is None:

@@ -145,7 +145,7 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
         panel.view.setFocus()
         QTest.keyClick(panel.view, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
         seen["ctrl_i"] = tabs.currentWidget() is details
-        window.close()
+        window.quit_now()  # ends the session: no quit prompt about jobs in flight
         seen["exit"] = await asyncio.wait_for(run, 30)
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:

@@ -72,7 +72,7 @@ def test_live_restart_shows_existing_and_new_jobs_without_a_resize(
         seen["rows_after_add"] = view_model.rowCount()
         newest = desktop.runtime.store.list(limit=10)[-1]
         seen["new_row_shown"] = newest.prompt == "a new one" and desktop.model.row_of(newest.id) is not None
-        desktop.window.close()
+        desktop.window.quit_now()  # ends the session: no quit prompt about jobs in flight
         seen["exit"] = await asyncio.wait_for(run, 20)
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:

@@ -1,0 +1,128 @@
+"""Issue 12 in the window, live mode (a key and a base URL pointing at a simulator started here;
+no demo banner): a 3 prompts x 4 seeds grid queues 12 jobs after one confirmation showing the
+total estimate; the monthly cap holds the jobs that would cross it, the budget bar shows the
+figures and "Send anyway" sends them; the spend view sums what the simulator billed; the prompt
+history finds a prompt by a word; a preset applied from the menu fills the form."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+
+from seedance_desktop.core.job import JobState
+from seedance_desktop.core.paths import AppPaths
+from seedance_desktop.core.presets import Preset
+from seedance_desktop.core.settings import Settings, SettingsStore
+from tests.core.engine.engine_harness import hosted_url
+
+MODEL = "bytedance/seedance-2.0-fast-v2v"
+QT_NOISE = pytest.mark.qt_log_ignore(
+    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
+    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
+)
+
+
+async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@QT_NOISE
+@pytest.mark.timeout(180)
+def test_grid_budget_spend_history_and_presets_in_the_window(
+        qtbot: Any, qapp: Any, tmp_path: Path, simulator: Any, clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from seedance_desktop.runtime import compose as composition
+    from seedance_desktop.ui import app as appmod
+
+    monkeypatch.setenv("MODELLIX_API_KEY", simulator.api_key)
+    url = hosted_url(simulator.base_url, simulator.api_key, clip)
+    paths = AppPaths.from_env(tmp_path / "home").ensure()
+    SettingsStore(paths.settings_file).save(Settings(monthly_cap=0.3))  # one 480p 4 s job (~$0.28) fits
+
+    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
+        return await composition.build_runtime(paths, settings, api_key=kw["api_key"], demo=kw["demo"],
+                                               base_url=simulator.base_url, start_engine=False,
+                                               output_dir=tmp_path / "out")
+
+    qapp.setQuitOnLastWindowClosed(False)
+    desktop = appmod.DesktopApp(qapp, paths, runtime_builder=builder, shell=appmod.Shell(paths))
+    qtbot.addWidget(desktop.window)
+    result: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        run = asyncio.ensure_future(desktop.run())
+        await asyncio.wait_for(desktop.ready.wait(), 30)
+        result["banner"] = desktop.window.banner.isVisible()
+        tools = desktop.tools
+        store = desktop.runtime.store
+        desktop.form.set_recipe(MODEL, {"prompt": "base", "video_urls": [url], "duration": 4, "resolution": "480p"}, [])
+
+        tools.open_batch()
+        dialog = tools.batch_dialog
+        dialog.prompts.setPlainText("a red fox in snow\nocean waves at dusk\ncity lights in rain")
+        dialog.axes["seed"].setText("1, 2, 3, 4")
+        await until(lambda: dialog.preview.count() == 12 and dialog.headroom is not None, 10, "the 12-job preview")
+        result["button"] = dialog.queue_button.text()
+        result["total"] = dialog.total.text()
+        result["before"] = store.count()
+        dialog.queue_button.click()  # the one confirmation
+        result["after"] = store.count()
+        groups = {j.group_id for j in store.list()}
+        result["groups"] = groups
+
+        bar = tools.budget_bar
+        await until(lambda: bar.isVisible() and len(bar.held) == 11, 30, "the budget bar to hold 11 jobs")
+        result["bar"] = bar.label.text()
+        result["submits_held"] = simulator.simulator.request_counts().get("submit", 0)
+        result["send_all_shown"] = bar._send_all_action.isVisible()
+        bar.send_all.click()  # "Send all anyway"
+        await until(lambda: all(j.state is JobState.DONE for j in store.list()), 120, "all 12 jobs to finish")
+        result["bar_after"] = bar.isVisible()
+
+        tools.open_spend()
+        spend = tools.spend_dialog
+        await until(lambda: spend.month.text() != "…", 10, "the spend figures")
+        result["month"] = spend.month.text()
+        result["ledger_rows"] = spend.ledger.rowCount()
+        spend.close()
+
+        tools.open_history()
+        history = tools.history_dialog
+        await until(lambda: history.list.count() > 0, 10, "the prompt history")
+        history.search.setText("OCEAN")
+        result["found"] = history.shown_prompts()
+        history.close()
+
+        tools.presets.apply(Preset("Square", MODEL, {"prompt": "from a preset", "video_urls": [url],
+                                                     "ratio": "1:1", "duration": 6, "resolution": "480p"}))
+        result["recipe"] = desktop.form.recipe()
+        desktop.window.quit_now()  # ends the session: no quit prompt about jobs in flight
+        result["exit"] = await asyncio.wait_for(run, 30)
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
+        runner.run(scenario())
+    gc.collect()
+
+    assert result["banner"] is False and result["exit"] == 0  # live mode
+    assert result["button"] == "Queue 12 jobs · ≈ $3.31" and "12 job(s), ≈ $3.31 (estimate)" in result["total"]
+    assert "crosses your budget cap ($0.30 left)" in result["total"]
+    assert result["before"] == 0 and result["after"] == 12 and len(result["groups"]) == 1
+    assert "monthly cap is $0.30" in result["bar"] and "11 more" not in result["bar"]
+    assert result["send_all_shown"] is True
+    assert result["submits_held"] <= 1  # nothing sent past the cap before "Send anyway"
+    assert simulator.simulator.request_counts()["submit"] == 12 and result["bar_after"] is False
+    billed = sum(r.amount for r in simulator.simulator.tasks().values())
+    assert result["month"] == f"${billed:,.2f}" and result["ledger_rows"] == 12
+    assert result["found"] == ["ocean waves at dusk"]
+    model, request, _ = result["recipe"]
+    assert model == MODEL and request["prompt"] == "from a preset" and request["duration"] == 6
