@@ -194,6 +194,8 @@ class MainWindow(QMainWindow):
         c.job_removed.connect(model.job_removed)
         c.order_changed.connect(model.reload)
         c.recipe_ready.connect(self.form.set_recipe)
+        if hasattr(self.form, "set_duplicate_check"):
+            self.form.set_duplicate_check(c.find_identical)  # a paid repeat is confirmed first
         c.counts_changed.connect(self.set_counts)
         c.mode_changed.connect(self.mode_label.setText)
         c.paused_changed.connect(self._paused_changed)
@@ -236,15 +238,22 @@ class MainWindow(QMainWindow):
     def add_files(self) -> None:
         if self.form is None:
             return
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add media", "", MEDIA_FILTER)
+        recent = getattr(self.form, "recent", None)  # the folder the last dialog picked from
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add media", recent.folder() if recent else "", MEDIA_FILTER)
         if paths:
+            if recent is not None:
+                recent.remember(list(paths))
             self.form.add_media_paths(list(paths))
 
     def open_recipe(self) -> None:
         if self.controller is None:
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Open recipe", "", "Seedance recipe (*.json)")
+        recent = getattr(self.form, "recent", None)
+        path, _ = QFileDialog.getOpenFileName(self, "Open recipe", recent.folder() if recent else "",
+                                              "Seedance recipe (*.json)")
         if path:
+            if recent is not None:
+                recent.remember([path])
             self.controller.open_recipe(path)
 
     def _selection_changed(self, job_id: str) -> None:
