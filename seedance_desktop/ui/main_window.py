@@ -278,8 +278,9 @@ class MainWindow(QMainWindow):
         s = self.settings
         if getattr(s, "window_geometry", ""):
             self.restoreGeometry(decode_state(s.window_geometry))
-        else:
-            self.resize(1280, 800)
+        else:  # never larger than the screen (at 1366x768 the Submit row was below it)
+            area = self.screen().availableGeometry()
+            self.resize(min(1280, area.width()), min(800, area.height()))
         if getattr(s, "window_state", ""):
             self.restoreState(decode_state(s.window_state))
         if getattr(s, "splitter_state", ""):

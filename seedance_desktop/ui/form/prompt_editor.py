@@ -32,8 +32,8 @@ class PromptEditor(QWidget):
         self.edit.setAccessibleDescription(spec.help)
         self.edit.setPlaceholderText(spec.help)
         self.edit.setTabChangesFocus(True)  # Tab moves on, as in every other form field
-        self.edit.setMinimumHeight(72)
-        self.edit.setMaximumHeight(120)
+        self.edit.setMinimumHeight(56)
+        self.edit.setMaximumHeight(96)
         self.counter = QLabel(self)
         self.counter.setAccessibleName("Prompt length")
         self.chips_label = QLabel("Insert:", self)

@@ -85,6 +85,7 @@ class RequestForm(QWidget):
         self._quiet = loading           # no red messages until loaded, touched or submitted
         self._baseline: dict[str, Any] = {}
         self._applying = 0
+        self._touched: set[str] = set()  # fields the person changed while quiet
         self._held: dict[str, Any] = {}  # values of fields the current model lacks
         self._undo = UndoStack()
         self._duplicate_check: DuplicateCheck | None = None
@@ -312,6 +313,9 @@ class RequestForm(QWidget):
             self.advanced.hide()
         column.addStretch(1)
         self.scroll_area.setWidget(content)
+        # Never narrower than the fields (no horizontal scrolling): the splitter keeps this.
+        bar = self.scroll_area.verticalScrollBar().sizeHint().width()
+        self.scroll_area.setMinimumWidth(content.minimumSizeHint().width() + bar)
         self.model_combo.blockSignals(True)  # a rebuild is not a user's model choice
         self.model_combo.setCurrentIndex(self.model_combo.findData(spec.slug))
         self.model_combo.blockSignals(False)
@@ -502,11 +506,10 @@ class RequestForm(QWidget):
                 editor.set_last_seed(seed)
 
     def set_loading(self, loading: bool) -> None:
-        """The window is still starting (``True``) or has loaded what the form should hold.
-        Once loaded, problems are shown, except on an empty form nobody has touched."""
+        """The window is still starting (``True``: "Loading…", no red) or is ready. Problems
+        are then shown for a recipe loaded into the form, for each field the person changed,
+        and for everything once Submit was pressed."""
         self._loading = loading
-        if not loading and self._quiet and self._has_content(self.snapshot()):
-            self._quiet = False
         self.validate_now()
 
     def set_duplicate_check(self, check: DuplicateCheck | None) -> None:
@@ -546,11 +549,19 @@ class RequestForm(QWidget):
 
     def validate_now(self) -> bool:
         self._timer.stop()
-        if self._quiet and not self._applying and self._raw_values() != self._baseline:
-            self._quiet = False  # the person changed something: from now on say what is wrong
+        if self._quiet and not self._applying:
+            # A field the person changed says what is wrong with it; the others wait.
+            for name, value in self._raw_values().items():
+                if value != self._baseline.get(name):
+                    self._touched.add(name)
         if self._confirm_repeat and self.recipe() != self._confirmed_recipe:
             self._clear_repeat()
-        quiet = self._quiet
+        touched = self._touched
+
+        def silent(*names: str) -> bool:
+            return self._quiet and not touched.intersection(names)
+
+        shown: list[str] = []
         _, _, checked = self._collect()
         by_field: dict[str, list[str]] = {}
         for error in validate_request(self.spec, checked):
@@ -562,8 +573,9 @@ class RequestForm(QWidget):
         for name, editor in fields.items():
             local = [editor.local_problem()] if isinstance(editor, FieldEditor) else []
             text = " ".join([*by_field.pop(name, []), *filter(None, local)])
-            editor.set_error("" if quiet else text)
+            editor.set_error("" if silent(name) else text)
             reasons += [text] if text else []
+            shown += [text] if text and not silent(name) else []
         pending = False
         choice_errors: list[str] = []
         for name, lst in self.media.items():
@@ -574,11 +586,14 @@ class RequestForm(QWidget):
             if name in self._active_media():
                 texts += lst.local_problems()
                 pending = pending or any(self.inspector.cached(p) is None for p in lst.local_paths())
-            lst.set_error("" if quiet else " ".join(texts))
+            lst.set_error("" if silent(name) else " ".join(texts))
             reasons += texts
+            shown += [] if silent(name) else texts
         if self.choice is not None:
-            self.choice.set_error("" if quiet else " ".join(choice_errors))
+            grouped = self.choice.active_fields() + self.choice.inactive_fields()
+            self.choice.set_error("" if silent(*grouped) else " ".join(choice_errors))
             reasons += choice_errors
+            shown += [] if silent(*grouped) else choice_errors
         for leftover in by_field.values():
             reasons += leftover
         if pending and not reasons:
@@ -589,7 +604,7 @@ class RequestForm(QWidget):
         reason = reasons[0] if reasons else ""
         self.submit_button.setEnabled(valid)
         self.submit_action.setEnabled(valid)
-        if self._loading and quiet:
+        if self._loading and self._quiet and not shown:
             self.submit_button.setToolTip("Loading…")
             self.status.set_message("Loading…", "info")
         elif valid:
@@ -597,27 +612,16 @@ class RequestForm(QWidget):
             self.status.set_message("", "error")
         else:
             self.submit_button.setToolTip("Cannot submit yet:\n" + "\n".join(reasons))
-            if quiet:
-                self.status.set_message(self._needs_text(), "info")
+            if self._quiet and not shown:  # nothing touched is wrong: what is next, in neutral words
+                self.status.set_message(reason, "info")
             else:
-                self.status.set_message(reason, "info" if reason in (_CHECKING_FILES, _CHECKING_REPEATS) else "error")
+                first = shown[0] if self._quiet else reason
+                self.status.set_message(first, "info" if first in (_CHECKING_FILES, _CHECKING_REPEATS) else "error")
         self._update_cost()
         if (valid, reason) != (self._valid, self._reason):
             self._valid, self._reason = valid, reason
             self.validity_changed.emit(valid, reason)
         return valid
-
-    def _needs_text(self) -> str:
-        """What an untouched empty form needs, in neutral words."""
-        needed = []
-        if self.prompt is not None:
-            needed.append("write a prompt")
-        required = [f for f in self.spec.fields if f.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST)
-                    and (f.required or f.name in self.spec.requires_any_of)]
-        kinds = sorted({f.media.value for f in required if f.media is not None})
-        if kinds:
-            needed.append("add " + " or ".join(f"{_article(k)} {k}" for k in kinds))
-        return ("To submit, " + " and ".join(needed) + ".") if needed else ""
 
     def is_valid(self) -> bool:
         return bool(self._valid)
@@ -729,10 +733,6 @@ class _Applying:
 
 def _filled(value: Any) -> bool:
     return value not in (None, "", [], ())
-
-
-def _article(word: str) -> str:
-    return "an" if word[0] in "aeiou" else "a"
 
 
 __all__ = ["DuplicateCheck", "FieldSpec", "RequestForm"]
