@@ -31,6 +31,7 @@ class PromptEditor(QWidget):
         self.edit.setAccessibleName(spec.label)
         self.edit.setAccessibleDescription(spec.help)
         self.edit.setPlaceholderText(spec.help)
+        self.edit.setToolTip(f"{spec.help} Up to {self.maximum} characters. Ctrl+Enter submits.")
         self.edit.setTabChangesFocus(True)  # Tab moves on, as in every other form field
         self.edit.setMinimumHeight(56)
         self.edit.setMaximumHeight(96)

@@ -635,7 +635,7 @@ class RequestForm(QWidget):
         self.cost_label.setText(text)
         self.cost_label.setVisible(False)  # the figure is on the Submit button itself
         amount = text.split(",")[0] if text else ""
-        verb = "Submit &anyway" if self._confirm_repeat else "&Submit"
+        verb = "&Submit anyway" if self._confirm_repeat else "&Submit"
         self.submit_button.setText(f"{verb} · {amount} (estimate)" if amount else verb)
         self.submit_button.setAccessibleName(f"{verb.replace('&', '')}, estimated cost {amount}" if amount else verb.replace("&", ""))
 
