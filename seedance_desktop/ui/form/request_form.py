@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.api.spec import MODELS, FieldKind, FieldSpec, MediaKind, ModelSpec, get_model
 from seedance_desktop.api.urls import is_remote
+from seedance_desktop.core.duplicates import is_random
 from seedance_desktop.core.job import InputFile
 from seedance_desktop.ui.form.exclusive_choice import ExclusiveChoice
 from seedance_desktop.ui.form.form_export import curl_command, request_json
@@ -645,7 +646,7 @@ class RequestForm(QWidget):
         if not self.validate_now():
             return
         model, request, inputs = self.recipe()
-        if self._duplicate_check is not None and not self._confirm_repeat:
+        if self._duplicate_check is not None and not self._confirm_repeat and not is_random(request):
             self._checking = True
             self.validate_now()
             expected = (model, copy.deepcopy(request), list(inputs))
@@ -655,8 +656,9 @@ class RequestForm(QWidget):
 
     def _after_check(self, expected: tuple[str, dict[str, Any], list[InputFile]], warning: str) -> None:
         self._checking = False
-        if self.recipe() != expected:  # changed while checking: the person submits again
+        if warning and self.recipe() != expected:  # edited meanwhile: say it, queue nothing
             self.validate_now()
+            self.notice.flash(f"Not queued: {warning}", "warning")
             return
         if warning:
             self._confirm_repeat = warning
@@ -665,7 +667,7 @@ class RequestForm(QWidget):
             self.validate_now()
             return
         self.validate_now()
-        self._send(*expected)
+        self._send(*expected)  # what was there when Submit was pressed, even if edited since
 
     def _send(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> None:
         self._clear_repeat()

@@ -270,3 +270,24 @@ def test_every_control_has_a_tooltip(qtbot: Any, form: RequestForm) -> None:
     assert "9:16" in form.editors["ratio"].combo.toolTip()
     assert "last frame" in form.editors["return_last_frame"].check.toolTip().lower()
     assert "still" in form.editors["camera_fixed"].check.toolTip()
+
+
+def test_a_random_seed_is_never_a_repeat_and_an_edit_during_the_check_keeps_the_submit(
+        qtbot: Any, form: RequestForm) -> None:
+    form.set_recipe(V2V, {"prompt": "p", "video_urls": [URL]}, [])
+    pending: list[Any] = []
+    form.set_duplicate_check(lambda model, request, inputs, reply: pending.append(reply))
+    sent: list[Any] = []
+    form.submit_requested.connect(lambda *args: sent.append(args))
+    form.submit_button.click()  # seed -1: a new video each time, queued at once
+    assert len(sent) == 1 and pending == []
+    form.editors["seed"].set_value(5)
+    form.submit_button.click()
+    assert not form.submit_button.isEnabled() and form.status.text() == "Looking for an identical job…"
+    form.prompt.set_text("edited while the check ran")
+    pending.pop()("")
+    assert len(sent) == 2 and sent[1][1]["prompt"] == "p"  # what was there when Submit was pressed
+    form.submit_button.click()
+    form.prompt.set_text("edited again")
+    pending.pop()("This exact recipe with seed 5 was already made: job 1.")
+    assert len(sent) == 2 and "Not queued: This exact recipe" in form.notice.text()
