@@ -26,33 +26,31 @@ from typing import Any, Callable, Protocol
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+    QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
     QVBoxLayout, QWidget,
 )
 
 from seedance_desktop.api.defaults import DEFAULT_MODEL
-from seedance_desktop.api.spec import MODELS, FieldKind, FieldSpec, MediaKind, ModelSpec, get_model
+from seedance_desktop.api.spec import MODELS, FieldKind, MediaKind, ModelSpec, get_model
 from seedance_desktop.api.urls import is_remote
 from seedance_desktop.core.duplicates import is_random
 from seedance_desktop.core.job import InputFile
-from seedance_desktop.ui.form.exclusive_choice import ExclusiveChoice
 from seedance_desktop.ui.form.form_export import curl_command, request_json
-from seedance_desktop.ui.form.form_fields import BoolEditor, FieldEditor, SeedEditor, make_editor, with_mnemonic
+from seedance_desktop.ui.form.form_fields import FieldEditor, SeedEditor
+from seedance_desktop.ui.form.form_layout import build_parts
 from seedance_desktop.ui.form.form_undo import FormSnapshot, UndoBar, UndoStack
 from seedance_desktop.ui.form.form_validation import validate_request
 from seedance_desktop.ui.form.form_values import cost_text, merge_recipe, split_media
-from seedance_desktop.ui.form.media_drawer import MediaDrawer
 from seedance_desktop.ui.form.media_inspector import MediaInspector, media_kind_of
 from seedance_desktop.ui.form.media_list import MediaList, set_drop_highlight, urls_to_sources
 from seedance_desktop.ui.form.prompt_editor import PromptEditor
 from seedance_desktop.ui.form.recent_folder import RecentFolder
-from seedance_desktop.ui.style import CollapsibleSection, MessageLabel, NoticeLabel, chain_tab_order, layout_focus_order
+from seedance_desktop.ui.style import MessageLabel, NoticeLabel, chain_tab_order, layout_focus_order
 
 VALIDATE_DELAY_MS = 150
 _RESERVED_MNEMONICS = {"m", "s", "j", "u", "a", "x"}  # Model, Submit, JSON, curl, Advanced, Fixed
 _CHECKING_FILES = "Checking local files…"
 _CHECKING_REPEATS = "Looking for an identical job…"
-_DRAWER_TITLES = {MediaKind.IMAGE: "Images", MediaKind.AUDIO: "Audio", MediaKind.VIDEO: "Videos"}
 
 
 class DuplicateCheck(Protocol):
@@ -169,171 +167,34 @@ class RequestForm(QWidget):
         self.validate_now()
 
     # ----- building -------------------------------------------------------------------------
-    def _primary(self, spec: ModelSpec, names: list[str]) -> bool:
-        """Media the model needs (shown open); the rest are optional drawers."""
-        return any(spec.field(n).required or n in spec.requires_any_of for n in names)
-
     def _build(self, spec: ModelSpec) -> None:
-        """(Re)create every field widget for ``spec`` inside the scroll area."""
-        self.spec = spec
-        self.editors: dict[str, FieldEditor] = {}
-        self.media: dict[str, MediaList] = {}
-        self.drawers: dict[MediaKind, MediaDrawer] = {}
-        self._drawer_of: dict[str, MediaDrawer] = {}
-        self.prompt: PromptEditor | None = None
-        self.choice: ExclusiveChoice | None = None
-        used = set(_RESERVED_MNEMONICS)
+        """(Re)create every field widget for ``spec`` inside the scroll area (``form_layout``)."""
         old = self.scroll_area.takeWidget()
         if old is not None:
             for lst in old.findChildren(MediaList):
                 lst.detach()
             old.deleteLater()
-        content = QWidget()
-        column = QVBoxLayout(content)
-        column.setContentsMargins(0, 0, 4, 0)
-        column.setSpacing(6)
-        exclusive = [name for pair in spec.exclusive for side in pair for name in side]
-
-        primary_form = QFormLayout()
-        primary_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # labels above: lists get the width
-        primary_form.setContentsMargins(0, 0, 0, 0)
-        drawer_row = QHBoxLayout()
-        drawer_row.setContentsMargins(0, 0, 0, 0)
-        drawer_bodies = QVBoxLayout()
-        drawer_bodies.setContentsMargins(0, 0, 0, 0)
-        output_box = QGroupBox("Output", content)
-        output_grid = QGridLayout(output_box)
-        output_grid.setHorizontalSpacing(8)
-        output_grid.setVerticalSpacing(4)
-        output_grid.setColumnStretch(1, 1)
-        output_grid.setColumnStretch(3, 1)
-        self.advanced = CollapsibleSection("&Advanced", content)
-        self.advanced.toggle.setToolTip("Settings most requests leave alone (task expiry)")
-        advanced_form = self.advanced.form
-        pairs: list[tuple[QLabel, FieldEditor]] = []
-        wide: list[tuple[QLabel | None, FieldEditor]] = []
-        checks: list[FieldEditor] = []
-        media_done: set[str] = set()
-
-        def drawer(kind: MediaKind, tooltip: str) -> MediaDrawer:
-            if kind not in self.drawers:
-                title = _DRAWER_TITLES[kind]
-                d = MediaDrawer(title, with_mnemonic(title, used), tooltip, content)
-                self.drawers[kind] = d
-                drawer_row.addWidget(d.toggle)
-                drawer_bodies.addWidget(d.body)
-            return self.drawers[kind]
-
-        for f in spec.fields:
-            if f.kind is FieldKind.TEXT:
-                box = QGroupBox(with_mnemonic(f.label, used), content)
-                self.prompt = PromptEditor(f, box)
-                box_layout = QVBoxLayout(box)
-                box_layout.setContentsMargins(6, 4, 6, 4)
-                box_layout.addWidget(self.prompt)
-                self.prompt.changed.connect(self.schedule_validation)
-                column.addWidget(box)
-                column.addLayout(primary_form)
-                column.addLayout(drawer_row)
-                column.addLayout(drawer_bodies)
-            elif f.kind in (FieldKind.MEDIA, FieldKind.MEDIA_LIST):
-                if f.name in media_done:
-                    continue
-                if f.name in exclusive:
-                    media_done.update(exclusive)
-                    if self._primary(spec, exclusive):
-                        self._add_exclusive(spec, content, primary_form, used)
-                    else:
-                        d = drawer(MediaKind.IMAGE, "Optional images: first/last frame or reference images")
-                        self._add_exclusive(spec, d.body, None, used)
-                        assert self.choice is not None
-                        d.column.addWidget(self.choice)
-                        for name in exclusive:
-                            self._drawer_of[name] = d
-                    continue
-                media_done.add(f.name)
-                lst = MediaList(f, self.inspector, content, recent=self.recent)
-                lst.model = spec.slug
-                lst.changed.connect(self._on_media_changed)
-                self.media[f.name] = lst
-                if self._primary(spec, [f.name]):
-                    label = QLabel(with_mnemonic(f.label, used) + ":", content)
-                    label.setBuddy(lst.list)
-                    label.setToolTip(f.help)
-                    primary_form.addRow(label, lst)
-                else:
-                    assert f.media is not None
-                    d = drawer(f.media, f"Optional: {f.help}")
-                    lst.setParent(d.body)
-                    d.column.addWidget(lst)
-                    lst.list.setAccessibleName(f.label)
-                    self._drawer_of[f.name] = d
-            else:
-                editor = make_editor(f, content)
-                if editor is None:
-                    continue
-                self.editors[f.name] = editor
-                editor.changed.connect(self.schedule_validation)
-                if isinstance(editor, BoolEditor):
-                    editor.check.setText(with_mnemonic(f.label, used))
-                    if f.advanced:
-                        advanced_form.addRow("", editor)
-                    else:
-                        checks.append(editor)
-                    continue
-                label = QLabel(with_mnemonic(f.label, used) + ":", content)
-                label.setBuddy(editor.focus_widget())
-                label.setToolTip(f.help)
-                if f.advanced:
-                    advanced_form.addRow(label, editor)
-                elif isinstance(editor, SeedEditor):
-                    editor.set_last_seed(self._last_seed)
-                    wide.append((label, editor))
-                else:
-                    pairs.append((label, editor))
-        drawer_row.addStretch(1)
-        row = 0
-        for i, (label, editor) in enumerate(pairs):
-            output_grid.addWidget(label, row + i // 2, 2 * (i % 2))
-            output_grid.addWidget(editor, row + i // 2, 2 * (i % 2) + 1)
-        row += (len(pairs) + 1) // 2
-        for wide_label, editor in wide:
-            if wide_label is not None:
-                output_grid.addWidget(wide_label, row, 0)
-            output_grid.addWidget(editor, row, 1, 1, 3)
-            row += 1
-        for i, editor in enumerate(checks):
-            output_grid.addWidget(editor, row + i // 2, 2 * (i % 2), 1, 2)
-        if output_grid.count():
-            column.addWidget(output_box)
-        else:
-            output_box.deleteLater()
-        if advanced_form.rowCount():
-            column.addWidget(self.advanced)
-        else:
-            self.advanced.hide()
-        column.addStretch(1)
-        self.scroll_area.setWidget(content)
+        parts = build_parts(spec, self.inspector, self.recent, set(_RESERVED_MNEMONICS), self._last_seed)
+        self.spec = spec
+        self.editors, self.media, self.drawers = parts.editors, parts.media, parts.drawers
+        self._drawer_of = parts.drawer_of
+        self.prompt, self.choice, self.advanced = parts.prompt, parts.choice, parts.advanced
+        if self.prompt is not None:
+            self.prompt.changed.connect(self.schedule_validation)
+        for editor in self.editors.values():
+            editor.changed.connect(self.schedule_validation)
+        for lst in self.media.values():
+            lst.changed.connect(self._on_media_changed)
+        if self.choice is not None:
+            self.choice.mode_changed.connect(self._on_media_changed)
+        self.scroll_area.setWidget(parts.content)
         # Never narrower than the fields (no horizontal scrolling): the splitter keeps this.
         bar = self.scroll_area.verticalScrollBar().sizeHint().width()
-        self.scroll_area.setMinimumWidth(content.minimumSizeHint().width() + bar)
+        self.scroll_area.setMinimumWidth(parts.content.minimumSizeHint().width() + bar)
         self.model_combo.blockSignals(True)  # a rebuild is not a user's model choice
         self.model_combo.setCurrentIndex(self.model_combo.findData(spec.slug))
         self.model_combo.blockSignals(False)
         self._update_counts()
-
-    def _add_exclusive(self, spec: ModelSpec, parent: QWidget, form: QFormLayout | None, used: set[str]) -> None:
-        self.choice = ExclusiveChoice(spec, spec.exclusive[0], self.inspector, used, parent, recent=self.recent)
-        self.media.update(self.choice.lists)
-        for lst in self.choice.lists.values():
-            lst.model = spec.slug
-            lst.changed.connect(self._on_media_changed)
-        self.choice.mode_changed.connect(self._on_media_changed)
-        if form is not None:
-            kind = self.choice.groups[0][0].media
-            label = QLabel(f"{kind.value.capitalize()}s:" if kind else "Inputs:", parent)
-            label.setBuddy(self.choice.focus_widget())
-            form.addRow(label, self.choice)
 
     def set_model(self, slug: str, *, user: bool = False) -> None:
         """Switch models, keeping every value the new model has a field for; values of fields
@@ -737,4 +598,4 @@ def _filled(value: Any) -> bool:
     return value not in (None, "", [], ())
 
 
-__all__ = ["DuplicateCheck", "FieldSpec", "RequestForm"]
+__all__ = ["DuplicateCheck", "RequestForm"]
