@@ -374,8 +374,7 @@ class DesktopApp:
             log.warning("sample clip missing: %s", SAMPLE_CLIP)
             return False
         request = {"prompt": SAMPLE_PROMPT, "duration": 5, "resolution": "480p", "ratio": "16:9"}
-        self.form.set_recipe(SAMPLE_MODEL, request, [InputFile("video_urls", 0, str(SAMPLE_CLIP))],
-                             what="Demo mode put its sample into the form.")
+        self.form.set_recipe(SAMPLE_MODEL, request, [InputFile("video_urls", 0, str(SAMPLE_CLIP))])
         return True
 
     def request_close(self) -> None:

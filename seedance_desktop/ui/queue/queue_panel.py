@@ -41,7 +41,6 @@ from PySide6.QtWidgets import (
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTableView,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -312,14 +311,13 @@ class QueuePanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show:", self))
         bar.addWidget(self.filter)
-        # A tool bar, not a row of buttons: in a narrow window (1024 px) the actions that do not
-        # fit move into its » menu instead of holding the whole window wide.
-        buttons = QToolBar(self)
-        buttons.setObjectName("jobActionsBar")
-        buttons.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.addStretch(1)
         for name in ("play", "retry", "duplicate", "cancel", "remove"):
-            buttons.addAction(self.job_actions[name])
-        bar.addWidget(buttons, 1)
+            button = QPushButton(self.job_actions[name].text(), self)
+            button.setObjectName(f"{name}_button")
+            button.clicked.connect(self.job_actions[name].trigger)
+            self.job_actions[name].enabledChanged.connect(button.setEnabled)
+            bar.addWidget(button)
         bar.addWidget(self.pause_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
