@@ -110,27 +110,42 @@ _AUDIO = FieldSpec(
     "audio_urls", FieldKind.MEDIA_LIST, "Audio", min_items=1, max_items=3, media=MediaKind.AUDIO,
     help="1 to 3 MP3/WAV files, 15 s in total.",
 )
-_RATIO = FieldSpec("ratio", FieldKind.CHOICE, "Aspect ratio", default="1:1", choices=RATIOS)
+_RATIO = FieldSpec(
+    "ratio", FieldKind.CHOICE, "Aspect ratio", default="1:1", choices=RATIOS,
+    help="Shape of the result, width:height: 16:9 landscape, 9:16 portrait, 1:1 square.",
+)
 _DURATION = FieldSpec(
     "duration", FieldKind.INT, "Duration", default=5, minimum=4, maximum=15, unit="s",
-    help="Length of the generated video in whole seconds.",
+    help="Length of the generated video: 4 to 15 s, whole seconds. The price is per second.",
 )
 _SEED = FieldSpec(
     "seed", FieldKind.INT, "Seed", default=-1, minimum=-1, maximum=MAX_SEED,
     help="-1 picks a random seed; a fixed seed makes results repeatable.",
 )
-_CAMERA = FieldSpec("camera_fixed", FieldKind.BOOL, "Fixed camera", default=False)
-_AUDIO_GEN = FieldSpec("generate_audio", FieldKind.BOOL, "Generate audio", default=True)
+_CAMERA = FieldSpec(
+    "camera_fixed", FieldKind.BOOL, "Fixed camera", default=False,
+    help="Keep the camera still: no pans, tilts or zooms.",
+)
+_AUDIO_GEN = FieldSpec(
+    "generate_audio", FieldKind.BOOL, "Generate audio", default=True,
+    help="Make a soundtrack along with the picture.",
+)
 _EXPIRY = FieldSpec(
     "execution_expires_after", FieldKind.INT, "Task expiry", default=172_800, minimum=3_600,
     maximum=259_200, unit="s", advanced=True,
     help="How long the task may stay unfinished on the server (1 to 72 hours).",
 )
-_RETURN_LAST = FieldSpec("return_last_frame", FieldKind.BOOL, "Return last frame", default=False)
+_RETURN_LAST = FieldSpec(
+    "return_last_frame", FieldKind.BOOL, "Return last frame", default=False,
+    help="Also return the last frame as an image, to start a next clip from it.",
+)
 
 
 def _resolution(*choices: str) -> FieldSpec:
-    return FieldSpec("resolution", FieldKind.CHOICE, "Resolution", default="720p", choices=choices)
+    return FieldSpec(
+        "resolution", FieldKind.CHOICE, "Resolution", default="720p", choices=choices,
+        help="Height of the result in pixels; a higher resolution costs more per second.",
+    )
 
 
 _FRAME_VS_REFS = ((("first_frame_image", "last_frame_image"), ("reference_images",)),)

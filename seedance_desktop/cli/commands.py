@@ -43,6 +43,7 @@ from seedance_desktop.cli.parser import (
 from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.cli.signals import install_stop_signals
 from seedance_desktop.cli.submit import prepare_request
+from seedance_desktop.core.duplicates import identical_jobs, repeat_warning
 from seedance_desktop.cli.wait import SENT_STATES, SubmitBlocked, await_job, resolve_job_id
 from seedance_desktop.core.engine import EngineError
 from seedance_desktop.core.engine.allowed import has_result_file
@@ -119,6 +120,10 @@ async def cmd_submit(ctx: CliContext) -> int:
     ctx.printer.note(cost_note(ctx.settings, prepared.model, prepared.request, demo=ctx.demo))
     runtime = await ctx.runtime()
     try:
+        # The window asks before paying for the same video again; a command says so (the same check).
+        repeat = repeat_warning(identical_jobs(runtime.store, prepared.model, prepared.request, prepared.inputs))
+        if repeat:
+            ctx.printer.note(f"warning: {repeat}")
         job = runtime.engine.enqueue(prepared.model, prepared.request, prepared.inputs)
         return await _run_and_report(ctx, runtime, job, wait=ctx.args.wait)
     finally:

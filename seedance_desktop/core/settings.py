@@ -50,6 +50,8 @@ class Settings:
     window_state: str = ""
     splitter_state: str = ""
     last_model: str = DEFAULT_MODEL
+    #: The folder the last file dialog picked from (the next dialog opens there).
+    recent_folder: str = ""
     #: The user agreed to keep the key in a 0600 file when no secure store exists.
     allow_plaintext_key_file: bool = False
 

@@ -40,6 +40,7 @@ from seedance_desktop.media.probe import (
     IMAGE_SIDE,
     MB,
     UPLOAD_MAX_BYTES,
+    UPLOAD_MAX_TEXT,
     VIDEO_EXTENSIONS,
     VIDEO_FPS,
     VIDEO_PIXELS,
@@ -168,7 +169,7 @@ def plan_video(info: MediaInfo, *, max_seconds: float = VIDEO_SECONDS[1],
     )
     if not needs_encode:
         return None
-    changes.append("re-encoded as H.264" + (f" under {max_bytes / 1024 / 1024:.0f} MiB" if info.size_bytes > max_bytes else ""))
+    changes.append("re-encoded as H.264" + (f" under {max_bytes / MB:.1f} MB" if info.size_bytes > max_bytes else ""))
     return VideoPlan(width, height, rate, max_seconds, max_bytes, tuple(changes))
 
 
@@ -243,7 +244,7 @@ def assess_image(path: str | Path, *, deep: bool = True) -> Finding:
         return _reject("Images must be JPEG, PNG, WebP, BMP, TIFF or GIF files. Save it in one of those formats.", info)
     limit = min(IMAGE_MAX_BYTES, UPLOAD_MAX_BYTES)
     if info.size_bytes > limit:
-        return _reject(f"It is {info.size_bytes / MB:.1f} MB; images are uploaded up to 16 MiB. "
+        return _reject(f"It is {info.size_bytes / MB:.1f} MB; images are uploaded up to {UPLOAD_MAX_TEXT}. "
                        "Save it smaller (JPEG, or fewer pixels).", info)
     low, high = IMAGE_SIDE
     if not info.width or not info.height:

@@ -2,7 +2,8 @@
 
 The checks return *lists of friendly problem strings* instead of raising, so the form can show
 every problem at once next to the file; an empty list means the input is acceptable. Sizes use
-decimal megabytes (the stricter reading of "50 MB"), except the File API's 16 MiB.
+decimal megabytes (the stricter reading of "50 MB"); the File API's 16 MiB is said in MB too
+(``UPLOAD_MAX_TEXT``), so one file's size and its limit are never in two units.
 Probing is blocking I/O: call it from a worker thread, never the GUI thread.
 """
 
@@ -15,9 +16,9 @@ from pathlib import Path
 import av
 
 from seedance_desktop.api.spec import MediaKind
+from seedance_desktop.api.units import MB as MB  # re-exported: the checks and the pipeline share it
 from seedance_desktop.media.errors import MediaError
 
-MB = 1_000_000
 UPLOAD_MAX_BYTES = 16 * 1024 * 1024  # File API limit (16 MiB)
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov"})
@@ -161,6 +162,10 @@ def _mb(n: float) -> str:
     return f"{n / MB:.1f} MB"
 
 
+#: The File API's limit in the same unit as every size shown (rounded down: 16 MiB = 16.77 MB).
+UPLOAD_MAX_TEXT = f"{int(UPLOAD_MAX_BYTES / MB * 10) / 10:.1f} MB (16 MiB)"
+
+
 def check_reference_video(info: MediaInfo) -> list[str]:
     """Problems that stop this file being used as a reference video (empty list: fine)."""
     name = info.name
@@ -191,7 +196,7 @@ def check_reference_video(info: MediaInfo) -> list[str]:
         shown = "unknown" if info.fps is None else f"{info.fps:.3g}"
         problems.append(f"{name} runs at {shown} fps; reference videos need {low_fps:.0f} to {high_fps:.0f} fps.")
     if info.size_bytes > UPLOAD_MAX_BYTES:
-        problems.append(f"{name} is {_mb(info.size_bytes)}; uploads are limited to 16 MiB (it can be re-encoded smaller).")
+        problems.append(f"{name} is {_mb(info.size_bytes)}; uploads are limited to {UPLOAD_MAX_TEXT} (it can be re-encoded smaller).")
     return problems
 
 

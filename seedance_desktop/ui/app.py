@@ -231,7 +231,12 @@ class DesktopApp:
 
         self.controller = Controller()
         self.model = QueueModel(EmptySource(), lookup=self.controller.job)
-        self.form = RequestForm(model=self.settings.last_model if self.settings.last_model else SAMPLE_MODEL)
+        from seedance_desktop.ui.form.recent_folder import RecentFolder
+
+        recent = RecentFolder(self.settings.recent_folder)
+        recent.changed.connect(lambda folder: setattr(self.settings, "recent_folder", folder))
+        self.form = RequestForm(model=self.settings.last_model if self.settings.last_model else SAMPLE_MODEL,
+                                loading=True, recent=recent)
         self.panel = QueuePanel(self.model)
         self.player = Player()
         self.window = self.shell.window
@@ -314,6 +319,7 @@ class DesktopApp:
             self.controller.report(exc, "starting")
             self.window.mode_label.setText("Not connected")
         finally:
+            self.form.set_loading(False)  # the form's problems are news only from now on
             self.ready.set()
 
     async def _start_runtime(self) -> None:
@@ -484,7 +490,7 @@ class DesktopApp:
 
         before = (self.settings.base_url, self.settings.demo_mode, str(self.settings.output_dir),
                   self.settings.naming_template)
-        keep = {"window_geometry", "window_state", "splitter_state", "last_model", "version"}
+        keep = {"window_geometry", "window_state", "splitter_state", "last_model", "recent_folder", "version"}
         for f in dataclasses.fields(new):
             if f.name not in keep:
                 setattr(self.settings, f.name, getattr(new, f.name))

@@ -299,6 +299,28 @@ class Controller(QObject):
         self._counts_timer.start()
         return count or 0
 
+    def find_identical(self, model: str, request: dict[str, Any], inputs: list[InputFile],
+                       reply: Callable[[str], None]) -> None:
+        """Look for a queued or finished job with exactly this recipe (``core.duplicates``) in a
+        worker; ``reply(warning)`` on the GUI thread ("" when there is none, or no store yet)."""
+        store = self.store
+        if store is None:
+            reply("")
+            return
+
+        async def look() -> None:
+            from seedance_desktop.core.duplicates import identical_jobs, repeat_warning
+
+            try:
+                jobs = await asyncio.to_thread(identical_jobs, store, model, request, inputs)
+            except Exception:
+                reply("")  # the check is a courtesy: never stop a submit because it failed
+                raise
+            reply(repeat_warning(jobs))
+
+        if self.spawn(look(), "looking for an identical job") is None:
+            reply("")
+
     @Slot(str)
     def retry(self, job_id: str) -> None:
         job = self._act("retrying the job", lambda e: e.retry(job_id))

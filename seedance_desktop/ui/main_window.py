@@ -246,6 +246,8 @@ class MainWindow(QMainWindow):
         c.job_removed.connect(model.job_removed)
         c.order_changed.connect(model.reload)
         c.recipe_ready.connect(self.form.set_recipe)
+        if hasattr(self.form, "set_duplicate_check"):
+            self.form.set_duplicate_check(c.find_identical)  # a paid repeat is confirmed first
         c.counts_changed.connect(self.set_counts)
         c.mode_changed.connect(self.mode_label.setText)
         c.pause_changed.connect(self.set_pause)
@@ -277,6 +279,8 @@ class MainWindow(QMainWindow):
     # -- slots -----------------------------------------------------------------------------------
     def set_demo(self, demo: bool) -> None:
         self.banner.setVisible(demo)
+        if self.form is not None:
+            self.form.set_demo(demo)
         if self.panel is not None:  # costs: nothing is billed in demo mode
             engine = self.controller.engine if self.controller is not None else None
             self.panel.set_mode(demo=demo, time_scale=engine.time_scale if engine is not None else 1.0,
@@ -301,15 +305,22 @@ class MainWindow(QMainWindow):
     def add_files(self) -> None:
         if self.form is None:
             return
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add media", "", MEDIA_FILTER)
+        recent = getattr(self.form, "recent", None)  # the folder the last dialog picked from
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add media", recent.folder() if recent else "", MEDIA_FILTER)
         if paths:
+            if recent is not None:
+                recent.remember(list(paths))
             self.form.add_media_paths(list(paths))
 
     def open_recipe(self) -> None:
         if self.controller is None:
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Open recipe", "", "Seedance recipe (*.json)")
+        recent = getattr(self.form, "recent", None)
+        path, _ = QFileDialog.getOpenFileName(self, "Open recipe", recent.folder() if recent else "",
+                                              "Seedance recipe (*.json)")
         if path:
+            if recent is not None:
+                recent.remember([path])
             self.controller.open_recipe(path)
 
     def _selection_changed(self, job_id: str) -> None:
@@ -357,8 +368,9 @@ class MainWindow(QMainWindow):
         s = self.settings
         if getattr(s, "window_geometry", ""):
             self.restoreGeometry(decode_state(s.window_geometry))
-        else:
-            self.resize(1280, 800)
+        else:  # never larger than the screen (at 1366x768 the Submit row was below it)
+            area = self.screen().availableGeometry()
+            self.resize(min(1280, area.width()), min(800, area.height()))
         if getattr(s, "window_state", ""):
             self.restoreState(decode_state(s.window_state))
         if getattr(s, "splitter_state", ""):

@@ -76,14 +76,10 @@ def hint_label(text: str, parent: QWidget | None = None) -> QLabel:
 
 
 def human_size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
+    """Decimal MB, the unit of every size and limit shown (``api.units``)."""
+    from seedance_desktop.api.units import size_text
+
+    return size_text(size)
 
 
 class CollapsibleSection(QWidget):

@@ -72,6 +72,11 @@ def test_live_submit_then_wait_against_the_simulator(tmp_path: Path, clip: Path,
     assert simulator.api_key not in log_text
     sidecar = Path(job["video_path"]).with_suffix(".json").read_text(encoding="utf-8")
     assert simulator.api_key not in sidecar and "?" not in json.loads(sidecar)["request"]["video_urls"][0]
+    # The same recipe with the same fixed seed again: said (core.duplicates), as the window asks.
+    code = cli.main([*common, "submit", "--video", str(clip), "--prompt", "[Video 1] at night",
+                     "--duration", "4", "--resolution", "480p", "--seed", "7"])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK and f"seed 7 was already made: job {job_id[:8]}" in captured.err
 
 
 @pytest.mark.timeout(60)

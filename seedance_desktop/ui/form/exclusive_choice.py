@@ -15,6 +15,7 @@ from seedance_desktop.api.spec import FieldSpec, ModelSpec
 from seedance_desktop.ui.form.form_fields import with_mnemonic
 from seedance_desktop.ui.form.media_inspector import MediaInspector
 from seedance_desktop.ui.form.media_list import MediaList
+from seedance_desktop.ui.form.recent_folder import RecentFolder
 from seedance_desktop.ui.style import MessageLabel, hint_label
 
 
@@ -38,11 +39,13 @@ class ExclusiveChoice(QWidget):
         inspector: MediaInspector,
         used_mnemonics: set[str],
         parent: QWidget | None = None,
+        *,
+        recent: RecentFolder | None = None,
     ) -> None:
         super().__init__(parent)
         groups = ([spec.field(n) for n in pair[0]], [spec.field(n) for n in pair[1]])
         self.groups = groups
-        self.lists = lists = {f.name: MediaList(f, inspector, self) for f in groups[0] + groups[1]}
+        self.lists = lists = {f.name: MediaList(f, inspector, self, recent=recent) for f in groups[0] + groups[1]}
         titles = [group_title(g) for g in groups]
         self.buttons = QButtonGroup(self)
         self.buttons.setExclusive(True)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from seedance_desktop.api.spec import FieldKind, ModelSpec, estimate_cost
+from seedance_desktop.api.spec import FieldKind, ModelSpec
 from seedance_desktop.api.urls import is_remote
 from seedance_desktop.core.job import InputFile
+from seedance_desktop.core.pricing import PriceOverrides, estimate_request
 from seedance_desktop.ui.form.form_validation import LOCAL_PLACEHOLDER
 
 
@@ -78,10 +79,14 @@ def merge_recipe(
     return raw
 
 
-def cost_text(spec: ModelSpec, values: dict[str, Any], prices: dict[str, float] | None) -> str:
-    """"≈ $0.69, estimate" from the chosen resolution and duration ("" when unknown)."""
+def cost_text(spec: ModelSpec, values: dict[str, Any], prices: PriceOverrides | None, *, demo: bool = False) -> str:
+    """What sending this recipe costs, for the Submit button: "≈ $0.69 (estimate)" priced by
+    ``core.pricing`` (the model's table with the person's overrides), "nothing billed (demo)" in
+    demo mode, "" when no price is known."""
+    if demo:
+        return "nothing billed (demo)"
     resolution, duration = values.get("resolution"), values.get("duration")
     if not isinstance(resolution, str) or not isinstance(duration, int):
         return ""
-    cost = estimate_cost(spec, resolution, duration, prices)
-    return "" if cost is None else f"≈ ${cost:.2f}, estimate"
+    cost = estimate_request(spec.slug, {"resolution": resolution, "duration": duration}, prices)
+    return "" if cost is None else f"≈ ${cost:.2f} (estimate)"

@@ -49,7 +49,7 @@ class Inspection:
     kind: MediaKind | None
     size_bytes: int | None = None
     duration: float | None = None
-    width: int | None = None
+    width: int | None = None             # as displayed (rotation applied)
     height: int | None = None
     info: Any = None                      # media.probe.MediaInfo when probing worked
     thumbnail: QImage | None = None
@@ -92,9 +92,12 @@ def inspect_file(path: str, kind: MediaKind | None) -> Inspection:
             reader.setScaledSize(natural.scaled(QSize(THUMB_SIDE, THUMB_SIDE), Qt.AspectRatioMode.KeepAspectRatio))
         image = reader.read()
         thumb = None if image.isNull() else image
+    # A phone clip filmed upright stores 1280x720 plus a rotation: show what a player shows.
+    shown = info.display_size if info is not None else None
+    width, height = shown if shown is not None else (None, None)
     return Inspection(
         path, kind, size,
-        getattr(info, "duration", None), getattr(info, "width", None), getattr(info, "height", None),
+        getattr(info, "duration", None), width, height,
         info, thumb, [], note, error, finding,
     )
 

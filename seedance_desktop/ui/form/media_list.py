@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QKeyEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QColor, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QIcon, QKeyEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -42,6 +42,8 @@ from seedance_desktop.ui.form.media_inspector import (
     media_kind_of,
 )
 from seedance_desktop.api.urls import is_remote
+from seedance_desktop.ui.form.form_validation import KIND_WORD
+from seedance_desktop.ui.form.recent_folder import RecentFolder
 from seedance_desktop.ui.style import ERROR_COLOR, MessageLabel, human_size
 
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -52,6 +54,18 @@ _FILTERS = {
     MediaKind.IMAGE: ("Images", IMAGE_SUFFIXES),
     MediaKind.AUDIO: ("Audio", AUDIO_SUFFIXES),
 }
+
+
+#: Drawn around a widget while a drag from another app is over it.
+_DROP_STYLE = "border: 2px dashed palette(highlight); border-radius: 4px;"
+
+
+def set_drop_highlight(widget: QWidget, on: bool) -> None:
+    """Mark ``widget`` as the drop target while a droppable drag is over it."""
+    widget.setProperty("dropTarget", on)
+    name = widget.objectName() or f"dropTarget{id(widget)}"
+    widget.setObjectName(name)
+    widget.setStyleSheet(f"#{name} {{ {_DROP_STYLE} }}" if on else "")
 
 
 def urls_to_sources(urls: list[QUrl]) -> list[str]:
@@ -80,21 +94,32 @@ class _EntryList(QListWidget):
     def _is_external(self, event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> bool:
         return event.source() is not self and event.mimeData().hasUrls()
 
+    # Files from another app are taken as a copy, never a move (a file manager would delete the
+    # original after a move); the list is highlighted while such a drag is over it.
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._is_external(event):
-            event.acceptProposedAction()
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            set_drop_highlight(self, True)
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if self._is_external(event):
-            event.acceptProposedAction()
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
         else:
             super().dragMoveEvent(event)
 
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        set_drop_highlight(self, False)
+        super().dragLeaveEvent(event)
+
     def dropEvent(self, event: QDropEvent) -> None:
+        set_drop_highlight(self, False)
         if self._is_external(event):
-            event.acceptProposedAction()
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
             self.external_drop.emit(urls_to_sources(event.mimeData().urls()))
         else:
             super().dropEvent(event)
@@ -120,8 +145,13 @@ class MediaList(QWidget):
 
     changed = Signal()
 
-    def __init__(self, spec: FieldSpec, inspector: MediaInspector, parent: QWidget | None = None) -> None:
+    def __init__(self, spec: FieldSpec, inspector: MediaInspector, parent: QWidget | None = None, *,
+                 recent: RecentFolder | None = None) -> None:
         super().__init__(parent)
+        self._recent = recent or RecentFolder(parent=self)
+        #: Entries of the same kind in the fields before this one: row 0 is [Video offset+1].
+        #: None: this list is not sent (kept aside), so its entries have no number.
+        self.number_offset: int | None = 0
         assert spec.media is not None
         self.spec = spec
         self.kind: MediaKind = spec.media
@@ -138,12 +168,17 @@ class MediaList(QWidget):
 
         self.add_button = QPushButton("Add…", self)
         self.add_button.setAccessibleName(f"Add {spec.label.lower()} from files")
+        self.add_button.setToolTip(f"Choose {self.kind.value} files ({spec.help}) You can also drop them here.")
         self.url_edit = QLineEdit(self)
         self.url_edit.setPlaceholderText("or paste a URL")
+        self.url_edit.setMinimumWidth(90)
         self.url_edit.setAccessibleName(f"{spec.label} URL")
         self.url_edit.setClearButtonEnabled(True)
+        self.url_edit.setToolTip("An http(s) link the server can fetch; it is sent as is, not checked here")
         self.url_button = QPushButton("Add URL", self)
+        self.url_button.setToolTip("Add the link typed on the left (Enter)")
         self.url_button.setEnabled(False)
+        self.url_button.setVisible(False)
         self.up_button = QToolButton(self)
         self.up_button.setArrowType(Qt.ArrowType.UpArrow)
         self.up_button.setAccessibleName("Move up")
@@ -153,6 +188,7 @@ class MediaList(QWidget):
         self.down_button.setAccessibleName("Move down")
         self.down_button.setToolTip("Move the selected entry down")
         self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setAccessibleName(f"Remove the selected {spec.label.lower()}")
         self.remove_button.setToolTip("Remove the selected entries (Delete)")
         self.message = MessageLabel(self)
 
@@ -176,7 +212,9 @@ class MediaList(QWidget):
         layout.addWidget(self.message)
 
         self.add_button.clicked.connect(self.browse)
+        # "Add URL" appears once a link is typed: the row stays narrow (Enter adds it too).
         self.url_edit.textChanged.connect(lambda text: self.url_button.setEnabled(bool(text.strip())))
+        self.url_edit.textChanged.connect(lambda text: self.url_button.setVisible(bool(text.strip())))
         self.url_edit.returnPressed.connect(self._add_typed_url)
         self.url_button.clicked.connect(self._add_typed_url)
         self.up_button.clicked.connect(lambda: self._move_selected(-1))
@@ -292,12 +330,14 @@ class MediaList(QWidget):
         """The native file dialog. A static call is fine here: widgets run no coroutines."""
         title, suffixes = _FILTERS[self.kind]
         patterns = " ".join(f"*{s}" for s in sorted(suffixes))
+        start = self._recent.folder()
         if self.max_items == 1:
-            path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.spec.label.lower()}", "", f"{title} ({patterns})")
+            path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.spec.label.lower()}", start, f"{title} ({patterns})")
             paths = [path] if path else []
         else:
-            paths, _ = QFileDialog.getOpenFileNames(self, f"Add {self.spec.label.lower()}", "", f"{title} ({patterns})")
+            paths, _ = QFileDialog.getOpenFileNames(self, f"Add {self.spec.label.lower()}", start, f"{title} ({patterns})")
         if paths:
+            self._recent.remember(list(paths))
             if self.max_items == 1:
                 self.list.clear()
             self.add_sources(paths)
@@ -361,24 +401,40 @@ class MediaList(QWidget):
             self._fit_height()
             self.changed.emit()
 
+    def set_number_offset(self, offset: int | None) -> None:
+        """Renumber the rows ([Video 2] ...) when an earlier field of the kind changed."""
+        if offset != self.number_offset:
+            self.number_offset = offset
+            self._refresh()
+
+    def placeholder(self, row: int) -> str:
+        """The prompt's name for the entry at ``row`` ("[Video 1]"), "" when it is not sent."""
+        if self.number_offset is None:
+            return ""
+        return f"[{KIND_WORD[self.kind]} {self.number_offset + row + 1}]"
+
     def _refresh(self) -> None:
         verdicts = self.assessments()
         for row in range(self.list.count()):
             item = self.list.item(row)
             source = item.data(SOURCE_ROLE)
-            if not is_remote(source):
+            if is_remote(source):
+                self._show(item, None)
+            else:
                 self._show(item, self._inspector.cached(source), verdicts.get(row))
 
     def _show(self, item: QListWidgetItem, result: Inspection | None, verdict: InputAssessment | None = None) -> None:
         source: str = item.data(SOURCE_ROLE)
         style = self.style()
+        tag = self.placeholder(self.list.row(item))
+        tag = f"{tag} " if tag else ""
         if is_remote(source):
             name = source if len(source) < 70 else source[:67] + "…"
-            item.setText(f"{name}\nRemote URL: sent as is (not checked locally)")
+            item.setText(f"{tag}{name}\nRemote URL: sent as is (not checked locally)")
             item.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DriveNetIcon))
             item.setToolTip(source)
             return
-        name = Path(source).name
+        name = tag + Path(source).name
         if result is None:
             item.setText(f"{name}\nInspecting…")
             item.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileIcon))

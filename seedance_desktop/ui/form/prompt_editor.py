@@ -31,9 +31,10 @@ class PromptEditor(QWidget):
         self.edit.setAccessibleName(spec.label)
         self.edit.setAccessibleDescription(spec.help)
         self.edit.setPlaceholderText(spec.help)
+        self.edit.setToolTip(f"{spec.help} Up to {self.maximum} characters. Ctrl+Enter submits.")
         self.edit.setTabChangesFocus(True)  # Tab moves on, as in every other form field
-        self.edit.setMinimumHeight(72)
-        self.edit.setMaximumHeight(120)
+        self.edit.setMinimumHeight(56)
+        self.edit.setMaximumHeight(96)
         self.counter = QLabel(self)
         self.counter.setAccessibleName("Prompt length")
         self.chips_label = QLabel("Insert:", self)

@@ -40,8 +40,8 @@ def test_entry_shows_duration_resolution_size_and_thumbnail(qtbot, inspector, me
     with qtbot.waitSignal(inspector.inspected, timeout=15_000):
         videos.add_sources([str(media_files["video"])])
     lines = videos.list.item(0).text().splitlines()
-    assert lines[0] == "clip.mp4"
-    assert lines[1].startswith("4.0 s · 854×480 · ") and lines[1].endswith("KB")
+    assert lines[0] == "[Video 1] clip.mp4"  # the prompt's name for it
+    assert lines[1].startswith("4.0 s · 854×480 · ") and lines[1].endswith(" kB")  # decimal, as every limit
     assert len(lines) == 2  # no warning, no conform note: the clip fits every limit
     assert not videos.list.item(0).icon().isNull()
     assert videos.local_problems() == []

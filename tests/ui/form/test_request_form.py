@@ -309,14 +309,22 @@ def test_copy_as_curl_redacts_key_and_uses_base_url(qtbot, form, media_files) ->
 
 
 def test_cost_estimate_follows_resolution_and_duration(qtbot, form) -> None:
-    assert form.cost_label.text() == "≈ $0.69, estimate"
+    assert form.submit_button.text() == "&Submit · ≈ $0.69 (estimate)"
     form.editors["resolution"].set_value("480p")
     form.editors["duration"].set_value(10)
     form.validate_now()
-    assert form.cost_label.text() == "≈ $0.69, estimate"
+    assert form.submit_button.text() == "&Submit · ≈ $0.69 (estimate)"
     form.editors["duration"].set_value(4)
     form.validate_now()
-    assert form.cost_label.text() == "≈ $0.28, estimate"
+    assert form.submit_button.text() == "&Submit · ≈ $0.28 (estimate)"
+    # A partial override (one resolution) keeps the model's price for the others.
+    form.set_prices({form.spec.slug: {"720p": 1.0}})
+    assert form.submit_button.text() == "&Submit · ≈ $0.28 (estimate)"
+    form.editors["resolution"].set_value("720p")
+    form.validate_now()
+    assert form.submit_button.text() == "&Submit · ≈ $4.00 (estimate)"
+    form.set_demo(True)
+    assert form.submit_button.text() == "&Submit · nothing billed (demo)"
 
 
 def test_seed_reuse(qtbot, form) -> None:
