@@ -118,6 +118,17 @@ class InputFile:
     prepared_path: str | None = None
     #: What preparing did or found, in plain words (e.g. "Trimmed to 15 s, scaled to 1280x720").
     prepared_note: str | None = None
+    #: The user's selection of a video or audio input, in seconds of the original (None: the
+    #: first seconds that fit the limits). Part of the recipe: kept by duplicates and sidecars.
+    trim_start: float | None = None
+    trim_end: float | None = None
+    #: How a video's (or image's) picture is framed for the output ratio, in the spelling of
+    #: ``media.edit.Framing.text`` ("crop:9:16", "crop:9:16@x,y,w,h", "pad:9:16"); None: as it is.
+    framing: str | None = None
+
+    def edit_fields(self) -> dict[str, object]:
+        """The recipe part of an input beyond its file: what a copy or a sidecar keeps."""
+        return {"trim_start": self.trim_start, "trim_end": self.trim_end, "framing": self.framing}
 
 
 @dataclass
