@@ -131,6 +131,20 @@ class InputFile:
         return {"trim_start": self.trim_start, "trim_end": self.trim_end, "framing": self.framing}
 
 
+@dataclass(frozen=True)
+class UploadRecord:
+    """One file the File API hosts for us: the SHA-256 of the exact bytes sent, its URL (as
+    stored: a signed query string is replaced by a mark, see ``core.upload_cache``), its id (to
+    delete it) and when it stops being usable (Unix time)."""
+
+    sha256: str
+    url: str
+    file_id: str | None
+    size: int
+    uploaded_at: float
+    expires_at: float
+
+
 @dataclass
 class Job:
     """One generation. ``request`` holds the request fields exactly as they will be sent,

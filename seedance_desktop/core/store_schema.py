@@ -46,5 +46,20 @@ ALTER TABLE jobs ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
 CREATE INDEX jobs_task_id ON jobs(task_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: the upload cache (``core.upload_cache``): which exact bytes (SHA-256 of the file sent)
+# were uploaded, where they are hosted and until when. ``url`` never holds a signed query
+# string: such URLs are kept in memory only and the row holds the URL without its query plus a
+# mark, so after a restart the file is uploaded again rather than sent with a dead link.
+_V3 = """
+CREATE TABLE uploads (
+    sha256       TEXT PRIMARY KEY,
+    url          TEXT NOT NULL,
+    file_id      TEXT,
+    size         INTEGER NOT NULL,
+    uploaded_at  REAL NOT NULL,
+    expires_at   REAL NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
