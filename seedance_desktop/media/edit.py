@@ -112,10 +112,12 @@ def crop_rect(width: int, height: int, framing: Framing) -> Rect:
     """The region of a ``width`` x ``height`` (displayed) picture a crop keeps. A given
     rectangle is clamped into the picture; raises MediaError when nothing of it is left."""
     if framing.rect is not None:
+        # A rectangle drawn a little past the edge is clamped (rounding in a preview); one
+        # mostly outside the picture was drawn for another clip and is refused.
         r = framing.rect
-        x, y = max(0, min(r.x, width - 2)), max(0, min(r.y, height - 2))
-        w, h = min(r.width, width - x), min(r.height, height - y)
-        if w < 2 or h < 2:
+        x, y = max(0, r.x), max(0, r.y)
+        w, h = min(r.x + r.width, width) - x, min(r.y + r.height, height) - y
+        if w < 2 or h < 2 or w * h < 0.5 * r.width * r.height:
             raise MediaError(f"crop {r} outside {width}x{height}",
                              user_message=f"The crop rectangle lies outside the {width}x{height} picture.")
         return Rect(x, y, w, h)

@@ -106,14 +106,24 @@ def make(name: str, folder: Path) -> Path:
     return write_clip(folder / filename, **kwargs)  # type: ignore[arg-type]
 
 
-def frame_colour(index: int) -> tuple[int, int]:
-    """The (red, green) levels that name frame ``index`` of an :func:`indexed_clip`: steps of
-    12 survive H.264 and colour conversion, so a decoded frame says which source frame it is."""
-    return (index % 20) * 12 + 8, (index // 20) * 12 + 8
+def frame_colour(index: int) -> tuple[int, int, int]:
+    """The (red, green, blue) levels that name frame ``index`` of an :func:`indexed_clip`:
+    steps of 12 (40 in blue) survive H.264 and colour conversion, so a decoded frame says
+    which source frame it is (up to 2,000 frames)."""
+    return (index % 20) * 12 + 8, (index // 20 % 20) * 12 + 8, (index // 400) * 40 + 40
 
 
-def frame_index(red: float, green: float) -> int:
-    return round((green - 8) / 12) * 20 + round((red - 8) / 12)
+def frame_index(red: float, green: float, blue: float) -> int:
+    return round((blue - 40) / 40) * 400 + round((green - 8) / 12) * 20 + round((red - 8) / 12)
+
+
+def index_of(frame: av.VideoFrame) -> int:
+    """Which source frame a decoded frame of (a copy of) an indexed clip shows: read from the
+    middle of the picture, away from any padding."""
+    rgb = frame.to_ndarray(format="rgb24")
+    h, w, _ = rgb.shape
+    middle = rgb[h * 2 // 5: h * 3 // 5, w * 2 // 5: w * 3 // 5].reshape(-1, 3).mean(axis=0)
+    return frame_index(*middle)
 
 
 def indexed_clip(path: Path, *, duration: float, width: int, height: int, fps: int = 24,
@@ -122,7 +132,7 @@ def indexed_clip(path: Path, *, duration: float, width: int, height: int, fps: i
     test can tell exactly which source frames a conformed copy starts and ends on. Flat
     frames encode to almost nothing, so even 4K or 30 s clips are quick to write."""
     frames = round(duration * fps)
-    assert frames <= 20 * 20
+    assert frames <= 2000
     with av.open(str(path), mode="w") as out:
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -141,8 +151,8 @@ def indexed_clip(path: Path, *, duration: float, width: int, height: int, fps: i
             audio_stream.layout = "mono"
         picture = np.empty((height, width, 3), dtype=np.uint8)
         for index in range(frames):
-            red, green = frame_colour(index)
-            picture[..., 0], picture[..., 1], picture[..., 2] = red, green, 128
+            red, green, blue = frame_colour(index)
+            picture[..., 0], picture[..., 1], picture[..., 2] = red, green, blue
             frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
             frame.pts, frame.time_base = index, Fraction(1, fps)
             for packet in stream.encode(frame):
