@@ -43,6 +43,7 @@ def write_clip(
     audio: bool = False,
     bitrate: int = 300_000,
     faststart: bool = False,
+    gop: int | None = None,
 ) -> Path:
     """Write a clip; ``codec`` libx264, libx265 or libvpx-vp9 (the container follows the suffix)."""
     options = {"movflags": "+faststart"} if faststart else {}
@@ -52,7 +53,7 @@ def write_clip(
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.bit_rate = bitrate
         if codec == "libx264":
-            stream.options = {"preset": "ultrafast"}
+            stream.options = {"preset": "ultrafast", **({"g": str(gop)} if gop else {})}
         elif codec == "libx265":
             stream.options = {"preset": "ultrafast", "x265-params": "log-level=error"}
             stream.codec_tag = "hvc1"
