@@ -48,7 +48,6 @@ from seedance_desktop.core.engine.workers import WorkerThreads
 from seedance_desktop.core.job import InputFile, Job, JobState, UploadRecord, place_inputs
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE, render_name, unique_path, write_sidecar
 from seedance_desktop.core.policy import Decision, Pause
-from seedance_desktop.core.prepare import field_kind
 from seedance_desktop.core.upload_cache import (
     INLINE_IMAGE_BYTES,
     SIGNED_QUERY_MARK,
@@ -322,9 +321,10 @@ class JobRunner:
     def _inline(job: Job, item: InputFile, size: int) -> bool:
         """Sent as a data URI: an image field that takes Base64, and a small file."""
         spec = MODELS.get(job.model)
-        if spec is None or not spec.has_field(item.field) or not spec.field(item.field).allow_base64:
+        if spec is None or not spec.has_field(item.field):
             return False
-        return field_kind(job.model, item.field) is MediaKind.IMAGE and 0 < size <= INLINE_IMAGE_BYTES
+        field = spec.field(item.field)
+        return field.allow_base64 and field.media is MediaKind.IMAGE and 0 < size <= INLINE_IMAGE_BYTES
 
     def _files_in_use(self) -> set[str]:
         """File ids an unfinished job still needs (never deleted to make room)."""
