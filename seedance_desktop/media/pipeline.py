@@ -30,7 +30,7 @@ from pathlib import Path
 
 from seedance_desktop.api.spec import MediaKind
 from seedance_desktop.media.conform import conform_video, target_fps, target_size
-from seedance_desktop.media.edit import FrameMode, Framing, Selection, crop_rect, framed_size
+from seedance_desktop.media.edit import FrameMode, Framing, Selection, crop_rect, default_selection, framed_size
 from seedance_desktop.media.audio_conform import AudioPlan, conform_audio
 from seedance_desktop.media.errors import MediaError
 from seedance_desktop.media.image_conform import IMAGE_UPLOAD_BYTES, ImagePlan, conform_image, plan_image
@@ -169,8 +169,8 @@ def plan_video(info: MediaInfo, *, max_seconds: float = VIDEO_SECONDS[1],
     rate = target_fps(info.fps)
     changes: list[str] = []
     duration = info.duration or 0.0
-    start = selection.start if selection is not None else 0.0
-    end = min(selection.end, duration) if selection is not None else duration
+    chosen = selection or default_selection(duration, max_seconds)
+    start, end = chosen.start, min(chosen.end, duration) if selection is not None else duration
     kept = min(end - start, max_seconds)
     if start > 0 or end < duration - _SLACK:
         changes.append(f"cut to {_seconds(start)}-{_seconds(start + kept)} s")

@@ -36,7 +36,7 @@ from seedance_desktop.api.errors import (
 )
 from seedance_desktop.api.spec import MODELS, MediaKind, get_model
 from seedance_desktop.api.tasks import TaskInfo, TaskStatus
-from seedance_desktop.api.urls import scrub_urls, strip_query
+from seedance_desktop.api.urls import scrub_urls
 from seedance_desktop.api.validate import build_body
 from seedance_desktop.core import policy
 from seedance_desktop.core.budget import RequestBudget
