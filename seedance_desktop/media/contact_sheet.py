@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from seedance_desktop.media.errors import MediaError
 
 if TYPE_CHECKING:
+    import av
     import numpy as np
 
     Picture = np.ndarray[Any, np.dtype[np.uint8]]
@@ -27,8 +28,10 @@ _GAP = 4  # pixels between cells
 
 def filmstrip(path: str | Path, count: int = 10, *, height: int = 90) -> list[Picture]:
     """``count`` RGB thumbnails ``height`` pixels high, at the middle of ``count`` equal spans
-    of the clip (upright for phone clips). Seeks to the keyframe before each moment and decodes
-    forward to it, so a 30 s clip costs ``count`` short decodes, not a full pass."""
+    of the clip (upright for phone clips). Seeks to the keyframe before a moment and decodes
+    forward to it, and goes on decoding instead of seeking when no keyframe lies in between, so
+    a clip with keyframes every second costs ``count`` short decodes, and one with keyframes
+    ten seconds apart never decodes a stretch twice."""
     import av
 
     from seedance_desktop.media.thumbs import _scaled
@@ -47,12 +50,20 @@ def filmstrip(path: str | Path, count: int = 10, *, height: int = 90) -> list[Pi
                 raise MediaError(f"{path}: no duration", user_message=f"{path.name}: its length cannot be read.")
             pictures: list[Picture] = []
             base = stream.time_base or 1
+            keyframes = _keyframe_times(container, stream)
+            frames = None
+            position = -1.0   # time of the last frame decoded (decoding goes on from there)
             for n in range(count):
                 moment = duration * (n + 0.5) / count
-                container.seek(int(moment / base), stream=stream, backward=True, any_frame=False)
+                # Seek only when a keyframe lies between where decoding stands and the moment:
+                # with keyframes every ~10 s, several thumbnails share one run of decoding.
+                if frames is None or any(position < k <= moment for k in keyframes):
+                    container.seek(int(moment / base), stream=stream, backward=True, any_frame=False)
+                    frames = container.decode(stream)
                 chosen = None
-                for frame in container.decode(stream):
+                for frame in frames:
                     chosen = frame
+                    position = frame.time if frame.time is not None else position
                     if frame.time is None or frame.time >= moment - 1e-3:
                         break
                 if chosen is None:
@@ -65,6 +76,16 @@ def filmstrip(path: str | Path, count: int = 10, *, height: int = 90) -> list[Pi
             return pictures
     except av.FFmpegError as exc:
         raise MediaError(f"decode {path}: {exc}", user_message=f"{path.name} could not be decoded ({exc}).") from exc
+
+
+def _keyframe_times(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> list[float]:
+    """Where the clip's keyframes are, from the packets alone (no decoding: milliseconds)."""
+    times: list[float] = []
+    base = stream.time_base
+    for packet in container.demux(stream):
+        if packet.is_keyframe and packet.pts is not None and base is not None:
+            times.append(float(packet.pts * base))
+    return times
 
 
 def contact_sheet(videos: Sequence[str | Path], dst: str | Path, *, columns: int = 6, height: int = 120) -> Path:

@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="small clips, one round: a quick check")
     parser.add_argument("--rounds", type=int, default=None, help="prepare/filmstrip rounds (default 3; smoke 1)")
+    parser.add_argument("--only", choices=("probe", "prepare", "filmstrip"), help="run one part only")
     args = parser.parse_args(argv)
     rounds = args.rounds or (1 if args.smoke else 3)
     load = os.getloadavg()
@@ -164,10 +165,13 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     with tempfile.TemporaryDirectory(prefix="media-bench-") as tmp:
         folder = Path(tmp)
-        clips = make_matrix(folder, args.smoke)
-        bench_probe(clips, 5)
-        bench_prepare(clips["1080p clip"], folder, rounds)
-        bench_filmstrip(folder, args.smoke, rounds)
+        clips = make_matrix(folder, args.smoke) if args.only != "filmstrip" else {}
+        if args.only in (None, "probe"):
+            bench_probe(clips, 5)
+        if args.only in (None, "prepare"):
+            bench_prepare(clips["1080p clip"], folder, rounds)
+        if args.only in (None, "filmstrip"):
+            bench_filmstrip(folder, args.smoke, rounds)
     load = os.getloadavg()
     print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     return 0
