@@ -85,3 +85,16 @@ def test_the_selection_and_framing_survive_the_store_a_duplicate_and_a_sidecar(t
     sidecar = write_sidecar(tmp_path / "out.mp4", job)
     (restored,) = read_sidecar(sidecar).inputs
     assert (restored.trim_start, restored.trim_end, restored.framing) == (10.0, 16.0, "crop:9:16")
+
+
+def test_a_429_on_upload_says_the_quota_may_be_full_and_what_to_do() -> None:
+    import random
+
+    from seedance_desktop.api.errors import RateLimitedError
+    from seedance_desktop.core import policy
+
+    decision = policy.on_upload_error(RateLimitedError("File quota exceeded"), now=0.0, failures=1,
+                                      rng=random.Random(1))
+    assert decision.state is JobState.QUEUED and decision.retry_at is not None and decision.rate_limited
+    assert "about 10 files per team" in decision.reason
+    assert "delete old files in the Modellix dashboard, or wait" in decision.reason
