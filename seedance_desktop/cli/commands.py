@@ -45,6 +45,7 @@ from seedance_desktop.cli.signals import install_stop_signals
 from seedance_desktop.cli.submit import prepare_request
 from seedance_desktop.core.duplicates import identical_jobs, repeat_warning
 from seedance_desktop.cli.wait import SENT_STATES, SubmitBlocked, await_job, resolve_job_id
+from seedance_desktop.core.continuation import ContinueError, continue_from
 from seedance_desktop.core.engine import EngineError
 from seedance_desktop.core.engine.allowed import has_result_file
 from seedance_desktop.core.job import Job, JobState
@@ -255,6 +256,27 @@ async def cmd_retry(ctx: CliContext) -> int:
         await runtime.aclose()
 
 
+async def cmd_continue(ctx: CliContext) -> int:
+    """``continue ID``: the core's continuation recipe, queued (``core.continuation``)."""
+    (old_id,) = _ids(ctx, [ctx.args.job])
+    runtime = await ctx.runtime(start_engine=False)
+    try:
+        old = runtime.store.get(old_id)
+        try:
+            recipe = await asyncio.to_thread(continue_from, old, runtime.paths.cache_dir / "frames")
+        except ContinueError as exc:
+            raise CliError(exc.user_message, EXIT_BAD_INPUT) from None
+        request = dict(recipe.request)
+        if ctx.args.prompt:
+            request["prompt"] = ctx.args.prompt
+        job = runtime.engine.enqueue(recipe.model, request, recipe.inputs)
+        await runtime.engine.start()
+        ctx.printer.note(f"Job {job.id[:12]} continues job {old_id[:12]} from its last frame")
+        return await _run_and_report(ctx, runtime, job, wait=ctx.args.wait)
+    finally:
+        await runtime.aclose()
+
+
 #: Why the engine is paused while ``download`` runs: the command fetches one paid result and
 #: must not send queued jobs as a side effect.
 DOWNLOAD_ONLY = "Only downloading: the 'download' command sends no queued job."
@@ -378,8 +400,8 @@ async def cmd_batch(ctx: CliContext) -> int:
     return code
 
 
-ASYNC_COMMANDS = {"batch": cmd_batch, "submit": cmd_submit, "wait": cmd_wait, "send": cmd_send, "retry": cmd_retry, "cancel": cmd_cancel,
-                  "submit-again": cmd_retry, "download": cmd_download}
+ASYNC_COMMANDS = {"batch": cmd_batch, "submit": cmd_submit, "wait": cmd_wait, "send": cmd_send, "retry": cmd_retry,
+                  "cancel": cmd_cancel, "submit-again": cmd_retry, "download": cmd_download, "continue": cmd_continue}
 SYNC_COMMANDS = {"list": cmd_list, "show": cmd_show}
 
 

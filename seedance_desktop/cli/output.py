@@ -59,7 +59,7 @@ def job_to_dict(job: Job, *, history: bool = True) -> dict[str, Any]:
         "request": display_request(job),
         "inputs": [
             {"field": i.field, "index": i.index, "local_path": i.local_path, "uploaded": i.uploaded_url is not None,
-             "prepared_path": i.prepared_path, "prepared_note": i.prepared_note}
+             "prepared_path": i.prepared_path, "prepared_note": i.prepared_note, **i.edit_fields()}
             for i in job.inputs
         ],
         "task_id": job.task_id,
@@ -130,6 +130,9 @@ def job_details(job: Job, *, demo: bool = False) -> str:
     for item in job.inputs:
         note = "uploaded" if item.uploaded_url else "not uploaded yet"
         lines.append(f"  input {item.field}[{item.index}]  {item.local_path}  ({note})")
+        if item.trim_start is not None or item.trim_end is not None or item.framing:
+            span = f"{item.trim_start or 0:g}-{item.trim_end:g} s" if item.trim_end is not None else ""
+            lines.append("    edit: " + ", ".join(x for x in (span, item.framing or "") if x))
         if item.prepared_note:
             lines.append(f"    prepared: {item.prepared_note}" + (f" -> {item.prepared_path}" if item.prepared_path else ""))
     lines += [

@@ -136,16 +136,23 @@ def _add_submit_options(parser: argparse.ArgumentParser) -> None:
                           + ", ".join(s for s in sorted(MODELS) if s != DEFAULT_MODEL) + ")")
     req.add_argument("--prompt", "-p", metavar="TEXT",
                      help="what to make, 1-2000 characters; refer to inputs as [Video 1], [Image 1], [Audio 1]")
-    req.add_argument("--video", action="append", metavar="FILE|URL",
-                     help="reference video (MP4/MOV), 1 to 3; repeat the option for more")
+    req.add_argument("--video", action="append", metavar="FILE[@START-END]|URL",
+                     help="reference video (MP4/MOV), 1 to 3; repeat the option for more. "
+                          "FILE@10-16 uses seconds 10 to 16 of a local file (default: the first "
+                          "seconds that fit the 2-15 s limits)")
     req.add_argument("--first-frame", metavar="FILE|URL",
                      help="image the video starts from (not with --reference-image)")
     req.add_argument("--last-frame", metavar="FILE|URL",
                      help="image the video ends on (not with --reference-image)")
     req.add_argument("--reference-image", action="append", metavar="FILE|URL",
                      help="style/subject image, 1 to 9; repeatable (not with --first/--last-frame)")
-    req.add_argument("--audio", action="append", metavar="FILE|URL",
-                     help="reference audio (MP3/WAV), 1 to 3, 15 s in all; repeatable")
+    req.add_argument("--audio", action="append", metavar="FILE[@START-END]|URL",
+                     help="reference audio (MP3/WAV), 1 to 3, 15 s in all; repeatable. FILE@2-8 uses "
+                          "seconds 2 to 8 (other formats and longer files are cut and converted to MP3)")
+    req.add_argument("--frame", metavar="crop|pad|crop@X,Y,W,H",
+                     help="frame local reference videos for --ratio: crop (centred, or the rectangle "
+                          "X,Y,W,H in the clip's upright pixels) or pad with black bars; default: keep "
+                          "the clip's own shape")
     out = parser.add_argument_group("output")
     out.add_argument("--duration", "-d", type=int, metavar="SECONDS",
                      help="length of the result in whole seconds, 4-15 (server default 5)")
@@ -239,6 +246,16 @@ def build_parser() -> argparse.ArgumentParser:
                 "again instead, like 'download': no new charge.",
                 f"examples:\n  {PROG} retry 3f2a --wait\n\n{EXIT_CODES_HELP}")
     p.add_argument("job", metavar="ID", help="job id or a unique prefix of it")
+    _add_wait_option(p)
+
+    p = command("continue", "continue from a finished job's last frame (a longer shot)",
+                "Queue a new job that continues a finished one: its exact last frame (taken "
+                "from the video on disk) becomes the first frame, the video itself the "
+                "reference video, with the same settings. --prompt replaces the prompt.",
+                f"examples:\n  {PROG} continue 3f2a --wait\n  {PROG} continue 3f2a --prompt "
+                f"\"[Video 1] continues into the night\" --wait\n\n{EXIT_CODES_HELP}")
+    p.add_argument("job", metavar="ID", help="job id or a unique prefix of it")
+    p.add_argument("--prompt", "-p", metavar="TEXT", help="a new prompt (default: the job's own)")
     _add_wait_option(p)
 
     p = command("cancel", "cancel queued jobs that were not sent yet",

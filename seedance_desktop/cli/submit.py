@@ -21,6 +21,8 @@ from seedance_desktop.api.urls import is_remote
 from seedance_desktop.api.validate import placeholder_report, validate_request
 from seedance_desktop.cli.errors import InputProblem
 from seedance_desktop.core.job import InputFile
+from seedance_desktop.media.edit import Framing, Selection
+from seedance_desktop.media.errors import MediaError
 
 #: JSON field -> the option that sets it.
 FIELD_OPTIONS: dict[str, str] = {
@@ -58,6 +60,10 @@ SCALAR_ARGS: tuple[tuple[str, str], ...] = (
     ("return_last_frame", "return_last_frame"),
     ("execution_expires_after", "expires_after"),
 )
+#: Fields whose local files take a selection (``FILE@START-END``) and a framing (``--frame``).
+_TRIMMABLE = frozenset({"video_urls", "audio_urls"})
+_FRAMEABLE = frozenset({"video_urls"})
+
 #: Stands in for a local file during validation: the real URL only exists after upload.
 _PENDING = "https://upload.pending.invalid/{field}/{index}"
 
@@ -82,6 +88,15 @@ def _gather(args: argparse.Namespace, spec: ModelSpec) -> tuple[dict[str, Any], 
             values[name] = value
     inputs: list[InputFile] = []
     problems: list[str] = []
+    framing: str | None = None
+    frame_option = getattr(args, "frame", None)
+    if frame_option:
+        mode, _, rect = str(frame_option).partition("@")
+        ratio = values.get("ratio") or "1:1"  # the server's default ratio when none is chosen
+        try:
+            framing = Framing.parse(f"{mode}:{ratio}" + (f"@{rect}" if rect else "")).text()
+        except MediaError as exc:
+            problems.append(f"--frame {frame_option}: {exc.user_message}")
     for name, attr, many in MEDIA_ARGS:
         raw = getattr(args, attr, None)
         if raw is None or raw == []:
@@ -94,11 +109,23 @@ def _gather(args: argparse.Namespace, spec: ModelSpec) -> tuple[dict[str, Any], 
                 resolved.append(item)
                 continue
             path = Path(item).expanduser()
+            trim: Selection | None = None
+            if not path.is_file() and "@" in item and name in _TRIMMABLE:
+                head, _, tail = item.rpartition("@")
+                try:
+                    trim = Selection.parse(tail)
+                except MediaError as exc:
+                    problems.append(f"{option_for(name)} {item}: {exc.user_message}")
+                    resolved.append(_PENDING.format(field=name, index=index))
+                    continue
+                path = Path(head).expanduser()
             if not path.is_file():
                 problems.append(f"{option_for(name)} {item}: no such file (give a local file or an http(s) URL)")
                 resolved.append(_PENDING.format(field=name, index=index))  # count it anyway
                 continue
-            inputs.append(InputFile(field=name, index=index, local_path=str(path.resolve())))
+            inputs.append(InputFile(field=name, index=index, local_path=str(path.resolve()),
+                                    trim_start=trim.start if trim else None, trim_end=trim.end if trim else None,
+                                    framing=framing if name in _FRAMEABLE else None))
             resolved.append(_PENDING.format(field=name, index=index))
         values[name] = resolved if many else resolved[0]
     return values, inputs, problems

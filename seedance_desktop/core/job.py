@@ -118,6 +118,31 @@ class InputFile:
     prepared_path: str | None = None
     #: What preparing did or found, in plain words (e.g. "Trimmed to 15 s, scaled to 1280x720").
     prepared_note: str | None = None
+    #: The user's selection of a video or audio input, in seconds of the original (None: the
+    #: first seconds that fit the limits). Part of the recipe: kept by duplicates and sidecars.
+    trim_start: float | None = None
+    trim_end: float | None = None
+    #: How a video's (or image's) picture is framed for the output ratio, in the spelling of
+    #: ``media.edit.Framing.text`` ("crop:9:16", "crop:9:16@x,y,w,h", "pad:9:16"); None: as it is.
+    framing: str | None = None
+
+    def edit_fields(self) -> dict[str, object]:
+        """The recipe part of an input beyond its file: what a copy or a sidecar keeps."""
+        return {"trim_start": self.trim_start, "trim_end": self.trim_end, "framing": self.framing}
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    """One file the File API hosts for us: the SHA-256 of the exact bytes sent, its URL (as
+    stored: a signed query string is replaced by a mark, see ``core.upload_cache``), its id (to
+    delete it) and when it stops being usable (Unix time)."""
+
+    sha256: str
+    url: str
+    file_id: str | None
+    size: int
+    uploaded_at: float
+    expires_at: float
 
 
 @dataclass

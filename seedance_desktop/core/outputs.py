@@ -194,7 +194,8 @@ def sidecar_data(job: Job, video_path: str | Path | None = None) -> dict[str, An
         "model": job.model,
         "request": recipe_request(job),
         "inputs": [
-            {"field": i.field, "index": i.index, "local_path": i.local_path, "file_name": Path(i.local_path).name}
+            {"field": i.field, "index": i.index, "local_path": i.local_path, "file_name": Path(i.local_path).name,
+             **{k: v for k, v in i.edit_fields().items() if v is not None}}
             for i in job.inputs
         ],
         "job_id": job.id,
@@ -222,6 +223,11 @@ def write_sidecar(video_path: str | Path, job: Job) -> Path:
     return path
 
 
+def _number(value: object) -> float | None:
+    """A hand-edited sidecar may hold anything: only a real number is a trim point."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def read_sidecar(path: str | Path) -> Recipe:
     """Restore the recipe from a sidecar (or from the video beside it)."""
     path = Path(path)
@@ -238,7 +244,9 @@ def read_sidecar(path: str | Path) -> Recipe:
     inputs = []
     for item in data.get("inputs") or []:
         try:
-            inputs.append(InputFile(field=str(item["field"]), index=int(item["index"]), local_path=str(item["local_path"])))
-        except (KeyError, TypeError, ValueError):
+            inputs.append(InputFile(field=str(item["field"]), index=int(item["index"]), local_path=str(item["local_path"]),
+                                    trim_start=_number(item.get("trim_start")), trim_end=_number(item.get("trim_end")),
+                                    framing=str(item["framing"]) if isinstance(item.get("framing"), str) else None))
+        except (KeyError, TypeError, ValueError, AttributeError):
             continue  # a hand-edited entry we cannot use: keep the rest of the recipe
     return Recipe(model=data["model"], request=data["request"], inputs=inputs)

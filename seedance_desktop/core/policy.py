@@ -307,6 +307,15 @@ def on_upload_error(error: BaseException, *, now: float, failures: int, rng: ran
         if isinstance(error, ApiError) and not error.retryable and not isinstance(error, RateLimitedError):
             return Decision(JobState.FAILED, f"Upload refused: {error.user_message}")
         message = getattr(error, "user_message", str(error))
+        if isinstance(error, RateLimitedError):
+            # On upload a 429 most often means the File API's quota (about 10 files per team).
+            message = ("Upload failed (429): Modellix's file storage holds about 10 files per team, or "
+                       "requests are being rate limited. Files this app uploaded earlier and no longer needs are "
+                       "being deleted; if other tools fill the quota, delete old files in the Modellix dashboard, "
+                       "or wait. The upload will be tried again by itself")
+            return Decision(JobState.QUEUED, message + ".",
+                            retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale),
+                            rate_limited=True)
         return Decision(JobState.QUEUED, f"Upload failed ({message}); will try again.",
                         retry_at=retry_at(error, now=now, failures=failures, rng=rng, time_scale=time_scale),
                         rate_limited=isinstance(error, RateLimitedError))

@@ -28,15 +28,17 @@ from pathlib import Path
 from seedance_desktop.api.spec import MODELS, MediaKind
 from seedance_desktop.core.job import InputFile, Job
 from seedance_desktop.errors import SeedanceError
+from seedance_desktop.media.edit import Framing, Selection
 from seedance_desktop.media.errors import ConformCancelled, MediaError
 from seedance_desktop.media.pipeline import (
     Finding,
+    Plan,
     Verdict,
-    VideoPlan,
     allot_seconds,
     assess,
     conform,
     judge_audio,
+    judge_image,
     judge_video,
     video_byte_budget,
 )
@@ -101,7 +103,7 @@ class InputAssessment:
     verdict: Verdict
     message: str
     info: MediaInfo | None = None
-    plan: VideoPlan | None = None
+    plan: Plan | None = None
 
     @property
     def ok(self) -> bool:
@@ -133,15 +135,28 @@ def combine(model: str, inputs: Sequence[InputFile], findings: Sequence[Finding]
     """The pure half: apply the totals of each field to the per-file findings (15 s over all
     clips, in order; 50 MB over all clips; 15 s over all audio) and word the result."""
     findings = list(findings)
+    edits: list[tuple[Selection | None, Framing | None]] = []
+    for n, item in enumerate(inputs):
+        try:
+            edits.append(edit_of(item))
+        except MediaError as exc:
+            edits.append((None, None))
+            findings[n] = Finding(Verdict.REJECT, info=findings[n].info, reason=exc.user_message)
     videos = [n for n, item in enumerate(inputs) if field_kind(model, item.field) is MediaKind.VIDEO]
     videos.sort(key=lambda n: (inputs[n].field, inputs[n].index))
     usable = [n for n in videos if findings[n].verdict is not Verdict.REJECT and findings[n].info is not None]
-    durations: list[float | None] = [getattr(findings[n].info, "duration", None) for n in usable]
+    durations: list[float | None] = [_span(findings[n].info, edits[n][0]) for n in usable]
     budget = video_byte_budget(len(usable))
     for n, allowed in zip(usable, allot_seconds(durations)):
         info = findings[n].info
         assert info is not None
-        findings[n] = judge_video(info, max_seconds=allowed, max_bytes=budget)
+        findings[n] = judge_video(info, max_seconds=allowed, max_bytes=budget, selection=edits[n][0],
+                                  framing=edits[n][1])
+    images = [n for n, item in enumerate(inputs) if field_kind(model, item.field) is MediaKind.IMAGE]
+    for n in images:
+        info = findings[n].info
+        if findings[n].verdict is not Verdict.REJECT and info is not None and edits[n][1] is not None:
+            findings[n] = judge_image(info, framing=edits[n][1])
     audios = sorted((n for n, item in enumerate(inputs) if field_kind(model, item.field) is MediaKind.AUDIO),
                     key=lambda n: inputs[n].index)
     left = AUDIO_TOTAL_SECONDS
@@ -149,8 +164,8 @@ def combine(model: str, inputs: Sequence[InputFile], findings: Sequence[Finding]
         info = findings[n].info
         if findings[n].verdict is Verdict.REJECT or info is None:
             continue
-        findings[n] = judge_audio(info, max_seconds=left)
-        left -= info.duration or 0.0
+        findings[n] = judge_audio(info, max_seconds=left, selection=edits[n][0])
+        left -= min(left, _span(info, edits[n][0]) or 0.0)
     result = []
     for item, finding in zip(inputs, findings):
         result.append(InputAssessment(
@@ -159,6 +174,24 @@ def combine(model: str, inputs: Sequence[InputFile], findings: Sequence[Finding]
             verdict=finding.verdict, message=finding.summary, info=finding.info, plan=finding.plan,
         ))
     return result
+
+
+def edit_of(item: InputFile) -> tuple[Selection | None, Framing | None]:
+    """The user's selection and framing of an input (raises MediaError for a bad spelling)."""
+    selection = None
+    if item.trim_start is not None or item.trim_end is not None:
+        start = item.trim_start or 0.0
+        selection = Selection(start, item.trim_end if item.trim_end is not None else start + 1e9)
+    framing = Framing.parse(item.framing) if item.framing else None
+    return selection, framing
+
+
+def _span(info: MediaInfo | None, selection: Selection | None) -> float | None:
+    """How long an input lasts once its selection is applied."""
+    duration = info.duration if info is not None else None
+    if selection is None or duration is None:
+        return duration
+    return max(0.0, min(selection.end, duration) - selection.start)
 
 
 def assess_inputs(model: str, inputs: Sequence[InputFile]) -> list[InputAssessment]:

@@ -42,8 +42,10 @@ from seedance_desktop.core.job import (
     Job,
     JobState,
     Transition,
+    UploadRecord,
     check_transition,
 )
+from seedance_desktop.core.upload_cache import stored_upload_url
 from seedance_desktop.core.store_schema import JSON_COLUMNS, MIGRATIONS, SCHEMA_VERSION
 from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.api.urls import scrub_text
@@ -386,6 +388,28 @@ class JobStore:
             elif name == "error":
                 value = _redact(value)
             setattr(job, name, value)
+
+    # ----------------------------------------------------------------- upload records
+
+    def remember_upload(self, record: UploadRecord) -> None:
+        """Keep (or replace) what is known about one uploaded file (``core.upload_cache``).
+        The URL is stored without a signed query string (see the schema's v3 note)."""
+        url = stored_upload_url(record.url)
+        with self._lock, self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO uploads (sha256, url, file_id, size, uploaded_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (record.sha256, url, record.file_id, record.size, record.uploaded_at, record.expires_at))
+
+    def upload_records(self) -> builtins.list[UploadRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM uploads ORDER BY uploaded_at").fetchall()
+        return [UploadRecord(sha256=r["sha256"], url=r["url"], file_id=r["file_id"], size=r["size"],
+                             uploaded_at=r["uploaded_at"], expires_at=r["expires_at"]) for r in rows]
+
+    def forget_upload(self, sha256: str) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM uploads WHERE sha256 = ?", (sha256,))
 
     # ----------------------------------------------------------------- reads
 

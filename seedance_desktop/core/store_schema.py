@@ -58,5 +58,20 @@ CREATE TABLE prompt_stars (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# v4: the upload cache (``core.upload_cache``): which exact bytes (SHA-256 of the file sent)
+# were uploaded, where they are hosted and until when. ``url`` never holds a signed query
+# string: such URLs are kept in memory only and the row holds the URL without its query plus a
+# mark, so after a restart the file is uploaded again rather than sent with a dead link.
+_V4 = """
+CREATE TABLE uploads (
+    sha256       TEXT PRIMARY KEY,
+    url          TEXT NOT NULL,
+    file_id      TEXT,
+    size         INTEGER NOT NULL,
+    uploaded_at  REAL NOT NULL,
+    expires_at   REAL NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)

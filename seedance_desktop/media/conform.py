@@ -17,6 +17,7 @@ import math
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import av
 import numpy as np
 
 from seedance_desktop.api.spec import MediaKind
+from seedance_desktop.media.edit import FrameMode, Framing, Selection, crop_rect, fit_inside, framed_size
 from seedance_desktop.media.errors import ConformCancelled, MediaError
 from seedance_desktop.media.probe import (
     UPLOAD_MAX_BYTES,
@@ -108,18 +110,24 @@ def conform_video(
     cancel: threading.Event | None = None,
     max_bytes: int = UPLOAD_MAX_BYTES,
     max_seconds: float = VIDEO_SECONDS[1],
+    selection: Selection | None = None,
+    framing: Framing | None = None,
 ) -> MediaInfo:
-    """Write a conforming copy of ``src`` to ``dst`` and return its probe. Raises MediaError
-    (unreadable input, or it cannot be made small enough) or ConformCancelled."""
+    """Write a conforming copy of ``src`` to ``dst`` and return its probe. ``selection``: the
+    seconds to keep (default: from the start); ``framing``: crop or pad to a ratio. Raises
+    MediaError (unreadable input, or it cannot be made small enough) or ConformCancelled."""
     src, dst = Path(src), Path(dst)
     info = probe(src)
     if info.kind is not MediaKind.VIDEO or not info.width or not info.height:
         raise MediaError(f"{src} is not a video", user_message=f"{src.name} is not a video that can be converted.")
-    duration = min(info.duration or max_seconds, max_seconds)
+    start = selection.start if selection is not None else 0.0
+    available = selection.seconds if selection is not None else (info.duration or max_seconds)
+    duration = min(available, max_seconds)
     # Phone clips store a landscape picture plus a rotation flag; we write upright pixels
     # (the service may ignore the flag), so the output takes the displayed size.
     shown_w, shown_h = info.display_size or (info.width, info.height)
-    width, height = target_size(shown_w, shown_h)
+    width, height = target_size(*framed_size(shown_w, shown_h, framing))
+    shape = Shape.of(shown_w, shown_h, width, height, info.rotation, framing)
     rate = target_fps(info.fps)
     audio_bits = AUDIO_BITRATE if info.has_audio else 0
     budget = int(max_bytes * 8 * _CONTAINER_MARGIN / max(duration, 0.5))
@@ -128,7 +136,7 @@ def conform_video(
     part = dst.with_name(dst.name + ".part")
     try:
         for attempt in range(4):
-            _encode(src, part, width, height, rate, duration, video_bits, info.has_audio, info.rotation, progress, cancel)
+            _encode(src, part, shape, rate, start, duration, video_bits, info.has_audio, progress, cancel)
             size = part.stat().st_size
             if size <= max_bytes:
                 os.replace(part, dst)
@@ -149,16 +157,20 @@ def conform_video(
 def _encode(
     src: Path,
     out: Path,
-    width: int,
-    height: int,
+    shape: Shape,
     rate: Fraction,
+    origin: float,
     duration: float,
     video_bits: int,
     with_audio: bool,
-    rotation: int,
     progress: Progress | None,
     cancel: threading.Event | None,
 ) -> None:
+    """Encode ``duration`` seconds from ``origin`` (seconds of the source). Output frame ``i``
+    shows the source frame on screen at ``origin + i / rate`` (sample and hold), so the first
+    frame is the one shown at the selection's start and the last the one shown a frame before
+    its end; audio is cut to the same span, sample-exact."""
+    width, height = shape.width, shape.height
     reported = -1
 
     def report(t: float) -> None:
@@ -196,6 +208,11 @@ def _encode(
                 resampler = av.AudioResampler(format="fltp", layout="stereo", rate=48_000)
             audio_limit = int(duration * 48_000)
             audio_written = 0
+            audio_skip: int | None = None     # samples before the origin, once known
+            if origin > 0:
+                # Land on the keyframe before the origin; the frames up to it are decoded and
+                # dropped (the last of them is held: it is on screen at the origin).
+                source.seek(int(origin / (vin.time_base or Fraction(1, 1_000_000))), stream=vin, backward=True, any_frame=False)
             next_out = 0                      # index of the next output frame
             total_out = max(1, math.floor(duration * rate + 1e-6))
             held: av.VideoFrame | None = None  # last frame seen (sample-and-hold)
@@ -211,7 +228,15 @@ def _encode(
                     for frame in packet.decode():
                         if not isinstance(frame, av.AudioFrame):
                             continue
+                        if audio_skip is None:
+                            audio_skip = max(0, round((origin - (frame.time or 0.0)) * 48_000))
                         for chunk in resampler.resample(frame):
+                            if audio_skip > 0:
+                                drop = min(audio_skip, chunk.samples)
+                                audio_skip -= drop
+                                if drop == chunk.samples:
+                                    continue
+                                chunk = _cut_audio(chunk, chunk.samples, offset=drop)
                             keep = min(chunk.samples, audio_limit - audio_written)
                             if keep <= 0:
                                 break
@@ -231,14 +256,16 @@ def _encode(
                     if not isinstance(frame, av.VideoFrame) or frame.time is None:
                         continue
                     if start is None:
-                        start = frame.time
+                        # Without a selection the clip starts at its first frame, whatever its
+                        # timestamp (some containers start at 0.04 s or later).
+                        start = frame.time if origin <= 0 else origin
                     t = frame.time - start
                     # Emit the held frame for every output slot before this frame's time.
                     while held is not None and next_out < total_out and next_out / rate < t - 1e-6:
                         _emit(sink, vout, held, next_out)
                         next_out += 1
-                    held = _upright(frame, rotation, width, height)
-                    report(t)
+                    held = shape.apply(frame)
+                    report(max(0.0, t))
                     if t >= duration:
                         video_done = True
                         break
@@ -254,6 +281,62 @@ def _encode(
                 raise MediaError(f"{src} has no decodable frames", user_message=f"{src.name} contains no readable pictures.")
     except av.FFmpegError as exc:
         raise MediaError(f"conform {src}: {exc}", user_message=f"{src.name} could not be converted ({exc}).") from exc
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How each decoded picture becomes an output picture: upright, framed, scaled."""
+
+    width: int               # output size
+    height: int
+    rotation: int
+    framing: Framing | None
+    scaled: tuple[int, int]  # the whole displayed picture scaled (crop: then cut; pad: placed)
+    offset: tuple[int, int]  # crop: top-left of the kept region in ``scaled``; pad: where it goes
+
+    @classmethod
+    def of(cls, shown_w: int, shown_h: int, width: int, height: int, rotation: int, framing: Framing | None) -> Shape:
+        if framing is None:
+            return cls(width, height, rotation, None, (width, height), (0, 0))
+        if framing.mode is FrameMode.CROP:
+            rect = crop_rect(shown_w, shown_h, framing)
+            sx, sy = width / rect.width, height / rect.height
+            scaled = (max(width, round(shown_w * sx)), max(height, round(shown_h * sy)))
+            x = min(round(rect.x * sx), scaled[0] - width)
+            y = min(round(rect.y * sy), scaled[1] - height)
+            return cls(width, height, rotation, framing, scaled, (x, y))
+        inner = fit_inside(shown_w, shown_h, width, height)
+        return cls(width, height, rotation, framing, inner, ((width - inner[0]) // 2 // 2 * 2, (height - inner[1]) // 2 // 2 * 2))
+
+    def apply(self, frame: av.VideoFrame) -> av.VideoFrame:
+        if self.framing is None:
+            return _upright(frame, self.rotation, self.width, self.height)
+        return av.VideoFrame.from_ndarray(self.rgb(frame), format="rgb24").reformat(format="yuv420p")
+
+    def rgb(self, frame: av.VideoFrame) -> np.ndarray[Any, np.dtype[np.uint8]]:
+        """The output picture as RGB (also what still images are made of)."""
+        rgb = _upright_rgb(frame, self.rotation, *self.scaled)
+        if self.framing is None:
+            return rgb
+        if self.framing.mode is FrameMode.CROP:
+            x, y = self.offset
+            picture = np.ascontiguousarray(rgb[y:y + self.height, x:x + self.width])
+        else:
+            picture = np.zeros((self.height, self.width, 3), dtype=np.uint8)
+            x, y = self.offset
+            picture[y:y + rgb.shape[0], x:x + rgb.shape[1]] = rgb
+        return picture
+
+
+def _upright_rgb(frame: av.VideoFrame, rotation: int, width: int, height: int) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """The displayed picture as RGB at ``width`` x ``height`` (scaled in the stored
+    orientation, then turned: cheaper than turning first)."""
+    turned = rotation % 180 == 90
+    stored_w, stored_h = (height, width) if turned else (width, height)
+    rgb: np.ndarray[Any, np.dtype[np.uint8]] = frame.to_ndarray(width=stored_w, height=stored_h, format="rgb24")  # type: ignore[assignment]
+    if rotation % 360 == 0:
+        return rgb
+    return np.ascontiguousarray(np.rot90(rgb, k=(rotation // 90) % 4))
 
 
 def _upright(frame: av.VideoFrame, rotation: int, width: int, height: int) -> av.VideoFrame:
@@ -275,8 +358,8 @@ def _emit(sink: av.container.OutputContainer, stream: av.video.stream.VideoStrea
         sink.mux(packet)
 
 
-def _cut_audio(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
-    data = frame.to_ndarray()[:, :samples]
+def _cut_audio(frame: av.AudioFrame, samples: int, *, offset: int = 0) -> av.AudioFrame:
+    data = frame.to_ndarray()[:, offset:offset + samples]
     cut = av.AudioFrame.from_ndarray(data.copy(order="C"), format=frame.format.name, layout=frame.layout.name)
     cut.sample_rate = frame.sample_rate
     return cut

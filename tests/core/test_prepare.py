@@ -44,12 +44,12 @@ def test_assessment_words_ok_conform_and_rejected(tmp_path: Path) -> None:
     image = make_image(tmp_path / "tiny.png", width=200, height=200)
     found = assess_inputs(MODEL, [video(ok), video(small, 1), video(broken, 2),
                                   InputFile("first_frame_image", 0, str(image))])
-    assert [a.verdict.value for a in found] == ["ok", "conform", "reject", "reject"]
+    assert [a.verdict.value for a in found] == ["ok", "conform", "reject", "conform"]
     assert found[0].line == "Reference video 1 (ok.mp4): Passes every limit as it is."
     assert found[1].line == ("Reference video 2 (small.mp4): Will be conformed before upload: "
                              "scaled to 768x576, re-encoded as H.264.")
     assert found[2].line.startswith("Reference video 3 (broken.mp4): It cannot be read as a video")
-    assert found[3].line.startswith("First frame (tiny.png): It is 200x200; each side must be 300 to 6000 pixels.")
+    assert found[3].line == "First frame (tiny.png): Will be conformed before upload: scaled to 300x300, saved as PNG."
 
 
 def test_clips_over_15_s_together_are_trimmed_to_fit(tmp_path: Path) -> None:
@@ -60,12 +60,15 @@ def test_clips_over_15_s_together_are_trimmed_to_fit(tmp_path: Path) -> None:
     assert second.line == "Reference video 2 (b.mp4): Will be conformed before upload: trimmed to 5 s, re-encoded as H.264."
 
 
-def test_audio_over_15_s_together_is_rejected(tmp_path: Path) -> None:
+def test_audio_over_15_s_together_is_cut_to_fit(tmp_path: Path) -> None:
     a = make_audio(tmp_path / "a.wav", duration=10.0)
     b = make_audio(tmp_path / "b.wav", duration=8.0)
-    found = assess_inputs(MODEL, [InputFile("audio_urls", 0, str(a)), InputFile("audio_urls", 1, str(b))])
-    assert found[0].ok and found[1].rejected
-    assert "Audio 2 (b.wav): It is 8.0 s long, and with the audio before it" in found[1].line
+    c = make_audio(tmp_path / "c.wav", duration=2.0)
+    found = assess_inputs(MODEL, [InputFile("audio_urls", 0, str(a)), InputFile("audio_urls", 1, str(b)),
+                                  InputFile("audio_urls", 2, str(c))])
+    assert found[0].ok and found[1].will_conform and found[2].rejected
+    assert found[1].line == "Audio 2 (b.wav): Will be conformed before upload: trimmed to 5 s, converted to MP3."
+    assert found[2].line.startswith("Audio 3 (c.wav): The audio before it already uses the 15 s allowed in total.")
 
 
 @pytest.mark.timeout(120)

@@ -186,7 +186,7 @@ def test_migrates_a_version_1_database(tmp_path: Path) -> None:
     db.close()
     s = JobStore(path)
     try:
-        assert s.schema_version == SCHEMA_VERSION == 3
+        assert s.schema_version == SCHEMA_VERSION == 4
         job = s.get("old1")
         assert job.state is S.SUBMITTED and job.prompt == "p"
         s.transition("old1", S.PROCESSING, "poll")

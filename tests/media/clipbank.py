@@ -43,6 +43,7 @@ def write_clip(
     audio: bool = False,
     bitrate: int = 300_000,
     faststart: bool = False,
+    gop: int | None = None,
 ) -> Path:
     """Write a clip; ``codec`` libx264, libx265 or libvpx-vp9 (the container follows the suffix)."""
     options = {"movflags": "+faststart"} if faststart else {}
@@ -52,7 +53,7 @@ def write_clip(
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.bit_rate = bitrate
         if codec == "libx264":
-            stream.options = {"preset": "ultrafast"}
+            stream.options = {"preset": "ultrafast", **({"g": str(gop)} if gop else {})}
         elif codec == "libx265":
             stream.options = {"preset": "ultrafast", "x265-params": "log-level=error"}
             stream.codec_tag = "hvc1"
@@ -104,3 +105,61 @@ CLIPS: dict[str, tuple[str, dict[str, object]]] = {
 def make(name: str, folder: Path) -> Path:
     filename, kwargs = CLIPS[name]
     return write_clip(folder / filename, **kwargs)  # type: ignore[arg-type]
+
+
+def frame_colour(index: int) -> tuple[int, int, int]:
+    """The (red, green, blue) levels that name frame ``index`` of an :func:`indexed_clip`:
+    steps of 12 (40 in blue) survive H.264 and colour conversion, so a decoded frame says
+    which source frame it is (up to 2,000 frames)."""
+    return (index % 20) * 12 + 8, (index // 20 % 20) * 12 + 8, (index // 400) * 40 + 40
+
+
+def frame_index(red: float, green: float, blue: float) -> int:
+    return round((blue - 40) / 40) * 400 + round((green - 8) / 12) * 20 + round((red - 8) / 12)
+
+
+def index_of(frame: av.VideoFrame) -> int:
+    """Which source frame a decoded frame of (a copy of) an indexed clip shows: read from the
+    middle of the picture, away from any padding."""
+    rgb = frame.to_ndarray(format="rgb24")
+    h, w, _ = rgb.shape
+    middle = rgb[h * 2 // 5: h * 3 // 5, w * 2 // 5: w * 3 // 5].reshape(-1, 3).mean(axis=0)
+    return frame_index(*middle)
+
+
+def indexed_clip(path: Path, *, duration: float, width: int, height: int, fps: int = 24,
+                 codec: str = "libx264", rotation: int = 0, audio: bool = False) -> Path:
+    """A clip whose every frame is one flat colour naming its index (see frame_colour), so a
+    test can tell exactly which source frames a conformed copy starts and ends on. Flat
+    frames encode to almost nothing, so even 4K or 30 s clips are quick to write."""
+    frames = round(duration * fps)
+    assert frames <= 2000
+    with av.open(str(path), mode="w") as out:
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if codec == "libx264":
+            stream.options = {"preset": "ultrafast", "crf": "18"}
+        elif codec == "libx265":
+            stream.options = {"preset": "ultrafast", "crf": "18", "x265-params": "log-level=error"}
+            stream.codec_tag = "hvc1"
+        elif codec == "libvpx-vp9":
+            stream.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "crf": "20", "b": "0"}
+        if rotation:
+            stream.set_display_rotation(rotation)
+        audio_stream = None
+        if audio:
+            audio_stream = out.add_stream("aac" if codec != "libvpx-vp9" else "libopus", rate=48_000)
+            audio_stream.layout = "mono"
+        picture = np.empty((height, width, 3), dtype=np.uint8)
+        for index in range(frames):
+            red, green, blue = frame_colour(index)
+            picture[..., 0], picture[..., 1], picture[..., 2] = red, green, blue
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+        if audio_stream is not None:
+            write_tone(out, audio_stream, duration, 330.0)
+    return path

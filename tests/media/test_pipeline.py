@@ -158,15 +158,15 @@ def test_clips_share_the_15_s_total_in_order() -> None:
     assert allot_seconds([30.0]) == [15.0]
 
 
-def test_images_and_audio_are_checked(tmp_path: Path) -> None:
+def test_images_and_audio_are_checked_and_planned(tmp_path: Path) -> None:
     assert assess(make_image(tmp_path / "ok.png", width=640, height=640), MediaKind.IMAGE).verdict is Verdict.OK
     tiny = assess(make_image(tmp_path / "tiny.png", width=200, height=200), MediaKind.IMAGE)
-    assert tiny.verdict is Verdict.REJECT and "each side must be 300 to 6000 pixels" in tiny.reason
+    assert tiny.verdict is Verdict.CONFORM and tiny.summary.endswith("scaled to 300x300, saved as PNG.")
     wide = assess(make_image(tmp_path / "wide.png", width=1800, height=400), MediaKind.IMAGE)
-    assert wide.verdict is Verdict.REJECT and "aspect ratio is 4.50" in wide.reason
+    assert wide.verdict is Verdict.CONFORM and wide.summary.endswith("padded to 5:2, saved as PNG.")
     assert assess(make_audio(tmp_path / "ok.wav", duration=3.0), MediaKind.AUDIO).verdict is Verdict.OK
     long = assess(make_audio(tmp_path / "long.wav", duration=16.0), MediaKind.AUDIO)
-    assert long.verdict is Verdict.REJECT and "at most 15 s" in long.reason
+    assert long.verdict is Verdict.CONFORM and long.summary.endswith("trimmed to 15 s, converted to MP3.")
     sound_as_video = assess(tmp_path / "ok.wav", MediaKind.VIDEO)
     assert sound_as_video.verdict is Verdict.REJECT and "only sound" in sound_as_video.reason
 

@@ -27,8 +27,10 @@ from seedance_desktop.core.job import InputFile, Job, JobState
 
 def fresh_inputs(inputs: list[InputFile]) -> list[InputFile]:
     """The local inputs of a recipe, without anything a previous attempt uploaded or prepared
-    (hosted URLs expire; conformed copies are made again from the original)."""
-    return [InputFile(field=i.field, index=i.index, local_path=i.local_path) for i in inputs]
+    (hosted URLs expire; conformed copies are made again from the original). The user's
+    selection and framing are part of the recipe and are kept."""
+    return [InputFile(field=i.field, index=i.index, local_path=i.local_path, trim_start=i.trim_start,
+                      trim_end=i.trim_end, framing=i.framing) for i in inputs]
 
 
 class QueueActions:

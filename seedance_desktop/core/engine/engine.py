@@ -54,6 +54,7 @@ from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE
 from seedance_desktop.core.policy import pause_reason
 from seedance_desktop.core.spend_guard import is_budget_hold
+from seedance_desktop.core.upload_cache import UploadCache, UploadRecords
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ class Engine:
             downloader=downloader, preparer=preparer, output_dir=Path(output_dir),
             naming_template=naming_template, rng=rng, time_scale=self.time_scale, wall_clock=wall_clock,
             workers=self._workers,
+            uploads=UploadCache(store if isinstance(store, UploadRecords) else None, clock=wall_clock),
         )
         self._actions = QueueActions(self._journal, self._scheduler, self._runner, rng)
         self._gate.add_listener(lambda _paused, _reason: self._scheduler.poke())

@@ -34,9 +34,9 @@ from seedance_desktop.api.errors import (
     SubmitOutcomeUnknownError,
     ValidationError,
 )
-from seedance_desktop.api.spec import get_model
+from seedance_desktop.api.spec import MODELS, MediaKind, get_model
 from seedance_desktop.api.tasks import TaskInfo, TaskStatus
-from seedance_desktop.api.urls import scrub_urls, strip_query
+from seedance_desktop.api.urls import scrub_urls
 from seedance_desktop.api.validate import build_body
 from seedance_desktop.core import policy
 from seedance_desktop.core.budget import RequestBudget
@@ -45,9 +45,18 @@ from seedance_desktop.core.engine.pause import PauseGate
 from seedance_desktop.core.engine.protocols import Downloader, InputPreparer, ModellixClientProtocol
 from seedance_desktop.core.engine.scheduler import SlotScheduler
 from seedance_desktop.core.engine.workers import WorkerThreads
-from seedance_desktop.core.job import InputFile, Job, JobState, place_inputs
+from seedance_desktop.core.job import InputFile, Job, JobState, UploadRecord, place_inputs
 from seedance_desktop.core.outputs import DEFAULT_TEMPLATE, render_name, unique_path, write_sidecar
 from seedance_desktop.core.policy import Decision, Pause
+from seedance_desktop.core.upload_cache import (
+    INLINE_IMAGE_BYTES,
+    SIGNED_QUERY_MARK,
+    UploadCache,
+    data_uri,
+    sendable,
+    sha256_file,
+    stored_upload_url,
+)
 from seedance_desktop.errors import SeedanceError
 from seedance_desktop.media.errors import ConformCancelled
 from seedance_desktop.media.verify import check_result_video
@@ -56,24 +65,10 @@ log = logging.getLogger(__name__)
 
 LAST_FRAME_SUFFIX = ".last.png"
 PART_SUFFIX = ".part"
-#: Ends an uploaded-file URL stored without its signed query string (SPEC section 4: signed
-#: URLs never reach the database): the signed URL is in memory only, so after a restart such
-#: an input is uploaded again before it is sent.
-SIGNED_QUERY_MARK = "?\u2026"
-
-
-def stored_upload_url(url: str) -> str:
-    """What the job store keeps of an uploaded file's URL: the URL itself when it carries no
-    query or fragment, else the URL without them plus :data:`SIGNED_QUERY_MARK`."""
-    stripped = strip_query(url)
-    return url if stripped == url else stripped + SIGNED_QUERY_MARK
-
-
 def sendable_upload_url(item: InputFile) -> str | None:
     """The stored uploaded URL when it can be sent as it is (None: not uploaded, or its signed
-    query was only kept in memory)."""
-    url = item.uploaded_url
-    return url if url and not url.endswith(SIGNED_QUERY_MARK) else None
+    query or inline data was only kept in memory)."""
+    return sendable(item.uploaded_url)
 
 
 def request_with_urls(job: Job, url_of: Callable[[InputFile], str | None] = sendable_upload_url) -> dict[str, Any]:
@@ -133,8 +128,12 @@ class JobRunner:
         wall_clock: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
         workers: WorkerThreads | None = None,
+        uploads: UploadCache | None = None,
     ) -> None:
         self._workers = workers or WorkerThreads()
+        #: Hosted files by the SHA-256 of their bytes: the same bytes are uploaded once.
+        self._uploads = uploads or UploadCache()
+        self._upload_locks: dict[str, asyncio.Lock] = {}
         self._journal = journal
         self._store = journal.store
         self._scheduler = scheduler
@@ -259,7 +258,7 @@ class JobRunner:
         if not pending:
             return job
         job = self._journal.commit(job.id, JobState.UPLOADING, f"Uploading {len(pending)} local file(s).")
-        sizes = {upload_source(i): _size(upload_source(i)) for i in pending}
+        sizes = {str(Path(upload_source(i))): _size(upload_source(i)) for i in pending}
         total = sum(sizes.values()) or 1
         done_before = 0
         cancel = self._scheduler.cancel_event(job.id)
@@ -267,16 +266,40 @@ class JobRunner:
             if self._upload_url(job.id, item):
                 continue
             base = done_before
+            source = Path(upload_source(item))
+            key = (job.id, item.field, item.index)
 
             def on_progress(sent: int, _total: int, base: int = base) -> None:
                 self._journal.progress(job.id, min(1.0, (base + sent) / total))
 
             try:
-                await self._gate.wait_until_may_send()
-                await self._budget.acquire()
-                uploaded = await self._client().upload_file(Path(upload_source(item)), progress=on_progress,
-                                                            cancel=cancel)
+                if self._inline(job, item, sizes[str(source)]):
+                    # A small image goes in the request itself: no upload, no File API slot.
+                    uri = await self._workers.run(data_uri, source)
+                    self._signed_uploads[key] = uri
+                    inputs = list(job.inputs)
+                    inputs[position] = replace(item, uploaded_url=stored_upload_url(uri), uploaded_file_id=None)
+                    job = self._journal.update(job.id, inputs=inputs)
+                    done_before += sizes[str(source)]
+                    continue
+                digest = await self._workers.run(sha256_file, source)
+                # One upload per digest at a time: two jobs with the same clip wait for one upload.
+                async with self._upload_locks.setdefault(digest, asyncio.Lock()):
+                    uploaded = self._uploads.get(digest)
+                    if uploaded is None:
+                        await self._gate.wait_until_may_send()
+                        await self._budget.acquire()
+                        uploaded = await self._client().upload_file(source, progress=on_progress, cancel=cancel)
+                        self._free(self._uploads.put(digest, uploaded, sizes[str(source)],
+                                                     in_use=self._files_in_use()))
+                    else:
+                        log.info("job %s: %s[%d] already hosted (same bytes); not uploaded again", job.id,
+                                 item.field, item.index)
             except (ModellixError, OSError) as error:
+                if isinstance(error, RateLimitedError):
+                    # The File API's quota (about 10 files) may be what is full: give back the
+                    # idle files this app keeps for reuse before trying again.
+                    self._free(self._uploads.evict_idle(self._files_in_use()))
                 # Counted per job across requeues, so the back-off grows while a problem lasts.
                 failures = self._upload_failures[job.id] = self._upload_failures.get(job.id, 0) + 1
                 decision = policy.on_upload_error(error, now=self._clock(), failures=failures, rng=self._rng,
@@ -286,13 +309,42 @@ class JobRunner:
             inputs = list(job.inputs)
             stored = stored_upload_url(uploaded.url)
             if stored != uploaded.url:
-                self._signed_uploads[(job.id, item.field, item.index)] = uploaded.url
-            inputs[position] = replace(item, uploaded_url=stored, uploaded_file_id=uploaded.file_id)
+                self._signed_uploads[key] = uploaded.url
+            inputs[position] = replace(item, uploaded_url=stored, uploaded_file_id=uploaded.file_id or None)
             job = self._journal.update(job.id, inputs=inputs)
-            done_before += sizes[upload_source(item)]
+            done_before += sizes[str(source)]
         self._upload_failures.pop(job.id, None)
         self._journal.progress(job.id, None)
         return job
+
+    @staticmethod
+    def _inline(job: Job, item: InputFile, size: int) -> bool:
+        """Sent as a data URI: an image field that takes Base64, and a small file."""
+        spec = MODELS.get(job.model)
+        if spec is None or not spec.has_field(item.field):
+            return False
+        field = spec.field(item.field)
+        return field.allow_base64 and field.media is MediaKind.IMAGE and 0 < size <= INLINE_IMAGE_BYTES
+
+    def _files_in_use(self) -> set[str]:
+        """File ids an unfinished job still needs (never deleted to make room)."""
+        return {i.uploaded_file_id for j in self._store.unfinished() for i in j.inputs if i.uploaded_file_id}
+
+    def _free(self, records: list[UploadRecord]) -> None:
+        """Delete hosted files the cache gave up (best effort, in the background)."""
+        client = self.client
+        ids = [r.file_id for r in records if r.file_id]
+        if client is None or not ids:
+            return
+
+        async def delete() -> None:
+            for file_id in ids:
+                try:
+                    await client.delete_file(file_id)
+                except ModellixError as error:
+                    log.info("could not delete uploaded file %s: %s", file_id, error)
+
+        self._scheduler.spawn(delete(), "free cached uploads")
 
     def _upload_url(self, job_id: str, item: InputFile) -> str | None:
         """The URL to send for an uploaded input: the signed one kept in memory, else the
@@ -447,8 +499,8 @@ class JobRunner:
         if client is None:
             return
         for item in job.inputs:
-            if not item.uploaded_file_id:
-                continue
+            if not item.uploaded_file_id or self._uploads.owns(item.uploaded_file_id):
+                continue  # the upload cache keeps its files for reuse and frees them itself
             try:
                 await client.delete_file(item.uploaded_file_id)
             except ModellixError as error:

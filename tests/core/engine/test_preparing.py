@@ -83,9 +83,12 @@ def test_inputs_are_prepared_one_job_at_a_time_and_the_prepared_copy_is_uploaded
                 assert history.index(S.PREPARING) < history.index(S.UPLOADING) < history.index(S.SUBMITTING)
                 prepared = job.inputs[0].prepared_path
                 assert prepared and Path(prepared).parent == tmp_path / "conformed"
-                assert Path(prepared) in sent
+                assert Path(prepared) in sent or sha256(Path(prepared)) == sha256(sent[0])
                 assert job.inputs[0].local_path == str(clip)  # the original is untouched and remembered
             assert clip not in sent  # only conformed copies went out
+            # The three prepared copies hold the same bytes: uploaded once, the URL reused.
+            assert len(sent) == 1 and simulator.simulator.request_counts().get("upload", 0) == 1
+            assert len({j.inputs[0].uploaded_url for j in done}) == 1
             progress = [j for j in rig.seen if j.state is S.PREPARING and j.progress is not None]
             assert progress and all(0.0 <= j.progress <= 1.0 for j in progress)
 
