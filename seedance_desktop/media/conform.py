@@ -19,10 +19,7 @@ import threading
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-import av
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from seedance_desktop.api.spec import MediaKind
 from seedance_desktop.media.errors import ConformCancelled, MediaError
@@ -35,6 +32,12 @@ from seedance_desktop.media.probe import (
     MediaInfo,
     probe,
 )
+
+if TYPE_CHECKING:
+    # PyAV and numpy are imported where frames are encoded (see ``media.probe``): the window
+    # and the engine import this module's limits and arithmetic at start-up.
+    import av
+    import numpy as np
 
 Progress = Callable[[float], None]
 
@@ -171,6 +174,8 @@ def _encode(
             reported = percent
             progress(percent / 100)
 
+    import av
+
     try:
         with av.open(str(src)) as source, av.open(str(out), mode="w", format="mp4") as sink:
             vin = next(s for s in source.streams.video if not s.disposition & av.stream.Disposition.attached_pic)
@@ -259,6 +264,9 @@ def _encode(
 def _upright(frame: av.VideoFrame, rotation: int, width: int, height: int) -> av.VideoFrame:
     """Scale to (width, height) and convert to yuv420p, turning the pixels upright first when
     the clip carries a display rotation (counter-clockwise degrees, as numpy's rot90)."""
+    import av
+    import numpy as np
+
     if rotation % 360 == 0:
         return frame.reformat(width=width, height=height, format="yuv420p")
     # Scale first in the stored orientation (cheaper), then rotate the RGB pixels.
@@ -276,6 +284,8 @@ def _emit(sink: av.container.OutputContainer, stream: av.video.stream.VideoStrea
 
 
 def _cut_audio(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
+    import av
+
     data = frame.to_ndarray()[:, :samples]
     cut = av.AudioFrame.from_ndarray(data.copy(order="C"), format=frame.format.name, layout=frame.layout.name)
     cut.sample_rate = frame.sample_rate

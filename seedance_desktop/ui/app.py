@@ -55,21 +55,24 @@ class StorePreview:
 
     @classmethod
     def read(cls, db_file: Path, rows: int = PREVIEW_ROWS) -> StorePreview:
-        """Blocking (a worker's job): open the job database, read the first page, close it.
-        A store that does not exist yet is not created here: the runtime does that."""
+        """Blocking (a worker's job): open the job database read-only, read the first page,
+        close it. A store that does not exist yet is not created here, and a damaged one is
+        neither checked nor repaired: the runtime does that (it holds the engine lock, keeps
+        the damaged file and tells the user where); the preview just shows nothing."""
         if not db_file.is_file():
             return cls([], 0)
-        from seedance_desktop.core.store import JobStore
-        from seedance_desktop.core.store_recovery import find_damage
+        import sqlite3
 
-        if find_damage(db_file) is not None:
-            # Recovering is the runtime's job: it holds the engine lock, keeps the damaged file
-            # and tells the user where. Opening it here would recover it silently first.
+        from seedance_desktop.core.store import JobStore, StoreError
+
+        try:
+            store = JobStore(db_file, read_only=True)
+        except (sqlite3.DatabaseError, StoreError):
             return cls([], 0)
-
-        store = JobStore(db_file)
         try:
             return cls(store.list(limit=rows, offset=0), store.count())
+        except sqlite3.DatabaseError:
+            return cls([], 0)
         finally:
             store.close()
 
@@ -286,15 +289,18 @@ class DesktopApp:
             if not key and self._secrets is not None:
                 key = await asyncio.to_thread(self._secrets.get_key)  # a session-only key lives in memory
         demo = self.force_demo or composition.resolve_mode(self.settings, key) == "demo"
-        # Usable before the runtime exists: the sample recipe, and the store's first page.
-        filled = demo and self.fill_sample()
+        # Usable before the runtime exists: the store's first page (read in a worker, started
+        # first so it overlaps the form's work here) and the sample recipe.
         preview = asyncio.ensure_future(self._show_preview(demo_paths(self.paths) if demo else self.paths))
+        await asyncio.sleep(0)  # let the preview's worker start
+        filled = demo and self.fill_sample()
         if filled:
             # Usable first: the composition root (httpx, the engine: ~0.1 s of imports on this
-            # thread) and the demo simulator's start compete with the sample clip's probe
-            # (PyAV) and the queue preview. Wait (briefly, bounded) for the form to accept the
-            # sample, then import and start them.
+            # thread) and the demo simulator's start would hold up the queue preview. Wait
+            # (briefly, bounded) for the form to accept the sample and for the first page to
+            # show, then import and start them.
             await self._until_form_ready(USABLE_WAIT)
+            await asyncio.wait({preview}, timeout=USABLE_WAIT)
         from seedance_desktop.runtime import compose as composition
 
         builder = self._builder or composition.build_runtime

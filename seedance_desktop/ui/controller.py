@@ -19,11 +19,10 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from seedance_desktop.core.engine import Engine
 from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.store import JobNotFound, JobStore
 from seedance_desktop.ui.controller_helpers import (
@@ -33,6 +32,9 @@ from seedance_desktop.ui.controller_helpers import (
     summarize_counts,
     user_message,
 )
+
+if TYPE_CHECKING:  # the engine (and httpx behind it) loads with the runtime, after "usable"
+    from seedance_desktop.core.engine import Engine
 
 log = logging.getLogger(__name__)
 

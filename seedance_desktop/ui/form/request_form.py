@@ -35,6 +35,7 @@ from seedance_desktop.ui.form.prompt_editor import PromptEditor
 from seedance_desktop.ui.style import CollapsibleSection, MessageLabel, NoticeLabel, chain_tab_order, layout_focus_order
 
 VALIDATE_DELAY_MS = 150
+PENDING_NOTE = "Checking local files… You can submit now: each file is checked again before upload."
 _RESERVED_MNEMONICS = {"m", "s", "j", "u", "a", "x"}  # Model, Submit, JSON, curl, Advanced, Fixed
 
 
@@ -348,14 +349,18 @@ class RequestForm(QWidget):
             reasons += choice_errors
         for leftover in by_field.values():
             reasons += leftover
-        if pending and not reasons:
-            reasons.append("Checking local files…")
+        # A file still being checked does not hold Submit: the job's PREPARING step checks every
+        # input again (same words) before anything is uploaded, and a problem found here first
+        # disables Submit as soon as the check answers.
         valid = not reasons
         reason = reasons[0] if reasons else ""
         self.submit_button.setEnabled(valid)
         self.submit_action.setEnabled(valid)
         self.submit_button.setToolTip("Submit (Ctrl+Enter)" if valid else "Cannot submit yet:\n" + "\n".join(reasons))
-        self.status.set_message("" if valid else reason, "error")
+        if valid:
+            self.status.set_message(PENDING_NOTE if pending else "", "info")
+        else:
+            self.status.set_message(reason, "error")
         self._update_cost()
         if (valid, reason) != (self._valid, self._reason):
             self._valid, self._reason = valid, reason
