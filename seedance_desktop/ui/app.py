@@ -39,8 +39,12 @@ SAMPLE_PROMPT = "Turn [Video 1] into a watercolour painting with soft morning li
 SAMPLE_MODEL = DEFAULT_MODEL  # the sample recipe is for the model the app is built for
 
 RuntimeBuilder = Callable[..., Awaitable[Any]]
-PREVIEW_ROWS = 200  # the queue model's first page (queue_model.PAGE_SIZE)
+# The rows shown before the runtime's store takes over (about a second later): more than a tall
+# screen shows (40 px rows), not the model's whole 200-row page, whose decoding in the worker
+# competed with the form for the interpreter and held the first page up.
+PREVIEW_ROWS = 60
 USABLE_WAIT = 2.0   # seconds the demo runtime waits at most for the form to accept the sample
+PREVIEW_WAIT = 1.0  # ... and the sample waits at most for the queue's first page
 
 
 class StorePreview:
@@ -289,18 +293,23 @@ class DesktopApp:
             if not key and self._secrets is not None:
                 key = await asyncio.to_thread(self._secrets.get_key)  # a session-only key lives in memory
         demo = self.force_demo or composition.resolve_mode(self.settings, key) == "demo"
-        # Usable before the runtime exists: the store's first page (read in a worker, started
-        # first so it overlaps the form's work here) and the sample recipe.
+        # Usable before the runtime exists: the store's first page (read in a worker) and, in
+        # demo mode, the sample recipe. The sample goes in once the page shows (briefly,
+        # bounded): its check starts a worker that imports PyAV, which would hold the
+        # interpreter while the page is decoded. Then, once the form accepts it, the
+        # composition root (httpx, the engine) is imported and the demo simulator started.
         preview = asyncio.ensure_future(self._show_preview(demo_paths(self.paths) if demo else self.paths))
-        await asyncio.sleep(0)  # let the preview's worker start
-        filled = demo and self.fill_sample()
-        if filled:
-            # Usable first: the composition root (httpx, the engine: ~0.1 s of imports on this
-            # thread) and the demo simulator's start would hold up the queue preview. Wait
-            # (briefly, bounded) for the form to accept the sample and for the first page to
-            # show, then import and start them.
-            await self._until_form_ready(USABLE_WAIT)
-            await asyncio.wait({preview}, timeout=USABLE_WAIT)
+        filled = False
+        if demo:
+            await asyncio.wait({preview}, timeout=PREVIEW_WAIT)
+            filled = self.fill_sample()
+            if filled:
+                await self._until_form_ready(USABLE_WAIT)
+        # Imported in a worker: the window keeps painting and answering meanwhile (the import
+        # only shares the interpreter with it) instead of freezing for its ~50 ms.
+        import importlib
+
+        await asyncio.to_thread(importlib.import_module, "seedance_desktop.runtime.compose")
         from seedance_desktop.runtime import compose as composition
 
         builder = self._builder or composition.build_runtime
