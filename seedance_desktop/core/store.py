@@ -100,12 +100,21 @@ def _create_private_file(path: Path) -> None:
 class JobStore:
     """SQLite-backed jobs. See the module docstring for the durability contract."""
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time, read_only: bool = False) -> None:
+        """Open (creating, migrating and, when damaged, recovering) the database at ``path``.
+
+        ``read_only=True`` opens an existing file as it is, for reading only: nothing is created,
+        migrated, checked or repaired, and every write fails (the window's first-page preview,
+        read before the runtime owns the store). A file that cannot be read raises
+        ``sqlite3.DatabaseError``; one from a newer app raises :class:`StoreError`."""
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
         #: Set when the file was damaged at open: what was kept where, what was recovered.
         self.recovery: StoreRecovery | None = None
+        if read_only:
+            self._open_read_only()
+            return
         damage = find_damage(self.path)
         if damage is not None:
             self.recovery = StoreRecovery(reason=damage, damaged_copy=set_aside(self.path))
@@ -141,6 +150,22 @@ class JobStore:
                 os.chmod(companion, 0o600)
         if self.recovery is not None:
             self._restore_from(self.recovery)
+
+    def _open_read_only(self) -> None:
+        # mode=ro: SQLite itself refuses every write, so reading can never change the file.
+        self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                   check_same_thread=False, timeout=10.0)
+        try:
+            self._db.row_factory = sqlite3.Row
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} has schema version {version}, newer than {SCHEMA_VERSION}")
+            self._columns = [row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")]
+            if not self._columns:
+                raise sqlite3.DatabaseError(f"{self.path} has no table of jobs")
+        except BaseException:
+            self._close_quietly()
+            raise
 
     def _restore_from(self, recovery: StoreRecovery) -> None:
         """Copy every job the damaged file still holds into this (new) database."""

@@ -29,11 +29,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from seedance_desktop.api.upload import UploadedFile
 from seedance_desktop.api.urls import strip_query
 from seedance_desktop.core.job import UploadRecord
+
+if TYPE_CHECKING:
+    # The store imports this module (``stored_upload_url``) and the window imports the store
+    # before it is usable; ``api.upload`` brings httpx (~40 ms), so it loads where a cached
+    # upload is actually handed out.
+    from seedance_desktop.api.upload import UploadedFile
 
 #: How long an uploaded file is reused: the File API keeps files ~7 days; one day of margin.
 UPLOAD_LIFETIME = 6 * 24 * 3600.0
@@ -115,6 +120,8 @@ class UploadCache:
             url = self._signed.get(sha256) or sendable(record.url)
             if url is None:
                 return None
+            from seedance_desktop.api.upload import UploadedFile
+
             return UploadedFile(file_id=record.file_id or "", url=url, size=record.size, filename="")
 
     def put(self, sha256: str, uploaded: UploadedFile, size: int, *, in_use: Iterable[str] = ()) -> list[UploadRecord]:

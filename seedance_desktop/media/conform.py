@@ -20,10 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-import av
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from seedance_desktop.api.spec import MediaKind
 from seedance_desktop.media.edit import FrameMode, Framing, Selection, crop_rect, fit_inside, framed_size
@@ -37,6 +34,12 @@ from seedance_desktop.media.probe import (
     MediaInfo,
     probe,
 )
+
+if TYPE_CHECKING:
+    # PyAV and numpy are imported where frames are encoded (see ``media.probe``): the window
+    # and the engine import this module's limits and arithmetic at start-up.
+    import av
+    import numpy as np
 
 Progress = Callable[[float], None]
 
@@ -183,6 +186,8 @@ def _encode(
             reported = percent
             progress(percent / 100)
 
+    import av
+
     try:
         with av.open(str(src)) as source, av.open(str(out), mode="w", format="mp4") as sink:
             vin = next(s for s in source.streams.video if not s.disposition & av.stream.Disposition.attached_pic)
@@ -309,12 +314,16 @@ class Shape:
         return cls(width, height, rotation, framing, inner, ((width - inner[0]) // 2 // 2 * 2, (height - inner[1]) // 2 // 2 * 2))
 
     def apply(self, frame: av.VideoFrame) -> av.VideoFrame:
+        import av
+
         if self.framing is None:
             return _upright(frame, self.rotation, self.width, self.height)
         return av.VideoFrame.from_ndarray(self.rgb(frame), format="rgb24").reformat(format="yuv420p")
 
     def rgb(self, frame: av.VideoFrame) -> np.ndarray[Any, np.dtype[np.uint8]]:
         """The output picture as RGB (also what still images are made of)."""
+        import numpy as np
+
         rgb = _upright_rgb(frame, self.rotation, *self.scaled)
         if self.framing is None:
             return rgb
@@ -331,6 +340,8 @@ class Shape:
 def _upright_rgb(frame: av.VideoFrame, rotation: int, width: int, height: int) -> np.ndarray[Any, np.dtype[np.uint8]]:
     """The displayed picture as RGB at ``width`` x ``height`` (scaled in the stored
     orientation, then turned: cheaper than turning first)."""
+    import numpy as np
+
     turned = rotation % 180 == 90
     stored_w, stored_h = (height, width) if turned else (width, height)
     rgb: np.ndarray[Any, np.dtype[np.uint8]] = frame.to_ndarray(width=stored_w, height=stored_h, format="rgb24")  # type: ignore[assignment]
@@ -342,13 +353,11 @@ def _upright_rgb(frame: av.VideoFrame, rotation: int, width: int, height: int) -
 def _upright(frame: av.VideoFrame, rotation: int, width: int, height: int) -> av.VideoFrame:
     """Scale to (width, height) and convert to yuv420p, turning the pixels upright first when
     the clip carries a display rotation (counter-clockwise degrees, as numpy's rot90)."""
+    import av
+
     if rotation % 360 == 0:
         return frame.reformat(width=width, height=height, format="yuv420p")
-    # Scale first in the stored orientation (cheaper), then rotate the RGB pixels.
-    stored_w, stored_h = (height, width) if rotation % 180 == 90 else (width, height)
-    rgb = frame.to_ndarray(width=stored_w, height=stored_h, format="rgb24")
-    turned: np.ndarray[Any, np.dtype[np.uint8]] = np.ascontiguousarray(np.rot90(rgb, k=(rotation // 90) % 4))
-    return av.VideoFrame.from_ndarray(turned, format="rgb24").reformat(format="yuv420p")
+    return av.VideoFrame.from_ndarray(_upright_rgb(frame, rotation, width, height), format="rgb24").reformat(format="yuv420p")
 
 
 def _emit(sink: av.container.OutputContainer, stream: av.video.stream.VideoStream, frame: av.VideoFrame, index: int) -> None:
@@ -359,6 +368,8 @@ def _emit(sink: av.container.OutputContainer, stream: av.video.stream.VideoStrea
 
 
 def _cut_audio(frame: av.AudioFrame, samples: int, *, offset: int = 0) -> av.AudioFrame:
+    import av
+
     data = frame.to_ndarray()[:, offset:offset + samples]
     cut = av.AudioFrame.from_ndarray(data.copy(order="C"), format=frame.format.name, layout=frame.layout.name)
     cut.sample_rate = frame.sample_rate

@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import av
+from typing import TYPE_CHECKING
 
 from seedance_desktop.api.spec import MediaKind
 from seedance_desktop.api.units import MB as MB  # re-exported: the checks and the pipeline share it
 from seedance_desktop.media.errors import MediaError
 
+if TYPE_CHECKING:
+    # PyAV is imported where a file is opened: the limits and ``MediaInfo`` are imported by the
+    # window's form and the engine at start-up, and PyAV (with numpy) takes ~0.1 s to import.
+    import av
 UPLOAD_MAX_BYTES = 16 * 1024 * 1024  # File API limit (16 MiB)
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov"})
@@ -90,6 +93,8 @@ def probe(path: str | Path) -> MediaInfo:
     if not path.is_file():
         raise MediaError(f"{path} is not a file", user_message=f"{path.name} is not a file.")
     suffix = path.suffix.lower()
+    import av
+
     try:
         with av.open(str(path)) as container:
             video = next((s for s in container.streams.video if not _is_cover_art(s)), None)
@@ -141,6 +146,8 @@ def probe(path: str | Path) -> MediaInfo:
 def _first_frame_rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
     """The display rotation travels as frame side data: decode one frame to read it (cheap:
     one frame, and only for videos). Normalised to -90, 0, 90 or 180."""
+    import av
+
     try:
         for frame in container.decode(stream):
             angle = int(round(frame.rotation or 0)) % 360
@@ -152,6 +159,8 @@ def _first_frame_rotation(container: av.container.InputContainer, stream: av.vid
 
 def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:
     """An MP3's embedded album cover shows up as a one-picture video stream."""
+    import av
+
     return bool(stream.disposition & av.stream.Disposition.attached_pic)
 
 

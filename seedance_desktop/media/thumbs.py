@@ -6,12 +6,14 @@ Decoding is blocking: call these from a worker thread.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
-import numpy as np
 
 from seedance_desktop.media.errors import MediaError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _scaled(frame: av.VideoFrame, max_side: int | None) -> av.VideoFrame:
@@ -27,6 +29,10 @@ def _scaled(frame: av.VideoFrame, max_side: int | None) -> av.VideoFrame:
         turns = 0
     if turns == 0:
         return frame.reformat(width=width, height=height, format="rgb24")
+    # numpy only for phone clips: importing it (~0.1 s, mostly holding the interpreter) would
+    # stall the window while the form's first thumbnail is made.
+    import numpy as np
+
     rgb: np.ndarray[Any, np.dtype[np.uint8]] = np.ascontiguousarray(
         np.rot90(frame.to_ndarray(width=width, height=height, format="rgb24"), k=turns))
     return av.VideoFrame.from_ndarray(rgb, format="rgb24")

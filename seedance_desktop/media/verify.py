@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
-
 from seedance_desktop.api.spec import MediaKind
 from seedance_desktop.media.errors import MediaError
 from seedance_desktop.media.probe import MediaInfo, probe
@@ -40,6 +38,8 @@ def verify_decodes(path: str | Path, info: MediaInfo | None = None) -> MediaInfo
     path = Path(path)
     info = info or probe(path)
     name = path.name
+    import av  # where the decoding is: see ``media.probe``
+
     try:
         with av.open(str(path)) as container:
             if info.kind is MediaKind.AUDIO:
@@ -87,6 +87,8 @@ def decoded_seconds(path: str | Path) -> float:
     path = Path(path)
     first: float | None = None
     last_end = 0.0
+    import av
+
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]

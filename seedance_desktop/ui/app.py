@@ -37,8 +37,12 @@ SAMPLE_PROMPT = "Turn [Video 1] into a watercolour painting with soft morning li
 SAMPLE_MODEL = DEFAULT_MODEL  # the sample recipe is for the model the app is built for
 
 RuntimeBuilder = Callable[..., Awaitable[Any]]
-PREVIEW_ROWS = 200  # the queue model's first page (queue_model.PAGE_SIZE)
+# The rows shown before the runtime's store takes over (about a second later): more than a tall
+# screen shows (40 px rows), not the model's whole 200-row page, whose decoding in the worker
+# competed with the form for the interpreter and held the first page up.
+PREVIEW_ROWS = 60
 USABLE_WAIT = 2.0   # seconds the demo runtime waits at most for the form to accept the sample
+PREVIEW_WAIT = 1.0  # ... and the sample waits at most for the queue's first page
 
 
 class StorePreview:
@@ -53,21 +57,24 @@ class StorePreview:
 
     @classmethod
     def read(cls, db_file: Path, rows: int = PREVIEW_ROWS) -> StorePreview:
-        """Blocking (a worker's job): open the job database, read the first page, close it.
-        A store that does not exist yet is not created here: the runtime does that."""
+        """Blocking (a worker's job): open the job database read-only, read the first page,
+        close it. A store that does not exist yet is not created here, and a damaged one is
+        neither checked nor repaired: the runtime does that (it holds the engine lock, keeps
+        the damaged file and tells the user where); the preview just shows nothing."""
         if not db_file.is_file():
             return cls([], 0)
-        from seedance_desktop.core.store import JobStore
-        from seedance_desktop.core.store_recovery import find_damage
+        import sqlite3
 
-        if find_damage(db_file) is not None:
-            # Recovering is the runtime's job: it holds the engine lock, keeps the damaged file
-            # and tells the user where. Opening it here would recover it silently first.
+        from seedance_desktop.core.store import JobStore, StoreError
+
+        try:
+            store = JobStore(db_file, read_only=True)
+        except (sqlite3.DatabaseError, StoreError):
             return cls([], 0)
-
-        store = JobStore(db_file)
         try:
             return cls(store.list(limit=rows, offset=0), store.count())
+        except sqlite3.DatabaseError:
+            return cls([], 0)
         finally:
             store.close()
 
@@ -336,15 +343,23 @@ class DesktopApp:
             if not key and self._secrets is not None:
                 key = await asyncio.to_thread(self._secrets.get_key)  # a session-only key lives in memory
         demo = self.force_demo or composition.resolve_mode(self.settings, key) == "demo"
-        # Usable before the runtime exists: the sample recipe, and the store's first page.
-        filled = demo and self.fill_sample()
+        # Usable before the runtime exists: the store's first page (read in a worker) and, in
+        # demo mode, the sample recipe. The sample goes in once the page shows (briefly,
+        # bounded): its check starts a worker that imports PyAV, which would hold the
+        # interpreter while the page is decoded. Then, once the form accepts it, the
+        # composition root (httpx, the engine) is imported and the demo simulator started.
         preview = asyncio.ensure_future(self._show_preview(demo_paths(self.paths) if demo else self.paths))
-        if filled:
-            # Usable first: the composition root (httpx, the engine: ~0.1 s of imports on this
-            # thread) and the demo simulator's start compete with the sample clip's probe
-            # (PyAV) and the queue preview. Wait (briefly, bounded) for the form to accept the
-            # sample, then import and start them.
-            await self._until_form_ready(USABLE_WAIT)
+        filled = False
+        if demo:
+            await asyncio.wait({preview}, timeout=PREVIEW_WAIT)
+            filled = self.fill_sample()
+            if filled:
+                await self._until_form_ready(USABLE_WAIT)
+        # Imported in a worker: the window keeps painting and answering meanwhile (the import
+        # only shares the interpreter with it) instead of freezing for its ~50 ms.
+        import importlib
+
+        await asyncio.to_thread(importlib.import_module, "seedance_desktop.runtime.compose")
         from seedance_desktop.runtime import compose as composition
 
         builder = self._builder or composition.build_runtime

@@ -19,13 +19,11 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from seedance_desktop.api.errors import AuthenticationError
-from seedance_desktop.core.engine import Engine
-from seedance_desktop.core.batch import BatchPlan, group_action, queue_plan
 from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.store import JobNotFound, JobStore
 from seedance_desktop.ui.controller_helpers import (
@@ -36,6 +34,10 @@ from seedance_desktop.ui.controller_helpers import (
     summarize_counts,
     user_message,
 )
+
+if TYPE_CHECKING:  # the engine (and httpx behind it) loads with the runtime, after "usable"
+    from seedance_desktop.core.batch import BatchPlan
+    from seedance_desktop.core.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +284,8 @@ class Controller(QObject):
 
     def queue_batch(self, plan: BatchPlan) -> list[Job]:
         """Queue a confirmed batch plan as one group (``core.batch.queue_plan``)."""
+        from seedance_desktop.core.batch import queue_plan
+
         queued = self._act("queuing the batch", lambda e: queue_plan(e, plan))
         jobs = queued[1] if queued is not None else []
         for job in jobs:
@@ -291,6 +295,8 @@ class Controller(QObject):
     def group_action(self, group_id: str, action: str) -> int:
         """Pause, resume, cancel or retry the failed jobs of a batch, through the engine's own
         per-job actions (``core.batch.group_action``); how many jobs changed."""
+        from seedance_desktop.core.batch import group_action
+
         store = self.store
         if store is None:
             return 0

@@ -114,7 +114,9 @@ class Player(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.media = QMediaPlayer(self)
+        # The QMediaPlayer is made on first use (``media``): making it starts Qt Multimedia's
+        # FFmpeg backend (~35 ms on the GUI thread), which the window does not need to be usable.
+        self._media: QMediaPlayer | None = None
         # The stage (picture + controls) is one widget so full screen can move it whole into
         # its own window and back; QVideoWidget.setFullScreen alone showed a grey screen with
         # the picture in a corner and no controls.
@@ -122,12 +124,10 @@ class Player(QWidget):
         self.video = QVideoWidget(self.stage)
         self.video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.video.setMinimumSize(320, 180)
-        self.media.setVideoOutput(self.video)
         # No audio device (CI, headless servers): play silently instead of warning every time.
         self.audio: QAudioOutput | None = None
         if QMediaDevices.audioOutputs():
             self.audio = QAudioOutput(self)
-            self.media.setAudioOutput(self.audio)
         self._path: str | None = None
         self._seeking = False
         self._last_frame: QVideoFrame | None = None
@@ -228,11 +228,6 @@ class Player(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
 
-        self.media.positionChanged.connect(self._position_changed)
-        self.media.durationChanged.connect(self._duration_changed)
-        self.media.playbackStateChanged.connect(self._state_changed)
-        self.media.errorOccurred.connect(self._on_error)
-        self.media.mediaStatusChanged.connect(self._status_changed)
         self.video_sink.videoFrameChanged.connect(self._frame_arrived)
         self._update_time()
 
@@ -245,6 +240,22 @@ class Player(QWidget):
         return button
 
     # -- public API ------------------------------------------------------------------------------
+    @property
+    def media(self) -> QMediaPlayer:
+        """The media player, made (and wired to the picture and sound) on first use."""
+        if self._media is None:
+            media = QMediaPlayer(self)
+            media.setVideoOutput(self.video)
+            if self.audio is not None:
+                media.setAudioOutput(self.audio)
+            media.positionChanged.connect(self._position_changed)
+            media.durationChanged.connect(self._duration_changed)
+            media.playbackStateChanged.connect(self._state_changed)
+            media.errorOccurred.connect(self._on_error)
+            media.mediaStatusChanged.connect(self._status_changed)
+            self._media = media
+        return self._media
+
     @property
     def video_sink(self) -> QVideoSink:
         return self.video.videoSink()
@@ -322,7 +333,8 @@ class Player(QWidget):
     def stop(self) -> None:
         self.leave_fullscreen()
         self._last_frame = None
-        self.media.stop()
+        if self._media is not None:
+            self._media.stop()
 
     def set_loop(self, on: bool) -> None:
         self.media.setLoops(QMediaPlayer.Loops.Infinite if on else QMediaPlayer.Loops.Once)
@@ -417,7 +429,7 @@ class Player(QWidget):
             self.controls_timer.start()
 
     def _hide_controls(self) -> None:
-        playing = self.media.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+        playing = self._media is not None and self._media.playbackState() == QMediaPlayer.PlaybackState.PlayingState
         if self.is_fullscreen and playing and not self.controls.underMouse():
             self.controls.hide()
             self.video.setCursor(Qt.CursorShape.BlankCursor)
@@ -494,15 +506,16 @@ class Player(QWidget):
         self._update_time()
 
     def _update_time(self, position: int | None = None) -> None:
-        pos = self.media.position() if position is None else position
-        self.time_label.setText(f"{format_ms(pos)} / {format_ms(self.media.duration())}")
+        media = self._media
+        pos = (media.position() if media is not None else 0) if position is None else position
+        self.time_label.setText(f"{format_ms(pos)} / {format_ms(media.duration() if media is not None else 0)}")
 
     def _frame_arrived(self, frame: QVideoFrame) -> None:
         """Keep the picture at the end: the backend clears the sink when the clip ends (a black
         picture); the last real frame is put back instead."""
         if frame.isValid():
             self._last_frame = frame
-        elif self._last_frame is not None and self.media.mediaStatus() in (
+        elif self._last_frame is not None and self._media is not None and self._media.mediaStatus() in (
                 QMediaPlayer.MediaStatus.EndOfMedia, QMediaPlayer.MediaStatus.BufferedMedia,
                 QMediaPlayer.MediaStatus.LoadedMedia):
             self.video_sink.setVideoFrame(self._last_frame)

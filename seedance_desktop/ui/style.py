@@ -30,6 +30,7 @@ class MessageLabel(QLabel):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._kind = kind
+        self._sheet = ""
         self.set_message("", kind)
 
     @property
@@ -39,8 +40,14 @@ class MessageLabel(QLabel):
     def set_message(self, text: str, kind: str | None = None) -> None:
         if kind is not None:
             self._kind = kind
-        color = _KIND_COLORS.get(self._kind)
-        self.setStyleSheet(f"color: {color};" if color else "")
+        if text:
+            # Only when the colour changes, and never for a hidden empty line: each
+            # setStyleSheet re-polishes the label (~0.5 ms), and the form has dozens of them.
+            color = _KIND_COLORS.get(self._kind)
+            sheet = f"color: {color};" if color else ""
+            if sheet != self._sheet:
+                self._sheet = sheet
+                self.setStyleSheet(sheet)
         self.setText(text)
         self.setAccessibleName(f"{self._kind}: {text}" if text else "")
         self.setVisible(bool(text))

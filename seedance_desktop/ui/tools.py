@@ -23,7 +23,6 @@ from seedance_desktop.core import batch, prompt_history
 from seedance_desktop.core.job import JobState
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.presets import PresetStore, presets_file
-from seedance_desktop.runtime.compose import spend_guard
 from seedance_desktop.ui.batch.batch_dialog import BatchDialog
 from seedance_desktop.ui.controller import Controller
 from seedance_desktop.ui.recipes.presets_menu import PresetsMenu, RecipeForm
@@ -163,6 +162,8 @@ class Tools:
         dialog.import_requested.connect(lambda path: self.import_batch(dialog, path, model))
         store = self.controller.store
         if store is not None:
+            from seedance_desktop.runtime.compose import spend_guard  # with the runtime, not at start-up
+
             guard = spend_guard(store, self.app.settings)
             self.offload(guard.headroom, lambda left: dialog.set_headroom(left) if self.batch_dialog is dialog else None)
         dialog.show()

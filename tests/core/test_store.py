@@ -371,3 +371,24 @@ def test_threads_share_one_store_safely(store: JobStore) -> None:
     assert errors == []
     assert store.count_by_state() == {S.DONE: 8}
     assert all(len(store.get(j.id).history) == 7 for j in jobs)
+
+
+def test_read_only_open_reads_and_never_writes(tmp_path: Path) -> None:
+    """The window's first-page preview: reads the jobs, changes nothing, creates nothing."""
+    path = tmp_path / "jobs.sqlite3"
+    with JobStore(path) as writer:
+        job = writer.add(_job())
+    before = path.read_bytes()
+    reader = JobStore(path, read_only=True)
+    try:
+        assert [j.id for j in reader.list(limit=10)] == [job.id] and reader.count() == 1
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.add(_job())
+    finally:
+        reader.close()
+    assert path.read_bytes() == before  # (SQLite may leave an empty -wal and an -shm beside it)
+    wal = tmp_path / "jobs.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    with pytest.raises(sqlite3.DatabaseError):
+        JobStore(tmp_path / "missing.sqlite3", read_only=True)
+    assert not (tmp_path / "missing.sqlite3").exists()

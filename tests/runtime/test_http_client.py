@@ -79,3 +79,57 @@ def test_the_session_client_keeps_its_connections_warm() -> None:
             await client.aclose()
 
     assert run(scenario()) is True
+
+
+def test_no_cookies_are_kept_and_the_pool_uses_the_cheap_socket_check() -> None:
+    from seedance_desktop.api.pool_backend import KnownSocketBackend
+
+    async def scenario() -> tuple[bool, int]:
+        client = http_client()
+        try:
+            pool = getattr(client._transport, "_pool", None)  # noqa: SLF001 - what the override set
+            backend = getattr(pool, "_network_backend", None)
+            client.cookies.extract_cookies(httpx.Response(200, headers={"Set-Cookie": "a=b; Path=/"},
+                                                          request=httpx.Request("GET", "http://x/")))
+            return isinstance(backend, KnownSocketBackend), len(client.cookies)
+        finally:
+            await client.aclose()
+
+    assert run(scenario()) == (True, 0)
+
+
+def test_a_keep_alive_connection_the_server_closed_is_not_reused() -> None:
+    """Over real loopback: the server answers once and closes; the next request must go out on
+    a new connection (the pool's readability check sees the close) instead of failing."""
+    connections = 0
+    closed = asyncio.Event
+
+    async def scenario() -> list[int]:
+        nonlocal connections
+        gone = closed()
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal connections
+            connections += 1
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+            await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+            gone.set()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = http_client()
+        try:
+            first = await client.get(f"http://127.0.0.1:{port}/a")
+            await asyncio.wait_for(gone.wait(), 10)
+            second = await asyncio.wait_for(client.get(f"http://127.0.0.1:{port}/b"), 10)
+            return [first.status_code, second.status_code]
+        finally:
+            await client.aclose()
+            server.close()
+            await server.wait_closed()
+
+    assert run(scenario()) == [200, 200]
+    assert connections == 2

@@ -48,8 +48,8 @@ from seedance_desktop.ui.form.recent_folder import RecentFolder
 from seedance_desktop.ui.style import MessageLabel, NoticeLabel, chain_tab_order, layout_focus_order
 
 VALIDATE_DELAY_MS = 150
+PENDING_NOTE = "Checking local files… You can submit now: each file is checked again before upload."
 _RESERVED_MNEMONICS = {"m", "s", "j", "u", "a", "x"}  # Model, Submit, JSON, curl, Advanced, Fixed
-_CHECKING_FILES = "Checking local files…"
 _CHECKING_REPEATS = "Looking for an identical job…"
 
 
@@ -460,8 +460,9 @@ class RequestForm(QWidget):
             shown += [] if silent(*grouped) else choice_errors
         for leftover in by_field.values():
             reasons += leftover
-        if pending and not reasons:
-            reasons.append(_CHECKING_FILES)
+        # A file still being checked does not hold Submit: the job's PREPARING step checks every
+        # input again (same words) before anything is uploaded, and a problem found here first
+        # disables Submit as soon as the check answers.
         if self._checking and not reasons:
             reasons.append(_CHECKING_REPEATS)
         valid = not reasons
@@ -473,14 +474,14 @@ class RequestForm(QWidget):
             self.status.set_message("Loading…", "info")
         elif valid:
             self.submit_button.setToolTip("Queue this request (Ctrl+Enter). The cost shown is an estimate.")
-            self.status.set_message("", "error")
+            self.status.set_message(PENDING_NOTE if pending else "", "info")
         else:
             self.submit_button.setToolTip("Cannot submit yet:\n" + "\n".join(reasons))
             if self._quiet and not shown:  # nothing touched is wrong: what is next, in neutral words
                 self.status.set_message(reason, "info")
             else:
                 first = shown[0] if self._quiet else reason
-                self.status.set_message(first, "info" if first in (_CHECKING_FILES, _CHECKING_REPEATS) else "error")
+                self.status.set_message(first, "info" if first == _CHECKING_REPEATS else "error")
         self._update_cost()
         if (valid, reason) != (self._valid, self._reason):
             self._valid, self._reason = valid, reason

@@ -303,9 +303,26 @@ class QueuePanel(QWidget):
         model.needs_attention.connect(self._needs_attention)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
-        self._ticker.timeout.connect(model.tick)
+        self._ticker.timeout.connect(self._tick)
         self._ticker.start()
         self.update_actions()
+
+    def _tick(self) -> None:
+        """Elapsed times move every second: repaint the state cells in view when one of them is
+        running. (``QueueModel.tick`` would send every running row through the filter proxy and
+        repaint the whole table: most of the panel's idle cost with 100 jobs running.)"""
+        view = self.view
+        viewport = view.viewport()
+        x, width = view.columnViewportPosition(COL_STATE), view.columnWidth(COL_STATE)
+        first, last = view.rowAt(0), view.rowAt(viewport.height() - 1)
+        if x < 0 or width <= 0 or first < 0:
+            return
+        last = self.proxy.rowCount() - 1 if last < 0 else last
+        for row in range(first, last + 1):
+            job = self.proxy.job_at(row)
+            if job is not None and not job.state.is_final and job.state != JobState.QUEUED:
+                viewport.update(x, 0, width, viewport.height())
+                return
 
     # -- selection -------------------------------------------------------------------------------
     def selected_job(self) -> Job | None:

@@ -3,6 +3,7 @@ placeholders, submit payloads, recipes and clipboard exports."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,9 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, 
 from seedance_desktop.api.spec import MAX_SEED
 from seedance_desktop.core.job import InputFile, Job
 from seedance_desktop.core.engine.runner import request_with_urls
-from seedance_desktop.ui.form.request_form import RequestForm
+from seedance_desktop.media.synth import make_clip
+from seedance_desktop.ui.form import media_inspector
+from seedance_desktop.ui.form.request_form import PENDING_NOTE, RequestForm
 
 V2V = "bytedance/seedance-2.0-fast-v2v"
 I2V = "bytedance/seedance-2.0-fast-i2v"
@@ -242,6 +245,35 @@ def test_submit_payload_keeps_urls_and_names_local_files(qtbot, form, media_file
     uploaded = [InputFile(i.field, i.index, i.local_path, "https://files.example/up.mp4") for i in inputs]
     sent = request_with_urls(Job(model=model, request=request, inputs=uploaded))
     assert sent["video_urls"] == [URL, "https://files.example/up.mp4"]
+
+
+def test_a_file_still_being_checked_does_not_hold_submit(qtbot, form, tmp_path, monkeypatch) -> None:
+    """Submit works at once (the job's PREPARING step checks every input again); a problem the
+    check finds afterwards still disables it, with the reason."""
+    short = make_clip(tmp_path / "short.mp4", duration=1.0)
+    gate = threading.Event()
+    real = media_inspector.inspect_file
+
+    def held(path: str, kind: object) -> media_inspector.Inspection:
+        gate.wait(10)
+        return real(path, kind)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(media_inspector, "inspect_file", held)
+    try:
+        form.add_media_paths([str(short)])
+        form.prompt.set_text("Make [Video 1] look like a watercolor")
+        form.validate_now()
+        assert form.inspector.busy()
+        assert form.submit_button.isEnabled() and form.submit_action.isEnabled()
+        assert form.status.text() == PENDING_NOTE
+        with qtbot.waitSignal(form.submit_requested, timeout=1000) as blocker:
+            form.submit_button.click()
+        assert blocker.args[2] == [InputFile("video_urls", 0, str(short))]
+    finally:
+        gate.set()
+    settle(qtbot, form)
+    assert not form.submit_button.isEnabled()
+    assert "at least 2 s" in form.invalid_reason() and "at least 2 s" in form.status.text()
 
 
 def test_local_file_first_keeps_its_position(qtbot, form, media_files) -> None:

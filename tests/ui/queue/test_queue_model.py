@@ -13,6 +13,7 @@ from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.ui.queue.queue_model import (
     COL_COST,
     COL_PARAMS,
+    COL_PROMPT,
     COL_STATE,
     MIME_TYPE,
     JobRole,
@@ -271,6 +272,32 @@ def test_tick_refreshes_running_rows_in_one_signal(qtbot: Any) -> None:
     model.dataChanged.connect(lambda top, bottom, roles: spans.append((top.row(), bottom.row(), top.column())))
     model.tick()
     assert spans == [(1, 3, COL_STATE)]  # uploading .. downloading; queued and final rows excluded
+
+
+@QT_NOISE
+def test_the_panels_second_tick_repaints_only_the_state_cells(qtbot: Any) -> None:
+    """Elapsed times in view move every second; the rest of the table is not repainted for it
+    (with 100 jobs running that repaint was most of the panel's idle cost)."""
+    from seedance_desktop.ui.queue.queue_panel import ProgressDelegate, QueuePanel
+
+    painted: dict[int, int] = {}
+
+    class Counting(ProgressDelegate):
+        def paint(self, painter: Any, option: Any, index: Any) -> None:
+            painted[index.column()] = painted.get(index.column(), 0) + 1
+            super().paint(painter, option, index)
+
+    model = QueueModel(FakeSource(mixed_jobs()))
+    panel = QueuePanel(model)
+    qtbot.addWidget(panel)
+    panel.view.setItemDelegate(Counting(panel.view))
+    panel.resize(1000, 500)
+    panel.show()
+    qtbot.waitUntil(lambda: painted.get(COL_PROMPT, 0) > 0)
+    painted.clear()
+    panel._tick()  # what the panel's 1 s timer calls
+    qtbot.waitUntil(lambda: painted.get(COL_STATE, 0) >= 8)
+    assert set(painted) == {COL_STATE}
 
 
 @QT_NOISE
