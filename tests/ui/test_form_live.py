@@ -26,11 +26,7 @@ from prepare_live import record_uploads  # noqa: E402
 
 from seedance_desktop.core.job import JobState  # noqa: E402
 from seedance_desktop.core.paths import AppPaths  # noqa: E402
-
-QT_NOISE = pytest.mark.qt_log_ignore(
-    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
-    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
-)
+from tests.ui.live_app import QT_NOISE
 
 
 async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -21,13 +21,10 @@ from seedance_desktop.ui.queue.queue_model import QueueModel
 from seedance_desktop.ui.queue.queue_panel import QueuePanel
 from seedance_desktop.core.engine import Engine
 from seedance_desktop.core.store import JobStore
+from tests.ui.live_app import QT_NOISE
 
 # Applied per test: tests/ui/conftest.py adds an item-level qt_log_ignore that would shadow
 # a module-level one (pytest-qt reads only the closest marker).
-QT_NOISE = pytest.mark.qt_log_ignore(
-    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
-    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
-)
 
 
 class FakeTray:

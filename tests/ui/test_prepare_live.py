@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +20,9 @@ from prepare_live import FOUR, check_within_limits, make_four, record_uploads  #
 from seedance_desktop.core.job import InputFile, JobState  # noqa: E402
 from seedance_desktop.core.paths import AppPaths  # noqa: E402
 from seedance_desktop.core.prepare import assess_inputs  # noqa: E402
+from tests.ui.live_app import QT_NOISE, until
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
-QT_NOISE = pytest.mark.qt_log_ignore(
-    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
-    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
-)
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @QT_NOISE

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,9 @@ import qasync
 
 from seedance_desktop.core.job import InputFile, JobState
 from seedance_desktop.core.paths import AppPaths
+from tests.ui.live_app import QT_NOISE, until
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
-QT_NOISE = pytest.mark.qt_log_ignore(
-    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
-    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
-)
 
 
 class SessionSecrets:
@@ -46,15 +42,6 @@ class SessionSecrets:
 
     def secure_backend_available(self) -> bool:
         return False
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @QT_NOISE

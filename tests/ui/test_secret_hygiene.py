@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,7 @@ import pytest
 import qasync
 
 from seedance_desktop.core.paths import AppPaths
-
-QT_NOISE = pytest.mark.qt_log_ignore(
-    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
-    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
-)
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+from tests.ui.live_app import QT_NOISE, until
 
 
 def leaks(folders: list[Path], needles: list[bytes]) -> list[str]:

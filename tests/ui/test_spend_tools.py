@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +19,9 @@ from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.presets import Preset
 from seedance_desktop.core.settings import Settings, SettingsStore
 from tests.core.engine.engine_harness import hosted_url
+from tests.ui.live_app import QT_NOISE, until
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
-QT_NOISE = pytest.mark.qt_log_ignore(
-    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
-    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
-)
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @QT_NOISE

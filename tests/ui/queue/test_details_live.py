@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +22,10 @@ from PySide6.QtWidgets import QApplication
 from seedance_desktop.core.job import InputFile, JobState
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.simulator.faults import Fault, FaultKind
+from tests.ui.live_app import QT_NOISE, until
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
 REASON = "OutputVideoSensitiveContentDetected: the output may contain sensitive content"
-QT_NOISE = pytest.mark.qt_log_ignore(
-    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
-    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
-)
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @QT_NOISE

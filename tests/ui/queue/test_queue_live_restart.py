@@ -17,6 +17,7 @@ from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.settings import Settings, SettingsStore
 from seedance_desktop.core.store import JobStore
+from tests.ui.live_app import QT_NOISE
 
 
 def _finished_jobs(db: Path, count: int) -> list[str]:
@@ -27,13 +28,6 @@ def _finished_jobs(db: Path, count: int) -> list[str]:
             store.transition(job.id, JobState.CANCELLED, "cancelled before the restart")
             ids.append(job.id)
     return ids
-
-
-# Qt Multimedia's start-up noise on a machine without audio; it affects nothing checked here.
-QT_NOISE = pytest.mark.qt_log_ignore(
-    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
-    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
-)
 
 
 @QT_NOISE

@@ -1,0 +1,26 @@
+"""What the tests that run the whole window share: the Qt noise a real app session makes on a
+machine without audio or GPU (it affects nothing they check), and one way to wait on the qasync
+loop for a condition with a bounded, generous deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+QT_NOISE = pytest.mark.qt_log_ignore(
+    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
+    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
+)
+
+
+async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait on the running loop until ``condition()`` holds; fail naming ``what`` after
+    ``timeout`` seconds (a bound against hangs, never a speed claim)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
