@@ -1,0 +1,111 @@
+"""The trim editor over a row of the form's media list: the filmstrip arrives from a worker,
+the handles step frame by frame, the limits are shown live and block OK, and OK writes the
+selection and framing into the row, its words and the recipe's inputs (kept by a reload)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from seedance_desktop.media.edit import Framing
+from seedance_desktop.media.synth import make_clip
+from seedance_desktop.ui.form.request_form import RequestForm
+
+V2V = "bytedance/seedance-2.0-fast-v2v"
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("trim") / "long.mp4", duration=20.0, width=640, height=360,
+                     audio=False)
+
+
+@pytest.fixture
+def form(qtbot) -> RequestForm:
+    widget = RequestForm()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.inspector.wait(10_000)
+
+
+def open_editor(qtbot, form: RequestForm, clip: Path):
+    form.set_recipe(V2V, {"prompt": "[Video 1] as ink", "ratio": "9:16"}, [])
+    videos = form.media["video_urls"]
+    videos.add_sources([str(clip)])
+    qtbot.waitUntil(lambda: videos.cached_inspection(0) is not None, timeout=20_000)
+    videos.list.setCurrentRow(0)
+    assert videos.trim_button.isEnabled()
+    videos.trim_button.click()
+    dialog = form.trim_dialog
+    assert dialog is not None and dialog.isVisible() and not dialog.isModal()
+    qtbot.waitUntil(lambda: dialog.images_ready, timeout=20_000)
+    return videos, dialog
+
+
+def test_trim_and_crop_reach_the_row_and_the_recipe(qtbot, form, long_clip, monkeypatch) -> None:
+    threads: list[object] = []
+    from seedance_desktop.media import contact_sheet
+
+    original = contact_sheet.filmstrip
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(contact_sheet, "filmstrip", spy)
+    videos, dialog = open_editor(qtbot, form, long_clip)
+    assert threads and all(t is not threading.main_thread() for t in threads)   # decoded in a worker
+    # Default: the first seconds that fit (15 s of the 20 s clip).
+    assert (dialog.strip.start, dialog.strip.end) == (0.0, 15.0)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    # Too short a selection: the limit is shown and OK is blocked.
+    dialog.end_spin.setValue(1.0)
+    assert not ok.isEnabled() and "at least 2 s" in dialog.limits.text()
+    dialog.start_spin.setValue(3.0)
+    dialog.end_spin.setValue(7.0)
+    assert ok.isEnabled() and "4.00 s" in dialog.limits.text()
+    # Frame stepping on the out handle: one frame (1/24 s) on and back.
+    qtbot.keyClick(dialog.strip, Qt.Key.Key_O)
+    qtbot.keyClick(dialog.strip, Qt.Key.Key_Period)
+    assert dialog.strip.end == pytest.approx(7.0 + 1 / 24)
+    qtbot.keyClick(dialog.strip, Qt.Key.Key_Comma)
+    assert dialog.strip.end == pytest.approx(7.0)
+    # 16:9 clip, 9:16 output: framing is offered; crop, moved to the left edge.
+    assert dialog.frame_group is not None
+    dialog.mode_buttons.button(1).click()
+    view = dialog.crop_view
+    assert view is not None and view.box is not None and view.box.width < 640
+    view.setFocus()
+    for _ in range(200):
+        qtbot.keyClick(view, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    assert view.box.x == 0
+    ok.click()
+    assert not dialog.isVisible()
+    item = videos.input_at(0)
+    assert (item.trim_start, item.trim_end) == (3.0, 7.0)
+    framing = Framing.parse(item.framing or "")
+    assert framing.ratio == "9:16" and framing.rect is not None and framing.rect.x == 0
+    assert "3.0-7.0 s of 20.0 s" in videos.list.item(0).text()
+    _, _, inputs = form.recipe()
+    assert [(i.trim_start, i.trim_end, i.framing) for i in inputs] == [(3.0, 7.0, item.framing)]
+    # The selection travels with the recipe: Duplicate/Open recipe load it back into the row.
+    other = RequestForm()
+    qtbot.addWidget(other)
+    other.set_recipe(*form.recipe())
+    assert [(i.trim_start, i.trim_end, i.framing) for i in other.recipe()[2]] == [(3.0, 7.0, item.framing)]
+    other.inspector.wait(10_000)
+
+
+def test_undo_of_a_replacement_brings_the_trim_back(qtbot, form, long_clip) -> None:
+    videos, dialog = open_editor(qtbot, form, long_clip)
+    dialog.start_spin.setValue(2.0)
+    dialog.end_spin.setValue(6.0)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    form.set_recipe(V2V, {"prompt": "something else"}, [])
+    assert form.recipe()[2] == []
+    form.undo()
+    assert [(i.trim_start, i.trim_end) for i in form.recipe()[2]] == [(2.0, 6.0)]
