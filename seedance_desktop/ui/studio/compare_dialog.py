@@ -183,7 +183,7 @@ class CompareDialog(QDialog):
         self.export_button.setEnabled(False)
         self.message.set_message("Writing the contact sheet…", "info")
         videos = [self.reference_path, self.result_path]
-        run_in_worker(lambda: contact_sheet(videos, path), self._exported)
+        run_in_worker(lambda: contact_sheet(videos, path), self._exported, owner=self)
 
     def _exported(self, result: object, error: str) -> None:
         self.export_button.setEnabled(True)

@@ -130,7 +130,7 @@ class TrimDialog(QDialog):
         self.strip.setFocus()
         self.images_ready = False
         if kind is MediaKind.VIDEO:
-            run_in_worker(lambda: strip_images(path, STRIP_COUNT, STRIP_HEIGHT), self._on_strip_images)
+            run_in_worker(lambda: strip_images(path, STRIP_COUNT, STRIP_HEIGHT), self._on_strip_images, owner=self)
         else:
             self.status.setText("Audio: no pictures; the selection is played on Play.")
 
@@ -166,7 +166,7 @@ class TrimDialog(QDialog):
         self.mode_buttons.button(chosen).setChecked(True)
         self.crop_view.set_framing(current.mode if current else None, ratio, current.rect if current else None)
         self.mode_buttons.idToggled.connect(self._on_mode)
-        run_in_worker(lambda: strip_images(self.path, 1, PREVIEW_HEIGHT), self._on_preview)
+        run_in_worker(lambda: strip_images(self.path, 1, PREVIEW_HEIGHT), self._on_preview, owner=self)
 
     # ----- state ----------------------------------------------------------------------------
     def selection(self) -> Selection:

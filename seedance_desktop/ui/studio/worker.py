@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from seedance_desktop.errors import SeedanceError
@@ -21,14 +22,16 @@ class _Relay(QObject):
 
     done = Signal(object, object)   # result, error text ("" when it worked)
 
-    def __init__(self, then: Callable[[Any, str], None]) -> None:
+    def __init__(self, then: Callable[[Any, str], None], owner: QObject | None) -> None:
         super().__init__()
-        self._then = then
+        self._then, self._owner = then, owner
         self.done.connect(self.deliver)
 
     def deliver(self, result: object, error: object) -> None:
         _RELAYS.discard(self)
-        self._then(result, str(error))
+        # The dialog that asked may have been closed (and deleted) while the worker decoded.
+        if self._owner is None or shiboken6.isValid(self._owner):
+            self._then(result, str(error))
 
 
 class _Job(QRunnable):
@@ -50,14 +53,15 @@ _POOL: QThreadPool | None = None
 _RELAYS: set[_Relay] = set()
 
 
-def run_in_worker(work: Callable[[], Any], then: Callable[[Any, str], None]) -> None:
+def run_in_worker(work: Callable[[], Any], then: Callable[[Any, str], None], *, owner: QObject | None = None) -> None:
     """Run ``work()`` in a worker thread; ``then(result, error)`` on the GUI thread, ``error``
-    being the user message of a failure ("" when it worked)."""
+    being the user message of a failure ("" when it worked). Nothing is delivered once
+    ``owner`` (the asking widget) has been deleted."""
     global _POOL
     if _POOL is None:
         _POOL = QThreadPool()
         _POOL.setMaxThreadCount(1)   # decodes are heavy; one at a time keeps the GUI timer on time
-    relay = _Relay(then)
+    relay = _Relay(then, owner)
     _RELAYS.add(relay)
     _POOL.start(_Job(relay, work))
 

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from seedance_desktop.media.edit import Framing
@@ -109,3 +109,64 @@ def test_undo_of_a_replacement_brings_the_trim_back(qtbot, form, long_clip) -> N
     assert form.recipe()[2] == []
     form.undo()
     assert [(i.trim_start, i.trim_end) for i in form.recipe()[2]] == [(2.0, 6.0)]
+
+
+def test_dragging_on_the_strip_moves_the_nearer_handle(qtbot, form, long_clip) -> None:
+    _, dialog = open_editor(qtbot, form, long_clip)
+    strip = dialog.strip
+    strip.resize(416, strip.height())   # 400 px of strip for 20 s: 20 px a second
+    qtbot.mousePress(strip, Qt.MouseButton.LeftButton, pos=QPoint(8 + 20 * 4, 30))
+    qtbot.mouseRelease(strip, Qt.MouseButton.LeftButton, pos=QPoint(8 + 20 * 4, 30))
+    assert strip.active == "in" and strip.start == pytest.approx(4.0, abs=0.05) and strip.end == 15.0
+    assert dialog.start_spin.value() == pytest.approx(strip.start)
+    qtbot.mousePress(strip, Qt.MouseButton.LeftButton, pos=QPoint(8 + 20 * 12, 30))
+    assert strip.active == "out" and strip.end == pytest.approx(12.0, abs=0.05)
+
+
+def test_audio_is_trimmed_without_pictures(qtbot, form, media_files) -> None:
+    form.set_recipe(V2V, {"prompt": "[Video 1] with [Audio 1]"}, [])
+    audio = form.media["audio_urls"]
+    audio.add_sources([str(media_files["audio"])])
+    qtbot.waitUntil(lambda: audio.cached_inspection(0) is not None, timeout=20_000)
+    audio.list.setCurrentRow(0)
+    audio.trim_button.click()
+    dialog = form.trim_dialog
+    assert dialog is not None and dialog.frame_group is None   # no framing for sound
+    dialog.start_spin.setValue(0.5)
+    dialog.end_spin.setValue(2.0)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert [(i.field, i.trim_start, i.trim_end) for i in form.recipe()[2]] == [("audio_urls", 0.5, 2.0)]
+
+
+def test_a_dialog_closed_before_its_filmstrip_arrives_is_left_alone(qtbot, form, long_clip) -> None:
+    form.set_recipe(V2V, {"prompt": "[Video 1] as ink"}, [])
+    videos = form.media["video_urls"]
+    videos.add_sources([str(long_clip)])
+    qtbot.waitUntil(lambda: videos.cached_inspection(0) is not None, timeout=20_000)
+    dialog = form.open_trim("video_urls", 0)
+    assert dialog is not None
+    import shiboken6
+
+    from seedance_desktop.ui.studio import worker
+
+    dialog.close()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=10_000)   # deleted on close
+
+    qtbot.waitUntil(lambda: not worker._RELAYS, timeout=20_000)   # the answer came and was dropped
+    assert videos.input_at(0).trim_end is None
+
+
+def test_continue_and_compare_only_for_a_finished_result(tmp_path: Path) -> None:
+    from seedance_desktop.core.job import InputFile, Job, JobState
+    from seedance_desktop.ui.queue.queue_panel import enabled_actions
+
+    video = make_clip(tmp_path / "out.mp4", duration=1.0, width=320, height=240, audio=False)
+    source = tmp_path / "ref.mp4"
+    source.write_bytes(video.read_bytes())
+    job = Job(id="j1", model=V2V, request={"prompt": "x"}, state=JobState.DONE, video_path=str(video),
+              inputs=[InputFile("video_urls", 0, str(source))])
+    assert enabled_actions(job)["continue"] and enabled_actions(job)["compare"]
+    queued = Job(id="j2", model=V2V, request={"prompt": "x"}, state=JobState.QUEUED)
+    assert not enabled_actions(queued)["continue"] and not enabled_actions(queued)["compare"]
+    no_reference = Job(id="j3", model=V2V, request={"prompt": "x"}, state=JobState.DONE, video_path=str(video))
+    assert enabled_actions(no_reference)["continue"] and not enabled_actions(no_reference)["compare"]
