@@ -259,6 +259,10 @@ class TrimDialog(QDialog):
                 self.video_area.show()
             player.setSource(QUrl.fromLocalFile(self.path))
             player.positionChanged.connect(self._loop)
+            # A seek before the file is loaded is lost: seek again once it is.
+            player.mediaStatusChanged.connect(
+                lambda status: player.setPosition(int(self.strip.start * 1000))
+                if status == QMediaPlayer.MediaStatus.LoadedMedia else None)
             self._player = player
         player = self._player
         if on:

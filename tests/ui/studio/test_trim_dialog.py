@@ -170,3 +170,25 @@ def test_continue_and_compare_only_for_a_finished_result(tmp_path: Path) -> None
     assert not enabled_actions(queued)["continue"] and not enabled_actions(queued)["compare"]
     no_reference = Job(id="j3", model=V2V, request={"prompt": "x"}, state=JobState.DONE, video_path=str(video))
     assert enabled_actions(no_reference)["continue"] and not enabled_actions(no_reference)["compare"]
+
+
+@pytest.mark.qt_log_ignore("No RHI backend", "pa_context_connect", "No audio device",
+                           "does not support propagateSizeHints", "No HW decoder found")
+def test_play_loops_the_selection(qtbot, form, long_clip) -> None:
+    _, dialog = open_editor(qtbot, form, long_clip)
+    dialog.start_spin.setValue(3.0)
+    dialog.end_spin.setValue(5.0)
+    positions: list[int] = []
+    dialog.play_button.click()
+    player = dialog._player
+    assert player is not None
+    player.positionChanged.connect(positions.append)
+    # Played past the out point once and sent back to the in point: a jump backwards.
+    def looped() -> list[int]:
+        return [b for a, b in zip(positions, positions[1:]) if a >= 4_500 and b < a - 1000]
+
+    qtbot.waitUntil(lambda: bool(looped()), timeout=20_000)
+    assert 2_900 <= looped()[0] <= 3_400 and max(positions) <= 5_400
+    dialog.play_button.click()
+    assert dialog.play_button.text().startswith("▶")
+    dialog.close()
