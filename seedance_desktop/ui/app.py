@@ -237,6 +237,7 @@ class DesktopApp:
         self._secrets: Any = None  # one SecretStore, so a session-only key survives a restart
 
         self.controller = Controller()
+        self.controller.frames_dir = paths.cache_dir / "frames"   # as the command line's continue
         self.model = QueueModel(EmptySource(), lookup=self.controller.job)
         from seedance_desktop.ui.form.recent_folder import RecentFolder
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import tempfile
+from pathlib import Path
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -92,6 +94,8 @@ class Controller(QObject):
         self._user_pausing = False
         self._pending: list[tuple[str, dict[str, Any], list[InputFile]]] = []
         self._removed: list[Job] = []     # for Undo, newest last
+        #: Where "Continue from this result" writes last frames (the app sets its cache folder).
+        self.frames_dir = Path(tempfile.gettempdir()) / "seedance-frames"
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(150)  # coalesce bursts of state changes
@@ -363,6 +367,21 @@ class Controller(QObject):
         if recipe is not None:
             model, request, inputs = recipe
             self.recipe_ready.emit(model, dict(request), list(inputs))
+
+    @Slot(str)
+    def continue_from(self, job_id: str) -> None:
+        """"Continue from this result": its exact last frame and the result itself become the
+        next job's first frame and reference (``core.continuation``, decoded in a worker); the
+        recipe goes to the form (undoable), not straight to the queue."""
+        job = self.job(job_id)
+        if job is not None:
+            self.spawn(self._continue_from(job), "continuing from the result")
+
+    async def _continue_from(self, job: Job) -> None:
+        from seedance_desktop.core.continuation import continue_from
+
+        recipe = await asyncio.to_thread(continue_from, job, self.frames_dir)
+        self.recipe_ready.emit(recipe.model, dict(recipe.request), list(recipe.inputs))
 
     @Slot(str)
     def open_recipe(self, path: str) -> None:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # imported by the caller after the first paint (start-up time
     from seedance_desktop.ui.controller import Controller
     from seedance_desktop.ui.player import Player
     from seedance_desktop.ui.queue.job_tabs import JobTabs
+    from seedance_desktop.ui.studio.compare_dialog import CompareDialog
     from seedance_desktop.ui.queue.queue_panel import QueuePanel
 
 MEDIA_FILTER = "Media (*.mp4 *.mov *.m4v *.png *.jpg *.jpeg *.webp *.mp3 *.wav *.m4a);;All files (*)"
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.form: Any = None
         self.panel: QueuePanel | None = None
         self.player: Player | None = None
+        self.compare_dialog: CompareDialog | None = None   # the last A/B view opened
         self.job_tabs: JobTabs | None = None
         self.notifier: Notifier | None = None
 
@@ -232,7 +234,8 @@ class MainWindow(QMainWindow):
             self.submit_action = form_submit
         self.pause_action.setEnabled(True)
         self.pause_action.triggered.connect(lambda: self._request_pause(not self.pause_display.paused))
-        for name in ("play", "reveal", "details", "retry", "submit_again", "duplicate", "rerun", "cancel", "remove"):
+        for name in ("play", "reveal", "details", "retry", "submit_again", "duplicate", "rerun", "continue", "compare",
+                     "cancel", "remove"):
             self.queue_menu.addAction(self.panel.job_actions[name])
         self.queue_menu.addAction(self.panel.undo_action)
 
@@ -262,6 +265,8 @@ class MainWindow(QMainWindow):
         p.send_requested.connect(c.send)
         p.duplicate_requested.connect(c.duplicate)
         p.rerun_requested.connect(c.rerun_with_new_seed)
+        p.continue_requested.connect(c.continue_from)
+        p.compare_requested.connect(self.compare_job)
         p.remove_requested.connect(c.remove)
         p.cancel_requested.connect(c.cancel)
         p.pause_requested.connect(c.set_paused)
@@ -294,6 +299,20 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
+
+    def compare_job(self, job_id: str) -> None:
+        """The A/B view of a finished result against its reference video (non-modal)."""
+        from seedance_desktop.ui.queue.queue_panel import reference_video
+        from seedance_desktop.ui.studio.compare_dialog import CompareDialog
+
+        job = self.controller.job(job_id) if self.controller else None
+        reference = reference_video(job)
+        if job is None or not job.video_path or reference is None:
+            self.show_error("This job has no result and reference video on disk to compare.")
+            return
+        span = (reference.trim_start or 0.0, reference.trim_end) if reference.trim_end is not None else None
+        self.compare_dialog = CompareDialog(job.video_path, reference.local_path, reference_span=span, parent=self)
+        self.compare_dialog.show()
 
     def play_job(self, job_id: str) -> None:
         job = self.controller.job(job_id) if self.controller else None

@@ -29,9 +29,12 @@ class FormSnapshot:
     raw: dict[str, Any]
     mode: int = 0
     held: dict[str, Any] = field(default_factory=dict)
+    #: Each media field's per-row trim/framing (``MediaList.edits()``).
+    edits: dict[str, Any] = field(default_factory=dict)
 
     def copy(self) -> FormSnapshot:
-        return FormSnapshot(self.model, copy.deepcopy(self.raw), self.mode, copy.deepcopy(self.held))
+        return FormSnapshot(self.model, copy.deepcopy(self.raw), self.mode, copy.deepcopy(self.held),
+                            copy.deepcopy(self.edits))
 
 
 class UndoStack:

@@ -21,11 +21,13 @@ from seedance_desktop.ui.form.form_validation import LOCAL_PLACEHOLDER
 
 
 def split_media(
-    spec: ModelSpec, scalars: dict[str, Any], media: dict[str, list[str]]
+    spec: ModelSpec, scalars: dict[str, Any], media: dict[str, list[str]],
+    edits: dict[str, list[dict[str, Any] | None]] | None = None,
 ) -> tuple[dict[str, Any], list[InputFile], dict[str, Any]]:
     """(request without local paths, inputs, values to validate with local files stood in for).
 
-    ``media`` holds only the fields that are in use (the inactive exclusive group is left out).
+    ``media`` holds only the fields that are in use (the inactive exclusive group is left out);
+    ``edits`` each row's trim/framing (``InputFile.edit_fields()``), carried into its input.
     """
     request = dict(scalars)
     checked = dict(scalars)
@@ -40,7 +42,11 @@ def split_media(
             if is_remote(source):
                 stand_ins.append(source)
             else:
-                inputs.append(InputFile(field=name, index=index, local_path=source))
+                rows = (edits or {}).get(name) or []
+                edit = (rows[index] if index < len(rows) else None) or {}
+                inputs.append(InputFile(field=name, index=index, local_path=source,
+                                        trim_start=edit.get("trim_start"), trim_end=edit.get("trim_end"),
+                                        framing=edit.get("framing")))
                 stand_ins.append(LOCAL_PLACEHOLDER.format(field=name, index=index))
         if is_list:
             request[name] = [s if is_remote(s) else None for s in entries]
@@ -77,6 +83,19 @@ def merge_recipe(
     for name in media:  # slots nobody filled (a damaged recipe) are dropped, not sent as null
         raw[name] = [v for v in raw[name] if v]
     return raw
+
+
+def recipe_edits(inputs: list[InputFile]) -> dict[str, list[dict[str, Any] | None]]:
+    """Each media field's per-row trim/framing from a recipe's inputs (for the media lists)."""
+    edits: dict[str, list[dict[str, Any] | None]] = {}
+    for item in inputs:
+        fields = item.edit_fields()
+        if item.index < 0 or all(v is None for v in fields.values()):
+            continue
+        rows = edits.setdefault(item.field, [])
+        rows.extend([None] * (item.index + 1 - len(rows)))
+        rows[item.index] = dict(fields)
+    return edits
 
 
 def cost_text(spec: ModelSpec, values: dict[str, Any], prices: PriceOverrides | None, *, demo: bool = False) -> str:

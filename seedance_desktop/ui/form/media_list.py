@@ -47,6 +47,8 @@ from seedance_desktop.ui.form.recent_folder import RecentFolder
 from seedance_desktop.ui.style import ERROR_COLOR, MessageLabel, human_size
 
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The row's edit (``InputFile.edit_fields()``: trim_start, trim_end, framing) or None.
+EDIT_ROLE = Qt.ItemDataRole.UserRole + 2
 ROW_HEIGHT = 56
 MAX_VISIBLE_ROWS = 3
 _FILTERS = {
@@ -144,6 +146,8 @@ class MediaList(QWidget):
     """Editor for a MEDIA or MEDIA_LIST field. ``entries()`` is the ordered list of sources."""
 
     changed = Signal()
+    #: The user asked to trim/frame the local clip at this row (the form opens the editor).
+    trim_requested = Signal(int)
 
     def __init__(self, spec: FieldSpec, inspector: MediaInspector, parent: QWidget | None = None, *,
                  recent: RecentFolder | None = None) -> None:
@@ -190,6 +194,11 @@ class MediaList(QWidget):
         self.remove_button = QPushButton("Remove", self)
         self.remove_button.setAccessibleName(f"Remove the selected {spec.label.lower()}")
         self.remove_button.setToolTip("Remove the selected entries (Delete)")
+        self.trim_button = QPushButton("Trim…", self)
+        self.trim_button.setAccessibleName(f"Trim the selected {self.kind.value}")
+        self.trim_button.setToolTip("Choose which seconds to send (and how to frame the picture); "
+                                    "double-click a row does the same")
+        self.trim_button.setVisible(self.kind is not MediaKind.IMAGE)
         self.message = MessageLabel(self)
 
         buttons = QHBoxLayout()
@@ -203,6 +212,7 @@ class MediaList(QWidget):
         else:
             self.up_button.hide()
             self.down_button.hide()
+        buttons.addWidget(self.trim_button)
         buttons.addWidget(self.remove_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -220,6 +230,8 @@ class MediaList(QWidget):
         self.up_button.clicked.connect(lambda: self._move_selected(-1))
         self.down_button.clicked.connect(lambda: self._move_selected(+1))
         self.remove_button.clicked.connect(self.remove_selected)
+        self.trim_button.clicked.connect(lambda: self._ask_trim(self.list.currentRow()))
+        self.list.itemDoubleClicked.connect(lambda item: self._ask_trim(self.list.row(item)))
         self.list.delete_pressed.connect(self.remove_selected)
         self.list.external_drop.connect(self.add_sources)
         self.list.model().rowsMoved.connect(self._after_change)
@@ -238,12 +250,41 @@ class MediaList(QWidget):
     def entries(self) -> list[str]:
         return [self.list.item(i).data(SOURCE_ROLE) for i in range(self.list.count())]
 
-    def set_entries(self, sources: list[str]) -> None:
+    def edits(self) -> list[dict[str, object] | None]:
+        """Each row's trim/framing (``InputFile.edit_fields()``), None where there is none."""
+        return [self.list.item(i).data(EDIT_ROLE) for i in range(self.list.count())]
+
+    def set_edit(self, row: int, edit: dict[str, object] | None) -> None:
+        """Set the row's trim/framing (the trim editor's OK); the verdicts follow."""
+        item = self.list.item(row)
+        if item is not None:
+            item.setData(EDIT_ROLE, edit if edit and any(v is not None for v in edit.values()) else None)
+            self._after_change()
+
+    def input_at(self, row: int) -> InputFile:
+        """The row as the recipe names it (its edit included)."""
+        edit = self.list.item(row).data(EDIT_ROLE) or {}
+        return InputFile(field=self.spec.name, index=row, local_path=self.list.item(row).data(SOURCE_ROLE),
+                         trim_start=edit.get("trim_start"), trim_end=edit.get("trim_end"), framing=edit.get("framing"))
+
+    def cached_inspection(self, row: int) -> Inspection | None:
+        source = self.list.item(row).data(SOURCE_ROLE) if 0 <= row < self.list.count() else None
+        return None if source is None or is_remote(source) else self._inspector.cached(source)
+
+    def _ask_trim(self, row: int) -> None:
+        result = self.cached_inspection(row)
+        if self.kind is MediaKind.IMAGE or result is None or not result.duration or result.error:
+            return   # nothing to trim (or not inspected yet: the button is disabled then too)
+        self.trim_requested.emit(row)
+
+    def set_entries(self, sources: list[str], edits: list[dict[str, object] | None] | None = None) -> None:
         """Replace the contents (used for recipes): every entry is kept, even past
         ``max_items``, so validation can say what is wrong instead of data vanishing."""
         self.list.clear()
-        for source in sources:
+        for n, source in enumerate(sources):
             self._append(source)
+            if edits is not None and n < len(edits) and edits[n]:
+                self.list.item(n).setData(EDIT_ROLE, edits[n])
         self._notice = ""
         self._after_change()
 
@@ -296,7 +337,7 @@ class MediaList(QWidget):
             if result is None or result.finding is None:
                 continue
             rows.append(row)
-            inputs.append(InputFile(field=self.spec.name, index=row, local_path=source))
+            inputs.append(self.input_at(row))
             findings.append(result.finding)
         return dict(zip(rows, combine(self.model, inputs, findings)))
 
@@ -367,6 +408,8 @@ class MediaList(QWidget):
         row = self.list.currentRow()
         selected = bool(self.list.selectedItems())
         self.remove_button.setEnabled(selected)
+        result = self.cached_inspection(row) if selected and row >= 0 else None
+        self.trim_button.setEnabled(result is not None and bool(result.duration) and not result.error)
         self.up_button.setEnabled(selected and row > 0)
         self.down_button.setEnabled(selected and 0 <= row < self.list.count() - 1)
 
@@ -399,6 +442,7 @@ class MediaList(QWidget):
         if path in self.entries():
             self._refresh()  # the totals (15 s over all clips) may change every entry's words
             self._fit_height()
+            self._update_buttons()
             self.changed.emit()
 
     def set_number_offset(self, offset: int | None) -> None:
@@ -441,8 +485,13 @@ class MediaList(QWidget):
             item.setToolTip(source)
             return
         facts = []
-        if result.duration is not None:
+        edit = item.data(EDIT_ROLE) or {}
+        if edit.get("trim_end") is not None:
+            facts.append(f"{edit.get('trim_start') or 0:.1f}-{edit['trim_end']:.1f} s of {result.duration or 0:.1f} s")
+        elif result.duration is not None:
             facts.append(f"{result.duration:.1f} s")
+        if edit.get("framing"):
+            facts.append(str(edit["framing"]).split("@")[0].replace(":", " ", 1))
         if result.width and result.height:
             facts.append(f"{result.width}×{result.height}")
         facts.append(human_size(result.size_bytes))

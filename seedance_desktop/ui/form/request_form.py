@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QGuiApplication, QKeyEvent, QKeySequence
@@ -40,12 +40,16 @@ from seedance_desktop.ui.form.form_fields import FieldEditor, SeedEditor
 from seedance_desktop.ui.form.form_layout import build_parts
 from seedance_desktop.ui.form.form_undo import FormSnapshot, UndoBar, UndoStack
 from seedance_desktop.ui.form.form_validation import validate_request
-from seedance_desktop.ui.form.form_values import cost_text, merge_recipe, split_media
+from seedance_desktop.ui.form.form_values import cost_text, merge_recipe, recipe_edits, split_media
 from seedance_desktop.ui.form.media_inspector import MediaInspector, media_kind_of
 from seedance_desktop.ui.form.media_list import MediaList, set_drop_highlight, urls_to_sources
 from seedance_desktop.ui.form.prompt_editor import PromptEditor
 from seedance_desktop.ui.form.recent_folder import RecentFolder
 from seedance_desktop.ui.style import MessageLabel, NoticeLabel, chain_tab_order, layout_focus_order
+
+if TYPE_CHECKING:
+    from seedance_desktop.media.edit import Selection
+    from seedance_desktop.ui.studio.trim_dialog import TrimDialog
 
 VALIDATE_DELAY_MS = 150
 PENDING_NOTE = "Checking local files… You can submit now: each file is checked again before upload."
@@ -115,6 +119,7 @@ class RequestForm(QWidget):
 
         self.status = MessageLabel(self)
         self.notice = NoticeLabel(self)  # transient feedback, apart from validation
+        self.trim_dialog: TrimDialog | None = None   # the last trim editor opened (tests, screenshots)
         self.repeat_warning = MessageLabel(self, kind="warning")
         self.undo_bar = UndoBar(self)
         self.copy_json_button = QPushButton("&JSON", self)
@@ -180,8 +185,9 @@ class RequestForm(QWidget):
             self.prompt.changed.connect(self.schedule_validation)
         for editor in self.editors.values():
             editor.changed.connect(self.schedule_validation)
-        for lst in self.media.values():
+        for name, lst in self.media.items():
             lst.changed.connect(self._on_media_changed)
+            lst.trim_requested.connect(lambda row, name=name: self.open_trim(name, row))
         if self.choice is not None:
             self.choice.mode_changed.connect(self._on_media_changed)
         self.scroll_area.setWidget(parts.content)
@@ -200,6 +206,7 @@ class RequestForm(QWidget):
             return
         before = self.snapshot()
         raw = self._raw_values()
+        edits = self._media_edits()
         new = get_model(slug)
         hidden = [n for n, v in raw.items() if not new.has_field(n) and _filled(v)]
         held = {**self._held, **{n: raw.pop(n) for n in list(raw) if not new.has_field(n)}}
@@ -211,6 +218,7 @@ class RequestForm(QWidget):
         with self._programmatic():
             self._build(new)
             self._apply_raw(raw)
+            self._apply_edits(edits)
             if self.choice is not None:
                 self.choice.set_mode(before.mode)
         if user and self._has_content(before):
@@ -242,6 +250,56 @@ class RequestForm(QWidget):
                     entries = value if isinstance(value, list) else ([value] if value else [])
                     self.media[name].set_entries([str(v) for v in entries])
 
+    def _media_edits(self) -> dict[str, list[dict[str, Any] | None]]:
+        """Each media field's per-row trim/framing (rows without one are None)."""
+        return {name: lst.edits() for name, lst in self.media.items() if any(lst.edits())}
+
+    def _apply_edits(self, edits: dict[str, list[dict[str, Any] | None]]) -> None:
+        with self._programmatic():
+            for name, rows in edits.items():
+                lst = self.media.get(name)
+                if lst is not None:
+                    for row, edit in enumerate(rows[:lst.list.count()]):
+                        if edit:
+                            lst.set_edit(row, edit)
+
+    def open_trim(self, field: str, row: int) -> TrimDialog | None:
+        """The trim (and framing) editor for the local clip at ``row`` of ``field``; OK writes
+        the selection into that row. Non-modal: the form stays usable while it is open."""
+        from seedance_desktop.media.edit import Selection
+        from seedance_desktop.ui.studio.trim_dialog import TrimDialog
+
+        lst = self.media.get(field)
+        result = lst.cached_inspection(row) if lst is not None else None
+        if lst is None or result is None or not result.duration:
+            return None
+        item = lst.list.item(row)
+        current = lst.input_at(row)
+        others = 0.0
+        for other in range(lst.list.count()):
+            seen = lst.cached_inspection(other)
+            if other == row or seen is None or not seen.duration:
+                continue
+            edit = lst.input_at(other)
+            others += (edit.trim_end - (edit.trim_start or 0.0)) if edit.trim_end is not None else min(seen.duration, 15.0)
+        ratio = self.editors["ratio"].value() if "ratio" in self.editors else None
+        size = (result.width, result.height) if result.width and result.height else None
+        fps = getattr(result.info, "fps", None)
+        selection = (Selection(current.trim_start or 0.0, current.trim_end)
+                     if current.trim_end is not None else None)
+        dialog = TrimDialog(current.local_path, lst.kind, result.duration, fps=fps, size=size, selection=selection,
+                            framing=current.framing, ratio=ratio if isinstance(ratio, str) else None,
+                            others_seconds=others, parent=self)
+
+        def apply(chosen: Selection, framing: str | None) -> None:
+            at = lst.list.row(item)   # the row may have moved while the dialog was open
+            if at >= 0:
+                lst.set_edit(at, {"trim_start": chosen.start, "trim_end": chosen.end, "framing": framing})
+        dialog.edited.connect(apply)
+        dialog.show()
+        self.trim_dialog = dialog
+        return dialog
+
     def _programmatic(self) -> _Applying:
         return _Applying(self)
 
@@ -256,7 +314,7 @@ class RequestForm(QWidget):
             scalars[self.prompt.spec.name] = self.prompt.text()
         scalars.update({name: editor.value() for name, editor in self.editors.items()})
         media = {name: lst.entries() for name, lst in self._active_media().items()}
-        return split_media(self.spec, scalars, media)
+        return split_media(self.spec, scalars, media, self._media_edits())
 
     def recipe(self) -> tuple[str, dict[str, Any], list[InputFile]]:
         request, inputs, _ = self._collect()
@@ -274,6 +332,7 @@ class RequestForm(QWidget):
                 self._build(get_model(model))
             raw = merge_recipe(self.spec, request, inputs)
             self._apply_raw(raw)
+            self._apply_edits(recipe_edits(inputs))
             if self.choice is not None:
                 right_used = any(raw.get(n) for n in [s.name for s in self.choice.groups[1]])
                 left_used = any(raw.get(n) for n in [s.name for s in self.choice.groups[0]])
@@ -306,7 +365,8 @@ class RequestForm(QWidget):
     # ----- undo -----------------------------------------------------------------------------
     def snapshot(self) -> FormSnapshot:
         mode = self.choice.mode() if self.choice is not None else 0
-        return FormSnapshot(self.spec.slug, copy.deepcopy(self._raw_values()), max(mode, 0), copy.deepcopy(self._held))
+        return FormSnapshot(self.spec.slug, copy.deepcopy(self._raw_values()), max(mode, 0), copy.deepcopy(self._held),
+                            copy.deepcopy(self._media_edits()))
 
     def _has_content(self, snap: FormSnapshot) -> bool:
         """Worth keeping: anything typed or added (defaults alone are not)."""
@@ -332,6 +392,7 @@ class RequestForm(QWidget):
             if snap.model != self.spec.slug:
                 self._build(get_model(snap.model))
             self._apply_raw(snap.raw)
+            self._apply_edits(snap.edits)
             if self.choice is not None:
                 self.choice.set_mode(snap.mode)
         self._held = copy.deepcopy(snap.held)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -189,6 +190,19 @@ class JobDetailsPane(QScrollArea):
         self.fields["output"].layout_.addWidget(self.reveal_button)
         self._form = form
         layout.addLayout(form)
+        # The studio's actions on a finished result (enabled by the panel with the others).
+        studio = QHBoxLayout()
+        self.studio_buttons: dict[str, QToolButton] = {}
+        for name in ("continue", "compare"):
+            action = actions.get(name)
+            if action is not None:
+                button = QToolButton(self.content)
+                button.setDefaultAction(action)
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+                self.studio_buttons[name] = button
+                studio.addWidget(button)
+        studio.addStretch(1)
+        layout.addLayout(studio)
 
         layout.addWidget(self._heading("History"))
         self.history = QLabel(self.content)

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from seedance_desktop.core.engine.allowed import Action, allowed_actions
-from seedance_desktop.core.job import Job, JobState
+from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.ui.notifications import NoticeBar
 from seedance_desktop.ui.queue.details_pane import JobDetailsPane
 from seedance_desktop.ui.queue.progress_delegate import ProgressDelegate
@@ -73,6 +73,17 @@ def has_video(job: Job | None) -> bool:
     return bool(job and job.video_path and Path(job.video_path).is_file())
 
 
+def reference_video(job: Job | None) -> InputFile | None:
+    """The job's first local reference video (what "Compare with reference" shows beside the
+    result), None when it had none or the file is gone."""
+    if job is None:
+        return None
+    for item in sorted(job.inputs, key=lambda i: (i.field, i.index)):
+        if item.field == "video_urls" and Path(item.local_path).is_file():
+            return item
+    return None
+
+
 #: The panel's job actions that are engine actions (``play`` and ``reveal`` only open files).
 PANEL_ACTIONS: dict[str, Action] = {
     "send": Action.SEND,
@@ -89,7 +100,9 @@ PANEL_ACTIONS: dict[str, Action] = {
 def enabled_actions(job: Job | None) -> dict[str, bool]:
     """Which of the panel's actions the selected job allows: exactly ``allowed_actions``."""
     allowed = allowed_actions(job) if job is not None else frozenset()
-    enabled = {"play": has_video(job), "reveal": bool(job and job.video_path), "details": job is not None}
+    finished = has_video(job) and job is not None and job.state is JobState.DONE
+    enabled = {"play": has_video(job), "reveal": bool(job and job.video_path), "details": job is not None,
+               "continue": finished, "compare": finished and reference_video(job) is not None}
     enabled.update({name: action in allowed for name, action in PANEL_ACTIONS.items()})
     return enabled
 
@@ -190,6 +203,8 @@ class QueuePanel(QWidget):
     submit_again_requested = Signal(str)
     redownload_requested = Signal(str)    # "Download again": fresh links, same paid result
     duplicate_requested = Signal(str)
+    continue_requested = Signal(str)      # a finished job: its last frame starts the next one
+    compare_requested = Signal(str)       # a finished job: A/B with its reference video
     rerun_requested = Signal(str)
     remove_requested = Signal(str)
     cancel_requested = Signal(str)
@@ -237,6 +252,8 @@ class QueuePanel(QWidget):
             ("redownload", "Download again", None, self.redownload_requested),
             ("duplicate", "Duplicate into form", None, self.duplicate_requested),
             ("rerun", "Re-run with new seed", None, self.rerun_requested),
+            ("continue", "Continue from this result", None, self.continue_requested),
+            ("compare", "Compare with reference…", None, self.compare_requested),
             ("cancel", "Cancel", None, self.cancel_requested),
             ("remove", "Remove", QKeySequence(QKeySequence.StandardKey.Delete), self.remove_requested),
         )
@@ -467,7 +484,7 @@ class QueuePanel(QWidget):
         for name in ("play", "reveal", "details"):
             menu.addAction(self.job_actions[name])
         menu.addSeparator()
-        for name in ("send", "retry", "submit_again", "redownload", "duplicate", "rerun"):
+        for name in ("send", "retry", "submit_again", "redownload", "duplicate", "rerun", "continue", "compare"):
             menu.addAction(self.job_actions[name])
         menu.addSeparator()
         for name in ("cancel", "remove"):

@@ -1,0 +1,204 @@
+"""Compare a result with its reference video: one transport for both, frame stepping, side by
+side or a wipe, and "Export contact sheet…" (``media.contact_sheet`` in a worker).
+
+Two QMediaPlayers decode in their own threads into video sinks; their frames are drawn by one
+``ABView``. The result (A) leads: the reference (B) follows at the same *fraction* of its used
+span (the trimmed selection when the reference was trimmed), so a 5 s result made from seconds
+10-16 of a clip lines up moment by moment with those seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seedance_desktop.ui.studio.ab_view import ABView, Layout
+from seedance_desktop.ui.studio.worker import run_in_worker
+from seedance_desktop.ui.style import MessageLabel
+
+FRAME_MS = 1000 / 24   # a step when the frame rate is unknown (the result's rate is set on load)
+
+
+class CompareDialog(QDialog):
+    def __init__(self, result: str, reference: str, *, reference_span: tuple[float, float] | None = None,
+                 fps: float | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result_path, self.reference_path = result, reference
+        self.span = reference_span          # seconds of the reference that were sent (None: all)
+        self.frame_ms = 1000 / fps if fps else FRAME_MS
+        self.setWindowTitle(f"Compare {Path(result).name} with {Path(reference).name}")
+        self.setModal(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.view = ABView(self)
+        self.players: list[QMediaPlayer] = []
+        self.sinks: list[QVideoSink] = []
+        self.frames_seen = [0, 0]
+        for n, path in enumerate((result, reference)):
+            player = QMediaPlayer(self)
+            sink = QVideoSink(self)
+            player.setVideoSink(sink)
+            sink.videoFrameChanged.connect(lambda frame, n=n: self._frame(n, frame))
+            player.setSource(QUrl.fromLocalFile(path))
+            self.players.append(player)
+            self.sinks.append(sink)
+
+        self.side = QRadioButton("&Side by side", self)
+        self.wipe = QRadioButton("&Wipe", self)
+        self.side.setChecked(True)
+        self.wipe_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.wipe_slider.setRange(0, 1000)
+        self.wipe_slider.setValue(500)
+        self.wipe_slider.setAccessibleName("Wipe position")
+        self.wipe_slider.setToolTip("Where the wipe line stands: left shows the result, right the reference")
+        self.wipe_slider.setEnabled(False)
+        self.play_button = QPushButton("▶ Play", self)
+        self.play_button.setToolTip("Play both (Space)")
+        self.play_button.setShortcut(Qt.Key.Key_Space)
+        self.back_button = QPushButton("◀ Frame", self)
+        self.back_button.setShortcut(Qt.Key.Key_Comma)
+        self.back_button.setToolTip("One frame back, both videos (,)")
+        self.forward_button = QPushButton("Frame ▶", self)
+        self.forward_button.setShortcut(Qt.Key.Key_Period)
+        self.forward_button.setToolTip("One frame on, both videos (.)")
+        self.position = QSlider(Qt.Orientation.Horizontal, self)
+        self.position.setAccessibleName("Position")
+        self.position.setToolTip("Position in the result; the reference follows")
+        self.time_label = QLabel("0.00 s", self)
+        self.export_button = QPushButton("Export contact sheet…", self)
+        self.export_button.setToolTip("Save a PNG grid: the reference's frames above the result's, same moments")
+        self.message = MessageLabel(self)
+
+        modes = QHBoxLayout()
+        modes.addWidget(self.side)
+        modes.addWidget(self.wipe)
+        modes.addWidget(self.wipe_slider, 1)
+        modes.addWidget(self.export_button)
+        transport = QHBoxLayout()
+        transport.addWidget(self.back_button)
+        transport.addWidget(self.play_button)
+        transport.addWidget(self.forward_button)
+        transport.addWidget(self.position, 1)
+        transport.addWidget(self.time_label)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(modes)
+        layout.addLayout(transport)
+        layout.addWidget(self.message)
+
+        self.wipe.toggled.connect(self._on_layout)
+        self.wipe_slider.valueChanged.connect(lambda v: self.view.set_wipe(v / 1000))
+        self.view.wipe_moved.connect(lambda f: self.wipe_slider.setValue(round(f * 1000)))
+        self.play_button.clicked.connect(self.toggle_play)
+        self.back_button.clicked.connect(lambda: self.step(-1))
+        self.forward_button.clicked.connect(lambda: self.step(+1))
+        self.position.sliderMoved.connect(self.seek)
+        self.players[0].durationChanged.connect(lambda d: self.position.setRange(0, max(0, d)))
+        self.players[0].positionChanged.connect(self._on_position)
+        self.players[0].playbackStateChanged.connect(self._on_state)
+        self.export_button.clicked.connect(self._ask_export)
+        for player in self.players:   # paused on the first frame: something to look at at once
+            player.play()
+            player.pause()
+
+    # ----- transport ------------------------------------------------------------------------
+    def reference_ms(self, result_ms: int) -> int:
+        """Where the reference stands when the result is at ``result_ms``."""
+        total = self.players[0].duration()
+        fraction = result_ms / total if total > 0 else 0.0
+        if self.span is not None:
+            start, end = self.span
+        else:
+            start, end = 0.0, self.players[1].duration() / 1000
+        return int((start + fraction * (end - start)) * 1000)
+
+    def seek(self, result_ms: int) -> None:
+        self.players[0].setPosition(result_ms)
+        self.players[1].setPosition(self.reference_ms(result_ms))
+
+    def step(self, frames: int) -> None:
+        for player in self.players:
+            player.pause()
+        target = max(0, min(self.players[0].duration(), round(self.players[0].position() + frames * self.frame_ms)))
+        self.seek(target)
+
+    def toggle_play(self) -> None:
+        if self.players[0].playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            for player in self.players:
+                player.pause()
+        else:
+            self.seek(self.players[0].position())
+            for player in self.players:
+                player.play()
+
+    def _on_position(self, ms: int) -> None:
+        if not self.position.isSliderDown():
+            self.position.setValue(ms)
+        self.time_label.setText(f"{ms / 1000:.2f} s")
+        # The reference drifts a little while both play: pull it back when it is off by a frame.
+        want = self.reference_ms(ms)
+        if abs(self.players[1].position() - want) > 2 * self.frame_ms:
+            self.players[1].setPosition(want)
+
+    def _on_state(self, state: QMediaPlayer.PlaybackState) -> None:
+        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        self.play_button.setText("⏸ Pause" if playing else "▶ Play")
+        if not playing:
+            self.players[1].pause()
+
+    def _frame(self, which: int, frame: QVideoFrame) -> None:
+        if frame.isValid():
+            image = frame.toImage()
+            if not image.isNull():
+                self.frames_seen[which] += 1
+                self.view.set_frame(which, image)
+
+    def _on_layout(self, wipe: bool) -> None:
+        self.view.set_layout(Layout.WIPE if wipe else Layout.SIDE_BY_SIDE)
+        self.wipe_slider.setEnabled(wipe)
+
+    # ----- contact sheet --------------------------------------------------------------------
+    def _ask_export(self) -> None:
+        suggested = str(Path(self.result_path).with_name(Path(self.result_path).stem + "-contact.png"))
+        path, _ = QFileDialog.getSaveFileName(self, "Export contact sheet", suggested, "PNG images (*.png)")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        """Write the contact sheet in a worker; the message says where it went (or what failed)."""
+        from seedance_desktop.media.contact_sheet import contact_sheet
+
+        self.export_button.setEnabled(False)
+        self.message.set_message("Writing the contact sheet…", "info")
+        videos = [self.reference_path, self.result_path]
+        run_in_worker(lambda: contact_sheet(videos, path), self._exported, owner=self)
+
+    def _exported(self, result: object, error: str) -> None:
+        self.export_button.setEnabled(True)
+        if error:
+            self.message.set_message(f"The contact sheet was not written: {error}", "error")
+        else:
+            self.message.set_message(f"Contact sheet saved: {result}", "info")
+        self.exported = not error
+
+    exported = False
+
+    def done(self, result: int) -> None:
+        for player in self.players:
+            player.stop()
+        super().done(result)
+
+
+__all__ = ["CompareDialog"]
