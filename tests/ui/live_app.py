@@ -12,6 +12,7 @@ import pytest
 QT_NOISE = pytest.mark.qt_log_ignore(
     "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
     "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
+    "does not support setParent", "does not support requestActivate",
 )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +25,9 @@ from clipbank import make  # noqa: E402  (prepare_live puts tests/media on the p
 from seedance_desktop.core.job import JobState  # noqa: E402
 from seedance_desktop.core.paths import AppPaths  # noqa: E402
 from seedance_desktop.media.edit import Framing  # noqa: E402
+from tests.ui.live_app import QT_NOISE, until  # noqa: E402
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
-QT_NOISE = pytest.mark.qt_log_ignore(
-    "does not support propagateSizeHints", "No RHI backend", "pa_context_connect", "No audio device",
-    "does not support raise", "does not support grabbing", r"QBackingStore::flush\(\) called for",
-    "does not support setParent", "does not support requestActivate",
-)
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @QT_NOISE
