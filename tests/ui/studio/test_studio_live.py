@@ -113,6 +113,15 @@ def test_trim_crop_submit_compare_and_continue_in_the_window(
         form.submit_button.click()
         await until(lambda: len(store.list()) == 2 and all(j.state.is_final for j in store.list()), 240,
                     "the second job")
+        # The same prepared clip again (Duplicate into form, submit): no new upload of it.
+        panel.select_job(first.id)
+        panel.update_actions()
+        panel.job_actions["duplicate"].trigger()
+        await until(lambda: any(i.trim_start == 10.0 for i in form.recipe()[2]), 30, "the duplicate in the form")
+        await until(form.submit_button.isEnabled, 30, "Submit to be enabled for the duplicate")
+        form.submit_button.click()
+        await until(lambda: len(store.list()) == 3 and all(j.state.is_final for j in store.list()), 240,
+                    "the third job")
         result["jobs"] = store.list()
         desktop.window.quit_now()
         result["exit"] = await asyncio.wait_for(run, 30)
@@ -143,6 +152,11 @@ def test_trim_crop_submit_compare_and_continue_in_the_window(
     fields = {i.field: i for i in inputs}
     assert fields["video_urls"].local_path == first.video_path
     assert Path(fields["first_frame_image"].local_path).name == f"{first.id}-last.png"
-    second = [j for j in result["jobs"] if j.id != first.id][0]
+    second = [j for j in result["jobs"] if {i.field for i in j.inputs} == {"video_urls", "first_frame_image"}][0]
     assert second.state is JobState.DONE, second.error
-    assert {i.field for i in second.inputs} == {"video_urls", "first_frame_image"}
+    third = [j for j in result["jobs"] if j.id not in (first.id, second.id)][0]
+    assert third.state is JobState.DONE, third.error
+    assert (third.inputs[0].trim_start, third.inputs[0].trim_end) == (10.0, 16.0)
+    # Two videos were uploaded in all: the trimmed clip once (the third job reused its upload by
+    # the bytes' SHA-256) and the first result as the continuation's reference.
+    assert len([p for p in received if p.suffix == ".mp4"]) == 2, received
