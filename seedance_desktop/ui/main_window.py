@@ -311,7 +311,17 @@ class MainWindow(QMainWindow):
             self.show_error("This job has no result and reference video on disk to compare.")
             return
         span = (reference.trim_start or 0.0, reference.trim_end) if reference.trim_end is not None else None
-        self.compare_dialog = CompareDialog(job.video_path, reference.local_path, reference_span=span, parent=self)
+        framing = None
+        if reference.framing:
+            from seedance_desktop.media.edit import Framing
+            from seedance_desktop.media.errors import MediaError
+
+            try:
+                framing = Framing.parse(reference.framing)
+            except MediaError:
+                framing = None   # an unreadable framing: show the reference as it is
+        self.compare_dialog = CompareDialog(job.video_path, reference.local_path, reference_span=span,
+                                            framing=framing, parent=self)
         self.compare_dialog.show()
 
     def play_job(self, job_id: str) -> None:

@@ -1,5 +1,7 @@
-"""Compare a result with its reference video: one transport for both, frame stepping, side by
-side or a wipe, and "Export contact sheet…" (``media.contact_sheet`` in a worker).
+"""Compare a result with its reference video: one transport for both, frame stepping (one frame
+of the result, its rate probed in a worker), side by side or a wipe, one zoom and pan for both
+pictures, the reference framed as it was sent, and "Export contact sheet…" (``media.contact_sheet``
+in a worker).
 
 Two QMediaPlayers decode in their own threads into video sinks; their frames are drawn by one
 ``ABView``. The result (A) leads: the reference (B) follows at the same *fraction* of its used
@@ -9,9 +11,12 @@ span (the trimmed selection when the reference was trimmed), so a 5 s result mad
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,24 +30,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seedance_desktop.media.edit import Framing
 from seedance_desktop.ui.studio.ab_view import ABView, Layout
 from seedance_desktop.ui.studio.worker import run_in_worker
 from seedance_desktop.ui.style import MessageLabel
 
-FRAME_MS = 1000 / 24   # a step when the frame rate is unknown (the result's rate is set on load)
+FRAME_MS = 1000 / 24   # a step until the result's frame rate is known (probed on open)
 
 
 class CompareDialog(QDialog):
     def __init__(self, result: str, reference: str, *, reference_span: tuple[float, float] | None = None,
-                 fps: float | None = None, parent: QWidget | None = None) -> None:
+                 framing: Framing | None = None, fps: float | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.result_path, self.reference_path = result, reference
         self.span = reference_span          # seconds of the reference that were sent (None: all)
         self.frame_ms = 1000 / fps if fps else FRAME_MS
+        self.fps_known = bool(fps)
         self.setWindowTitle(f"Compare {Path(result).name} with {Path(reference).name}")
         self.setModal(False)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.view = ABView(self)
+        self.view.set_framing(framing)
         self.players: list[QMediaPlayer] = []
         self.sinks: list[QVideoSink] = []
         self.frames_seen = [0, 0]
@@ -80,7 +89,32 @@ class CompareDialog(QDialog):
         self.export_button = QPushButton("Export contact sheet…", self)
         self.export_button.setToolTip("Save a PNG grid: the reference's frames above the result's, same moments")
         self.message = MessageLabel(self)
+        self.zoom_out_button = QPushButton("−", self)
+        self.zoom_out_button.setToolTip("Zoom out, both pictures (Ctrl+-)")
+        self.zoom_out_button.setAccessibleName("Zoom out")
+        self.zoom_in_button = QPushButton("+", self)
+        self.zoom_in_button.setToolTip("Zoom in, both pictures (Ctrl+=)")
+        self.zoom_in_button.setAccessibleName("Zoom in")
+        self.fit_button = QPushButton("&Fit", self)
+        self.fit_button.setToolTip("Fit both pictures into the view (Ctrl+0)")
+        self.actual_button = QPushButton("&100 %", self)
+        self.actual_button.setToolTip("One pixel of the result per screen pixel (Ctrl+1); the reference at the same scale")
+        self.double_button = QPushButton("&200 %", self)
+        self.double_button.setToolTip("Two screen pixels per pixel of the result (Ctrl+2)")
+        self.zoom_label = QLabel("Fit", self)
+        self.zoom_label.setToolTip("Ctrl+wheel zooms where you point; middle-drag or Shift+drag pans both")
+        for button in (self.zoom_out_button, self.zoom_in_button):
+            button.setFixedWidth(32)
 
+        zoom = QHBoxLayout()
+        zoom.addWidget(QLabel("Zoom:", self))
+        zoom.addWidget(self.zoom_out_button)
+        zoom.addWidget(self.zoom_label)
+        zoom.addWidget(self.zoom_in_button)
+        zoom.addWidget(self.fit_button)
+        zoom.addWidget(self.actual_button)
+        zoom.addWidget(self.double_button)
+        zoom.addStretch(1)
         modes = QHBoxLayout()
         modes.addWidget(self.side)
         modes.addWidget(self.wipe)
@@ -95,6 +129,7 @@ class CompareDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 1)
         layout.addLayout(modes)
+        layout.addLayout(zoom)
         layout.addLayout(transport)
         layout.addWidget(self.message)
 
@@ -109,6 +144,22 @@ class CompareDialog(QDialog):
         self.players[0].positionChanged.connect(self._on_position)
         self.players[0].playbackStateChanged.connect(self._on_state)
         self.export_button.clicked.connect(self._ask_export)
+        self.zoom_in_button.clicked.connect(self.view.zoom_in)
+        self.zoom_out_button.clicked.connect(self.view.zoom_out)
+        self.fit_button.clicked.connect(lambda: self.view.set_zoom(None))
+        self.actual_button.clicked.connect(lambda: self.view.set_zoom(1.0))
+        self.double_button.clicked.connect(lambda: self.view.set_zoom(2.0))
+        self.view.zoom_changed.connect(self._on_zoom)
+        keys: tuple[tuple[str, Callable[[], None]], ...] = (
+            ("Ctrl+=", self.view.zoom_in), ("Ctrl++", self.view.zoom_in), ("Ctrl+-", self.view.zoom_out),
+            ("Ctrl+0", lambda: self.view.set_zoom(None)), ("Ctrl+1", lambda: self.view.set_zoom(1.0)),
+            ("Ctrl+2", lambda: self.view.set_zoom(2.0)))
+        for key, slot in keys:
+            QShortcut(QKeySequence(key), self).activated.connect(slot)
+        if not self.fps_known:   # one step = one frame of the result: read its rate off the GUI thread
+            from seedance_desktop.media.probe import probe
+
+            run_in_worker(lambda: probe(result), self._probed, owner=self)
         for player in self.players:   # paused on the first frame: something to look at at once
             player.play()
             player.pause()
@@ -131,7 +182,10 @@ class CompareDialog(QDialog):
     def step(self, frames: int) -> None:
         for player in self.players:
             player.pause()
-        target = max(0, min(self.players[0].duration(), round(self.players[0].position() + frames * self.frame_ms)))
+        # Count in whole frames of the result and land just inside the frame (a position rounded
+        # down to the millisecond could still show the frame before it).
+        index = round(self.players[0].position() / self.frame_ms) + frames
+        target = max(0, min(self.players[0].duration(), math.ceil(index * self.frame_ms)))
         self.seek(target)
 
     def toggle_play(self) -> None:
@@ -164,6 +218,18 @@ class CompareDialog(QDialog):
             if not image.isNull():
                 self.frames_seen[which] += 1
                 self.view.set_frame(which, image)
+
+    def _probed(self, info: object, error: str) -> None:
+        fps = getattr(info, "fps", None)
+        if not error and isinstance(fps, float) and fps > 0:
+            self.frame_ms = 1000 / fps
+            self.fps_known = True
+            self.forward_button.setToolTip(f"One frame on (1/{fps:.3g} s), both videos (.)")
+            self.back_button.setToolTip(f"One frame back (1/{fps:.3g} s), both videos (,)")
+
+    def _on_zoom(self) -> None:
+        zoom = self.view.zoom
+        self.zoom_label.setText("Fit" if zoom is None else f"{zoom * 100:.0f} %")
 
     def _on_layout(self, wipe: bool) -> None:
         self.view.set_layout(Layout.WIPE if wipe else Layout.SIDE_BY_SIDE)

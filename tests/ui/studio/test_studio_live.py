@@ -95,7 +95,9 @@ def test_trim_crop_submit_compare_and_continue_in_the_window(
         compare = desktop.window.compare_dialog
         assert compare is not None
         await until(lambda: all(compare.frames_seen), 30, "frames of both videos")
-        await until(lambda: compare.players[0].duration() > 0, 30, "the result's duration")
+        await until(lambda: compare.players[0].duration() > 0 and compare.fps_known, 30,
+                    "the result's duration and frame rate")
+        result["compare_framing"] = compare.view.framing
         compare.step(+1)
         compare.step(+1)
         await until(lambda: compare.players[0].position() > 0, 10, "the frame step")
@@ -146,6 +148,7 @@ def test_trim_crop_submit_compare_and_continue_in_the_window(
     assert result["compare_enabled"] and result["continue_enabled"]
     result_ms, ref_ms = result["ref_at"]
     assert 10_000 <= ref_ms <= 16_000 and result_ms > 0   # the reference follows within its selection
+    assert result["compare_framing"] is not None and result["compare_framing"].ratio == "9:16"   # A and B line up
     assert probe(tmp_path / "sheet.png").width > 0
     model, request, inputs = result["continued"]
     assert model == MODEL and request["prompt"] == "[Video 1] as a watercolour"
