@@ -297,7 +297,8 @@ class JobDetailsPane(QScrollArea):
         else:
             # A failed, cancelled or expired job never downloads: no promise of a path.
             ended = job.state.is_final and job.state is not JobState.DONE
-            f["output"].set("– (none: no video was downloaded)" if ended else "– (chosen when the result is downloaded)", "")
+            f["output"].set("– (none: no video was downloaded)" if ended
+                            else "– (chosen when the result is downloaded)", "")
             f["sidecar"].set("–", "")
         self.reveal_button.setVisible(bool(job.video_path) and job.state is JobState.DONE)
         f["last_frame"].set(job.last_frame_path or "–", job.last_frame_path or "")
