@@ -469,7 +469,9 @@ class MainWindow(QMainWindow):
                       f"{them} and downloads the {'results' if running != 1 else 'result'} the next time it starts.")
         box = QMessageBox(QMessageBox.Icon.Question, "Quit Seedance Desktop?", f"{jobs}{waiting}.", parent=self)
         box.setInformativeText(detail)
-        box.setStyleSheet("QLabel { min-width: 380px; }")  # room for the title and the sentences
+        # Room for the title and the sentences; only the text labels, else the icon's label is
+        # widened too and a wide gap opens between the icon and the text.
+        box.setStyleSheet("QLabel#qt_msgbox_label, QLabel#qt_msgbox_informativelabel { min-width: 380px; }")
         quit_button = box.addButton("&Quit", QMessageBox.ButtonRole.AcceptRole)
         keep = box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(quit_button)

@@ -8,10 +8,11 @@ seedance_desktop``) in **live mode**: a simulator started in that process with i
 in ``MODELLIX_API_KEY`` and the simulator's URL as the base URL in the settings file, so no demo
 banner. The session, driven through the widgets:
 
-1. a job that succeeds, then a job the server fails (the simulator's ``fail_task`` fault);
-2. ``<size>-1-form-queue.png``: the form and the queue with both jobs;
-3. ``<size>-2-failure-selected.png``: the failed row selected (its details, where the window
-   has a details pane);
+1. a job that succeeds; the form then edited for a second request;
+2. ``<size>-1-form-queue.png``: the form holding that request and the queue with the result;
+   the second request is then sent and the server fails it (the simulator's ``fail_task`` fault);
+3. ``<size>-2-failure-selected.png``: the failed row selected, its Details tab brought forward
+   (the script checks that selecting it switches from the player to the details);
 4. ``<size>-3-player.png``: the successful result playing (paused on a frame);
 5. ``<size>-4-fullscreen.png``: the player in full screen.
 
@@ -162,15 +163,30 @@ def _run_app(paths: Any, out_dir: Path, size: str, sim: Any, clip: Path) -> int:
 
         good = await submit("A paper boat drifts through [Video 1] at dusk, lanterns reflected in the water.", 7)
         await until(lambda: store.get(good).state is JobState.DONE, 120, "the first job to be done")
-        sim.simulator.inject(Fault("submit", FaultKind.FAIL_TASK, message=FAIL_MESSAGE))
-        bad = await submit("Turn the people in [Video 1] into marble statues, museum lighting.", 8)
-        await until(lambda: store.get(bad).state is JobState.FAILED, 120, "the second job to fail")
-        result["states"] = [store.get(good).state.value, store.get(bad).state.value]
+        # The next request typed over the first, as a person edits (no "form replaced" notice).
+        assert form.prompt is not None
+        form.prompt.set_text("Turn the people in [Video 1] into marble statues, museum lighting.")
+        form.editors["seed"].set_value(8)
+        panel.select_job(good)
+        await until(form.submit_action.isEnabled, 30, "the form to accept the edited request")
         await asyncio.sleep(0.5)
         shoot("1-form-queue")
 
+        before = {job.id for job in store.list()}
+        sim.simulator.inject(Fault("submit", FaultKind.FAIL_TASK, message=FAIL_MESSAGE))
+        form.submit_action.trigger()
+        await until(lambda: len({job.id for job in store.list()} - before) == 1, 20, "the second job")
+        (bad,) = {job.id for job in store.list()} - before
+        await until(lambda: store.get(bad).state is JobState.FAILED, 120, "the second job to fail")
+        result["states"] = [store.get(good).state.value, store.get(bad).state.value]
+
+        # The person looks at the result, then picks the failed row: the Details tab comes forward.
+        panel.select_job(good)
+        assert win.job_tabs is not None
+        win.job_tabs.show_player()
         panel.select_job(bad)
         await asyncio.sleep(0.8)
+        result["details_shown"] = win.job_tabs.currentWidget() is win.job_tabs.details
         shoot("2-failure-selected")
 
         frames: list[int] = []
@@ -238,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         width, height = (int(n) for n in size.lower().split("x"))
         result = run_size(out_dir, width, height, args.timeout)
         print(f"{size}: jobs {result.get('states')}, demo banner {result.get('demo_banner')}, "
-              f"full screen {result.get('fullscreen')}")
+              f"failure details shown {result.get('details_shown')}, full screen {result.get('fullscreen')}")
         for shot in result["shots"]:
             print(f"  {shot}")
     return 0

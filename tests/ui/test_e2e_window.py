@@ -11,9 +11,10 @@ itself), driven in-process through its widgets:
 * ``QScreen.grabWindow(0)`` saves a screenshot with the player showing a frame.
 
 An Xvfb server is started for the test when ``Xvfb`` exists and no DISPLAY is set; without
-either the test is skipped. The same file writes the README screenshot::
+either the test is skipped. The same file can write a screenshot of that run (the README's
+comes from ``tests/tools/screenshots.py``)::
 
-    python tests/ui/test_e2e_window.py --screenshot resources/screenshot.png
+    python tests/ui/test_e2e_window.py --screenshot /tmp/e2e.png
 """
 
 from __future__ import annotations

@@ -309,7 +309,10 @@ class JobDetailsPane(QScrollArea):
             f["sidecar"].set(str(sidecar_path(job.video_path)) if done else "–",
                              str(sidecar_path(job.video_path)) if done else "")
         else:
-            f["output"].set("– (chosen when the result is downloaded)", "")
+            # A failed, cancelled or expired job never downloads: no promise of a path.
+            ended = job.state.is_final and job.state is not JobState.DONE
+            f["output"].set("– (none: no video was downloaded)" if ended
+                            else "– (chosen when the result is downloaded)", "")
             f["sidecar"].set("–", "")
         self.reveal_button.setVisible(bool(job.video_path) and job.state is JobState.DONE)
         f["last_frame"].set(job.last_frame_path or "–", job.last_frame_path or "")

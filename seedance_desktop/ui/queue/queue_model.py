@@ -174,6 +174,9 @@ class QueueModel(QAbstractTableModel):
         self._source = source
         self._lookup = lookup or self._find
         self._jobs, self._rows, self._thumbs = [], {}, {}
+        # What was asked goes with the pictures: else a row asked for before the switch (the start-up
+        # preview) is never asked again and stays without a thumbnail.
+        self._thumbs_asked.clear()
         self._total = source.count()
         self.endResetModel()
         # Load the first page now: a view only asks for more rows on a relayout (a resize, the

@@ -102,6 +102,7 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
         seen["advice"] = details.advice.text()
         seen["next_button"] = (details.next_button.isVisible(), details.next_button.text())
         seen["task_id"] = details.fields["task_id"].label.text() == failed.task_id
+        seen["failed_output"] = details.fields["output"].label.text()
         seen["history"] = details.history.text()
         seen["notice"] = panel.notices.text
         seen["flash"] = model.data(model.index(model.row_of(failed.id), 0), Qt.ItemDataRole.BackgroundRole)
@@ -153,6 +154,7 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
     assert REASON in seen["notice"]
     assert seen["flash"] is not None
     assert seen["failed_cost"] == "none reported"  # never "~$0.28" on a failure
+    assert "no video was downloaded" in seen["failed_output"]  # no promise of a path to come
     assert seen["focus_kept"]
     assert "was removed from the list" in seen["removed_notice"] and "No file was deleted" in seen["removed_notice"]
     assert seen["undo_enabled"] and seen["restored"] and not seen["undo_after"]

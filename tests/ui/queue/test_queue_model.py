@@ -264,6 +264,13 @@ def test_thumbnails_are_made_in_a_worker_for_visible_rows(qtbot: Any, clip: Any)
     assert wanted == [("job00000", str(clip))]  # asked once; the job without inputs has none
     assert panel.thumbnails.wait()
 
+    # The window switches from the start-up preview to the runtime's store (a restart): the
+    # same job's row gets its picture again instead of staying blank.
+    model.set_source(FakeSource(jobs))
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole) is not None, timeout=10_000)
+    assert wanted == [("job00000", str(clip))] * 2
+    assert panel.thumbnails.wait()
+
 
 def test_tick_refreshes_running_rows_in_one_signal(qtbot: Any) -> None:
     model = QueueModel(FakeSource(mixed_jobs()))
