@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from seedance_desktop.core import batch, prompt_history
 from seedance_desktop.core.job import JobState
@@ -29,6 +29,9 @@ from seedance_desktop.ui.recipes.presets_menu import PresetsMenu, RecipeForm
 from seedance_desktop.ui.recipes.prompt_history import PromptHistoryDialog, PromptStepping
 from seedance_desktop.ui.spend.budget_bar import BudgetBar
 from seedance_desktop.ui.spend.spend_view import SpendData, SpendDialog, load_spend
+
+if TYPE_CHECKING:
+    from seedance_desktop.ui.main_window import MainWindow
 
 
 class Form(RecipeForm, Protocol):
@@ -45,7 +48,7 @@ class AppLike(Protocol):
     controller: Controller
     form: Any
     panel: Any
-    window: QMainWindow
+    window: MainWindow
 
 
 class Tools:
@@ -65,7 +68,8 @@ class Tools:
         bar = self.window.menuBar()
         first = bar.actions()[1] if len(bar.actions()) > 1 else None  # after File
         bar.insertMenu(first, self.presets) if first is not None else bar.addMenu(self.presets)
-        tools = self.tools_menu = bar.addMenu("&Tools")
+        tools = self.tools_menu = QMenu("&Tools", self.window)
+        bar.insertMenu(self.window.help_menu.menuAction(), tools)  # Help stays last, as everywhere
         self.spend_action = self._action(tools, "&Spend…", "Ctrl+Shift+E", self.open_spend)
         self.batch_action = self._action(tools, "&Batch run…", "Ctrl+Shift+B", self.open_batch)
         self.history_action = self._action(tools, "Prompt &history…", "Ctrl+H", self.open_history)
