@@ -30,3 +30,9 @@ def test_media_benchmark_smoke_mode_runs_and_reports() -> None:
     assert re.search(r"ours / ffmpeg = [\d.]+ \(target <= 1\.2\): (PASS|MISS)", out), out
     assert re.search(r"the whole preparing step .*: [\d.]+ s", out)
     assert len(re.findall(r"keyframe every .+?\s+[\d.]+ s  \(target <= 1 s\): (PASS|MISS)", out)) == 2
+    # The GUI timer, idle and while the engine prepares a clip: both phases reported, and the
+    # preparation really ran (a conformed copy, left PREPARING for the next step).
+    for label in (r"idle \(engine running, nothing queued\), \d+ ticks", r"while PREPARING \([\d.]+ s, \d+ ticks\)"):
+        assert re.search(label + r": p50 [\d.]+ ms, p99 [\d.]+ ms \(target <= 8\): (PASS|MISS), "
+                         r"max [\d.]+ ms \(target <= 25\): (PASS|MISS)", out), out[-2000:]
+    assert re.search(r"preparing left for (uploading|submitting|queued), conformed copy made: True", out), out[-2000:]
