@@ -2,9 +2,8 @@
 and export (``core.presets`` does the storage and the JSON; this is only the menu).
 
 Applying a preset replaces the form's recipe through the form's own loader (``set_recipe``,
-the same path as "Duplicate"). UNDO HOOK: when the form gains undo for whole-form replacements,
-:meth:`PresetsMenu.apply` is the one call to wrap (take the form's undo snapshot before
-``set_recipe``), so "Apply preset" can be undone like any other replacement.
+the same path as "Duplicate"), which keeps an undo snapshot of what it replaces, so "Apply
+preset" is undone like any other replacement (the form's Undo button or Ctrl+Z).
 
 File I/O runs off the GUI thread through the ``offload`` callable the owner passes in.
 """
@@ -73,7 +72,7 @@ class PresetsMenu(QMenu):
         self.addAction("&Export…").triggered.connect(self.export_file)
 
     def apply(self, preset: Preset) -> None:
-        """Load the preset into the form (see the UNDO HOOK note in the module docstring)."""
+        """Load the preset into the form (undoable: the form's loader keeps what it replaced)."""
         self.form.set_recipe(*preset.recipe())
         self.notify(f"Applied preset {preset.name!r}.")
 

@@ -291,3 +291,26 @@ def test_a_random_seed_is_never_a_repeat_and_an_edit_during_the_check_keeps_the_
     form.prompt.set_text("edited again")
     pending.pop()("This exact recipe with seed 5 was already made: job 1.")
     assert len(sent) == 2 and "Not queued: This exact recipe" in form.notice.text()
+
+
+def test_applying_a_preset_can_be_undone(qtbot: Any, form: RequestForm, media_files: Any, tmp_path: Any) -> None:
+    """Issue 12: a preset replaces the whole recipe through the form's loader, so the form's
+    Undo brings back what the person had written and added."""
+    from seedance_desktop.core.presets import BUILTIN_PRESETS, PresetStore
+    from seedance_desktop.ui.recipes.presets_menu import PresetsMenu
+
+    form.show()
+    qtbot.waitExposed(form)
+    assert form.prompt is not None
+    form.media["video_urls"].add_sources([str(media_files["video"])])
+    form.prompt.set_text("my own words")
+    said: list[str] = []
+    menu = PresetsMenu(PresetStore(tmp_path / "presets.json"), form, lambda work, then: then(work()),
+                       notify=said.append, parent=form)
+    preset = BUILTIN_PRESETS[0]
+    menu.apply(preset)
+    assert form.recipe()[1].get("prompt") == preset.request.get("prompt") and said
+    assert form.undo_bar.isVisible()
+    qtbot.mouseClick(form.undo_bar.button, Qt.MouseButton.LeftButton)
+    assert form.prompt.text() == "my own words"
+    assert form.media["video_urls"].entries() == [str(media_files["video"])]
