@@ -112,7 +112,9 @@ def test_the_form_in_the_live_window(qtbot: Any, qapp: Any, tmp_path: Path, simu
         result["minimum"] = (hint.width(), hint.height())
         window.resize(1366, 740)  # 768 less a panel or title bar
         await until(lambda: window.width() == 1366, 5, "the resize")
-        QApplication.processEvents()
+        # Let the loop lay the form out (never processEvents() inside a coroutine: re-entering
+        # the Qt loop under qasync can lose its timers, and a test then waits forever).
+        await asyncio.sleep(0.1)
 
         # A clip dropped from a file manager (offered as move or copy) is copied into the form.
         result["drop action"] = drop_files(form, [clip])
