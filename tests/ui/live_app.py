@@ -5,7 +5,9 @@ loop for a condition with a bounded, generous deadline."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,3 +27,19 @@ async def until(condition: Callable[[], bool], timeout: float, what: str) -> Non
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def live_runtime_builder(base_url: str, output_dir: Path,
+                         calls: list[dict[str, Any]] | None = None) -> Callable[..., Awaitable[Any]]:
+    """The window's ``runtime_builder`` for a test: the real composition with the key and mode the
+    app chose, pointed at ``base_url`` (a simulator the test started), engine started by the app.
+    ``calls`` (when given) records what the app asked for, so a test can check it stayed live."""
+    from seedance_desktop.runtime import compose as composition
+
+    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
+        if calls is not None:
+            calls.append(kw)
+        return await composition.build_runtime(paths, settings, api_key=kw["api_key"], demo=kw["demo"],
+                                               base_url=base_url, start_engine=False, output_dir=output_dir)
+
+    return builder

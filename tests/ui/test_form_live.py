@@ -26,7 +26,7 @@ from prepare_live import record_uploads  # noqa: E402
 
 from seedance_desktop.core.job import JobState  # noqa: E402
 from seedance_desktop.core.paths import AppPaths  # noqa: E402
-from tests.ui.live_app import QT_NOISE
+from tests.ui.live_app import QT_NOISE, live_runtime_builder
 
 
 async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -70,7 +70,6 @@ def drop_files(widget: QWidget, paths: list[Path]) -> Qt.DropAction:
 @pytest.mark.timeout(120)
 def test_the_form_in_the_live_window(qtbot: Any, qapp: Any, tmp_path: Path, simulator: Any, clip: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from seedance_desktop.runtime import compose as composition
     from seedance_desktop.ui import app as appmod
 
     monkeypatch.setenv("MODELLIX_API_KEY", simulator.api_key)
@@ -78,11 +77,7 @@ def test_the_form_in_the_live_window(qtbot: Any, qapp: Any, tmp_path: Path, simu
     paths = AppPaths.from_env(tmp_path / "home").ensure()
     calls: list[dict[str, Any]] = []
 
-    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
-        calls.append(kw)
-        return await composition.build_runtime(paths, settings, api_key=kw["api_key"], demo=kw["demo"],
-                                               base_url=simulator.base_url, start_engine=False,
-                                               output_dir=tmp_path / "out")
+    builder = live_runtime_builder(simulator.base_url, tmp_path / "out", calls)
 
     picked = tmp_path / "picked"
     picked.mkdir()

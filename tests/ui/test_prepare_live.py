@@ -20,7 +20,7 @@ from prepare_live import FOUR, check_within_limits, make_four, record_uploads  #
 from seedance_desktop.core.job import InputFile, JobState  # noqa: E402
 from seedance_desktop.core.paths import AppPaths  # noqa: E402
 from seedance_desktop.core.prepare import assess_inputs  # noqa: E402
-from tests.ui.live_app import QT_NOISE, until
+from tests.ui.live_app import QT_NOISE, until, live_runtime_builder
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
 
@@ -31,7 +31,6 @@ MODEL = "bytedance/seedance-2.0-fast-v2v"
 def test_four_clips_added_in_the_window_are_prepared_uploaded_conformed_and_done(
     qtbot: Any, qapp: Any, tmp_path: Path, simulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from seedance_desktop.runtime import compose as composition
     from seedance_desktop.ui import app as appmod
     from seedance_desktop.ui.queue.queue_model import COL_STATE, JobRole, ProgressRole, StateRole
 
@@ -42,11 +41,7 @@ def test_four_clips_added_in_the_window_are_prepared_uploaded_conformed_and_done
     paths = AppPaths.from_env(tmp_path / "home").ensure()
     calls: list[dict[str, Any]] = []
 
-    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
-        calls.append(kw)
-        return await composition.build_runtime(paths, settings, api_key=kw["api_key"], demo=kw["demo"],
-                                               base_url=simulator.base_url, start_engine=False,
-                                               output_dir=tmp_path / "out")
+    builder = live_runtime_builder(simulator.base_url, tmp_path / "out", calls)
 
     qapp.setQuitOnLastWindowClosed(False)
     shell = appmod.Shell(paths)

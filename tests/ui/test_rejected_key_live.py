@@ -15,7 +15,7 @@ import qasync
 
 from seedance_desktop.core.job import InputFile, JobState
 from seedance_desktop.core.paths import AppPaths
-from tests.ui.live_app import QT_NOISE, until
+from tests.ui.live_app import QT_NOISE, until, live_runtime_builder
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
 
@@ -49,7 +49,6 @@ class SessionSecrets:
 def test_rejected_key_is_shown_with_settings_and_a_good_key_lifts_it(
     qtbot: Any, qapp: Any, tmp_path: Path, simulator: Any, clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from seedance_desktop.runtime import compose as composition
     from seedance_desktop.ui import app as appmod
     from seedance_desktop.ui.settings_dialog import KeyChange
 
@@ -57,11 +56,7 @@ def test_rejected_key_is_shown_with_settings_and_a_good_key_lifts_it(
     paths = AppPaths.from_env(tmp_path / "home").ensure()
     calls: list[dict[str, Any]] = []
 
-    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
-        calls.append(kw)
-        return await composition.build_runtime(paths, settings, api_key=kw["api_key"], demo=kw["demo"],
-                                               base_url=simulator.base_url, start_engine=False,
-                                               output_dir=tmp_path / "out")
+    builder = live_runtime_builder(simulator.base_url, tmp_path / "out", calls)
 
     qapp.setQuitOnLastWindowClosed(False)
     desktop = appmod.DesktopApp(qapp, paths, runtime_builder=builder)
@@ -133,17 +128,13 @@ def test_empty_balance_pauses_with_the_reason_and_resume_in_the_banner(
 ) -> None:
     """A 402 on submit: the same banner (error style) says why, offers Resume (not Settings),
     and the status bar says "Paused - insufficient balance"; Resume lifts it everywhere."""
-    from seedance_desktop.runtime import compose as composition
     from seedance_desktop.ui import app as appmod
 
     poor = simulator_factory(balance=0.05)
     monkeypatch.setenv("MODELLIX_API_KEY", poor.api_key)
     paths = AppPaths.from_env(tmp_path / "home").ensure()
 
-    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
-        return await composition.build_runtime(paths, settings, api_key=kw["api_key"], demo=kw["demo"],
-                                               base_url=poor.base_url, start_engine=False,
-                                               output_dir=tmp_path / "out")
+    builder = live_runtime_builder(poor.base_url, tmp_path / "out")
 
     qapp.setQuitOnLastWindowClosed(False)
     desktop = appmod.DesktopApp(qapp, paths, runtime_builder=builder)

@@ -21,7 +21,7 @@ import pytest
 import qasync
 
 from seedance_desktop.core.paths import AppPaths
-from tests.ui.live_app import QT_NOISE, until
+from tests.ui.live_app import QT_NOISE, until, live_runtime_builder
 
 
 def leaks(folders: list[Path], needles: list[bytes]) -> list[str]:
@@ -40,7 +40,6 @@ def leaks(folders: list[Path], needles: list[bytes]) -> list[str]:
 def test_a_live_session_leaves_no_key_or_signed_link_in_files_or_diagnostics(
     qtbot: Any, qapp: Any, tmp_path: Path, simulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from seedance_desktop.runtime import compose as composition
     from seedance_desktop.runtime.logs import close_logging, setup_logging
     from seedance_desktop.ui import app as appmod
     from seedance_desktop.ui.crash import CrashReporter
@@ -52,10 +51,7 @@ def test_a_live_session_leaves_no_key_or_signed_link_in_files_or_diagnostics(
     out = tmp_path / "out"
     served: list[str] = []  # the signed result URLs the simulator handed out
 
-    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
-        return await composition.build_runtime(paths, settings, api_key=kw["api_key"], demo=kw["demo"],
-                                               base_url=simulator.base_url, start_engine=False,
-                                               output_dir=out)
+    builder = live_runtime_builder(simulator.base_url, out)
 
     setup_logging(paths, level=logging.DEBUG)
     package_logger = logging.getLogger("seedance_desktop")

@@ -19,7 +19,7 @@ from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.presets import Preset
 from seedance_desktop.core.settings import Settings, SettingsStore
 from tests.core.engine.engine_harness import hosted_url
-from tests.ui.live_app import QT_NOISE, until
+from tests.ui.live_app import QT_NOISE, until, live_runtime_builder
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
 
@@ -28,7 +28,6 @@ MODEL = "bytedance/seedance-2.0-fast-v2v"
 @pytest.mark.timeout(180)
 def test_grid_budget_spend_history_and_presets_in_the_window(
         qtbot: Any, qapp: Any, tmp_path: Path, simulator: Any, clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from seedance_desktop.runtime import compose as composition
     from seedance_desktop.ui import app as appmod
 
     monkeypatch.setenv("MODELLIX_API_KEY", simulator.api_key)
@@ -36,10 +35,7 @@ def test_grid_budget_spend_history_and_presets_in_the_window(
     paths = AppPaths.from_env(tmp_path / "home").ensure()
     SettingsStore(paths.settings_file).save(Settings(monthly_cap=0.3))  # one 480p 4 s job (~$0.28) fits
 
-    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
-        return await composition.build_runtime(paths, settings, api_key=kw["api_key"], demo=kw["demo"],
-                                               base_url=simulator.base_url, start_engine=False,
-                                               output_dir=tmp_path / "out")
+    builder = live_runtime_builder(simulator.base_url, tmp_path / "out")
 
     qapp.setQuitOnLastWindowClosed(False)
     desktop = appmod.DesktopApp(qapp, paths, runtime_builder=builder, shell=appmod.Shell(paths))

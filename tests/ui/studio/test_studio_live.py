@@ -25,7 +25,7 @@ from clipbank import make  # noqa: E402  (prepare_live puts tests/media on the p
 from seedance_desktop.core.job import JobState  # noqa: E402
 from seedance_desktop.core.paths import AppPaths  # noqa: E402
 from seedance_desktop.media.edit import Framing  # noqa: E402
-from tests.ui.live_app import QT_NOISE, until  # noqa: E402
+from tests.ui.live_app import QT_NOISE, until, live_runtime_builder  # noqa: E402
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
 
@@ -37,7 +37,6 @@ def test_trim_crop_submit_compare_and_continue_in_the_window(
     qtbot: Any, qapp: Any, tmp_path: Path, simulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from seedance_desktop.media.probe import probe
-    from seedance_desktop.runtime import compose as composition
     from seedance_desktop.ui import app as appmod
 
     monkeypatch.setenv("MODELLIX_API_KEY", simulator.api_key)
@@ -47,11 +46,7 @@ def test_trim_crop_submit_compare_and_continue_in_the_window(
     paths = AppPaths.from_env(tmp_path / "home").ensure()
     calls: list[dict[str, Any]] = []
 
-    async def builder(paths: Any, settings: Any, **kw: Any) -> Any:
-        calls.append(kw)
-        return await composition.build_runtime(paths, settings, api_key=kw["api_key"], demo=kw["demo"],
-                                               base_url=simulator.base_url, start_engine=False,
-                                               output_dir=tmp_path / "out")
+    builder = live_runtime_builder(simulator.base_url, tmp_path / "out", calls)
 
     qapp.setQuitOnLastWindowClosed(False)
     shell = appmod.Shell(paths)
