@@ -52,6 +52,9 @@ def verify_decodes(path: str | Path, info: MediaInfo | None = None) -> MediaInfo
                     raise MediaError(f"{path}: no video stream", user_message=f"{name} contains no picture.")
                 stream = videos[0]
                 stream.thread_type = "AUTO"
+            # Read while the container is open: PyAV 18 refuses a closed container's streams.
+            time_base = stream.time_base
+            start = float(stream.start_time * time_base) if stream.start_time is not None and time_base else 0.0
             duration = info.duration
             if info.kind is not MediaKind.IMAGE and duration and duration > TAIL_SECONDS:
                 container.seek(int((duration - TAIL_SECONDS) * av.time_base), backward=True, any_frame=False)
@@ -76,7 +79,6 @@ def verify_decodes(path: str | Path, info: MediaInfo | None = None) -> MediaInfo
         return info
     interval = 1.0 / info.fps if info.fps else 0.0
     slack = max(END_SLACK, 2 * interval)
-    start = float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else 0.0
     if last_end - start < duration - slack:
         raise _damaged(name, f"decoding stops at {last_end - start:.1f} s of {duration:.1f} s")
     return info

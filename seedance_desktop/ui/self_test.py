@@ -21,11 +21,14 @@ from typing import Any
 DEFAULT_TIMEOUT = 240.0
 
 
-async def _until(predicate: Callable[[], bool], deadline: float, what: str) -> None:
-    """Wait (polling the widgets, which is all a user sees) until ``predicate`` holds."""
+async def _until(predicate: Callable[[], bool], deadline: float, what: str,
+                 why: Callable[[], str] = lambda: "") -> None:
+    """Wait (polling the widgets, which is all a user sees) until ``predicate`` holds; on
+    timeout, ``why`` says what the window showed instead."""
     while not predicate():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
+            shown = why()
+            raise TimeoutError(f"timed out waiting for {what}" + (f" (it says: {shown})" if shown else ""))
         await asyncio.sleep(0.05)
 
 
@@ -37,7 +40,8 @@ async def drive(desktop: Any, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any
     form, controller = desktop.form, desktop.controller
     _model, _request, inputs = form.recipe()
     result["sample_in_form"] = inputs[0].local_path if inputs else ""
-    await _until(lambda: bool(form.submit_action.isEnabled()), deadline, "the form to accept its request")
+    await _until(lambda: bool(form.submit_action.isEnabled()), deadline, "the form to accept its request",
+                 form.invalid_reason)
     added: list[str] = []
     controller.job_added.connect(added.append)
     form.submit_action.trigger()
