@@ -22,6 +22,9 @@ for _var, _sub in (
     ("XDG_STATE_HOME", "state"),
 ):
     os.environ[_var] = str(_SANDBOX / _sub)
+# PulseAudio's client (Qt Multimedia's audio output) otherwise makes /tmp/pulse-XXXX when no
+# XDG_RUNTIME_DIR is set, and only its link to it lives in the sandbox: a leftover per run.
+os.environ["PULSE_RUNTIME_PATH"] = str(_SANDBOX / "pulse")
 os.environ.pop("MODELLIX_API_KEY", None)
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
