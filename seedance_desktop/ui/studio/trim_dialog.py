@@ -59,6 +59,8 @@ class TrimDialog(QDialog):
         super().__init__(parent)
         self.path, self.kind, self.duration = path, kind, duration
         self.others_seconds = others_seconds
+        self.field: str | None = None              # which clip of the form it edits (set by the form)
+        self.row_item: object | None = None
         self.setWindowTitle(f"Trim {Path(path).name}")
         self.setModal(False)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
 
 from seedance_desktop.core.priority import lower_thread_priority
 from seedance_desktop.errors import SeedanceError
@@ -77,7 +77,7 @@ class WorkerHandle(Generic[T]):
     def report(self, payload: object) -> None:
         """Send ``payload`` to the asker's progress callback on the GUI thread (queued);
         dropped once cancelled. Keep it to a few per second: each is one queued event."""
-        if not self.cancel_event.is_set() and _RELAY is not None:
+        if not self.cancel_event.is_set() and _RELAY is not None and shiboken6.isValid(_RELAY):
             _RELAY.progressed.emit(self, payload)
 
 
@@ -100,6 +100,7 @@ class _Relay(QObject):
 
     @Slot(object, object, object)
     def _on_done(self, handle: WorkerHandle[Any], result: object, error: object) -> None:
+        _LIVE.discard(handle)
         handle._deliver(result, str(error))
 
 
@@ -124,12 +125,13 @@ class _Job(QRunnable):
             error = f"It could not be decoded ({exc})."
         finally:
             handle.returned.set()
-        assert _RELAY is not None
-        _RELAY.done.emit(handle, result, error)
+        if _RELAY is not None and shiboken6.isValid(_RELAY):   # gone only when the app has quit
+            _RELAY.done.emit(handle, result, error)
 
 
 _POOL: QThreadPool | None = None
 _RELAY: _Relay | None = None
+_LIVE: set[WorkerHandle[Any]] = set()   # started and not answered yet (GUI thread only)
 
 
 def run_in_worker(work: Callable[[WorkerHandle[T]], T], then: Callable[[T | None, str], None], *,
@@ -144,13 +146,25 @@ def run_in_worker(work: Callable[[WorkerHandle[T]], T], then: Callable[[T | None
     if _POOL is None:
         _POOL = QThreadPool()
         _POOL.setMaxThreadCount(1)   # decodes are heavy; one at a time keeps the GUI timer on time
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(stop_all)
     if _RELAY is None:
         _RELAY = _Relay()
     handle: WorkerHandle[T] = WorkerHandle(then, progress, owner)
+    _LIVE.add(handle)
     if owner is not None:
         owner.destroyed.connect(lambda *_: handle.cancel())
     _POOL.start(_Job(handle, work))
     return handle
+
+
+def stop_all(timeout_ms: int = 3000) -> bool:
+    """Cancel every studio job and wait up to ``timeout_ms`` for the worker to return (the app
+    is quitting: no decoder may outlive the window). True when it did."""
+    for handle in list(_LIVE):
+        handle.cancel()
+    return studio_pool_idle(timeout_ms)
 
 
 def studio_pool_idle(timeout_ms: int = 0) -> bool:
@@ -159,4 +173,4 @@ def studio_pool_idle(timeout_ms: int = 0) -> bool:
     return _POOL is None or _POOL.waitForDone(timeout_ms)
 
 
-__all__ = ["WorkerHandle", "run_in_worker", "studio_pool_idle"]
+__all__ = ["WorkerHandle", "run_in_worker", "stop_all", "studio_pool_idle"]
