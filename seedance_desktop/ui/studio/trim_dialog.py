@@ -1,9 +1,10 @@
 """Trim (and frame) one reference clip before it costs money: the window side of issue 10.
 
 A non-modal dialog over one row of the form's media list: a filmstrip (decoded in a worker,
-filling in as its thumbnails arrive; closing the dialog cancels the decoding) with in/out handles, frame stepping, loop playback of the selection, the limits shown live
-(this clip 2-15 s, all clips of the field together 15 s), and, when the clip's shape differs
-from the chosen output ratio, Crop (a box dragged over the preview) or Pad. OK hands back a
+filling in as its thumbnails arrive; closing the dialog cancels the decoding) with in/out
+handles, frame stepping, loop playback of the selection, the limits shown live (this clip
+2-15 s, all clips of the field together 15 s), and, when the clip's shape differs from the
+chosen output ratio, Crop (a box dragged over the preview) or Pad. OK hands back a
 ``media.edit.Selection`` and a framing spelled as ``media.edit.Framing.text`` for the row's
 ``InputFile.trim_start``/``trim_end``/``framing``; the preparing step cuts exactly that.
 """
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QListWidgetItem,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -60,7 +62,7 @@ class TrimDialog(QDialog):
         self.path, self.kind, self.duration = path, kind, duration
         self.others_seconds = others_seconds
         self.field: str | None = None              # which clip of the form it edits (set by the form)
-        self.row_item: object | None = None
+        self.row_item: QListWidgetItem | None = None
         self.setWindowTitle(f"Trim {Path(path).name}")
         self.setModal(False)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -243,7 +245,7 @@ class TrimDialog(QDialog):
             self.limits.set_message(words + " ✓", "info")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problems)
 
-    def _on_strip_image(self, payload: Any) -> None:
+    def _on_strip_image(self, payload: tuple[int, QImage]) -> None:
         index, image = payload
         self.strip.set_image(index, image, STRIP_COUNT)
         self.status.setText(f"Decoding the filmstrip… {self.strip.images_shown()} of {STRIP_COUNT}")
