@@ -93,6 +93,7 @@ class CompareDialog(QDialog):
         self.export_progress = QProgressBar(self)
         self.export_progress.setAccessibleName("Contact sheet progress")
         self.export_progress.setFormat("Contact sheet %p %")
+        self.export_progress.setMinimumWidth(180)   # room for its words
         self.export_progress.hide()
         self.cancel_export_button = QPushButton("Cancel export", self)
         self.cancel_export_button.setToolTip("Stop writing the contact sheet (no file is left)")
