@@ -17,7 +17,8 @@ about::
     │   └── ConfigurationError              bad base URL, missing or malformed key
     │       └── runtime.lock.EngineBusyError  another process runs the engine on this database
     ├── media.errors.MediaError             a local media file cannot be read, checked or converted
-    │   └── ConformCancelled
+    │   └── MediaCancelled                  stopped on request (filmstrip, contact sheet), nothing partial left
+    │       └── ConformCancelled
     ├── core.store.StoreError               the job database cannot be used
     │   ├── JobNotFound
     │   └── JobBusyError

@@ -220,7 +220,9 @@ class JobRunner:
                 job = self._journal.commit(job.id, JobState.PREPARING, "Checking and preparing the inputs.")
                 progress = self._journal.fraction_relay(job.id)
                 try:
-                    inputs = await self._workers.run(preparer.prepare, job, progress=progress, cancel=cancel)
+                    # Conforming takes every core: at a lower priority the window stays smooth.
+                    inputs = await self._workers.run_low_priority(preparer.prepare, job, progress=progress,
+                                                                  cancel=cancel)
                 except ConformCancelled:
                     self._back_to_queue_unless_cancelled(job.id, "Preparing interrupted; it will start again.")
                     return None

@@ -265,7 +265,13 @@ class RequestForm(QWidget):
 
     def open_trim(self, field: str, row: int) -> TrimDialog | None:
         """The trim (and framing) editor for the local clip at ``row`` of ``field``; OK writes
-        the selection into that row. Non-modal: the form stays usable while it is open."""
+        the selection into that row. Non-modal: the form stays usable while it is open.
+
+        One editor at a time: opening another clip closes the open editor (unapplied, as its
+        Cancel would), which cancels its filmstrip, so the new clip's strip does not wait behind
+        the stale decode. Asking again for the clip already open brings that editor forward."""
+        import shiboken6
+
         from seedance_desktop.media.edit import Selection
         from seedance_desktop.ui.studio.trim_dialog import TrimDialog
 
@@ -275,6 +281,13 @@ class RequestForm(QWidget):
             return None
         item = lst.list.item(row)
         current = lst.input_at(row)
+        previous = self.trim_dialog
+        if previous is not None and shiboken6.isValid(previous) and previous.isVisible():
+            if (previous.field, previous.row_item, previous.path) == (field, item, current.local_path):
+                previous.raise_()
+                previous.activateWindow()
+                return previous
+            previous.close()
         others = 0.0
         for other in range(lst.list.count()):
             seen = lst.cached_inspection(other)
@@ -295,6 +308,7 @@ class RequestForm(QWidget):
             at = lst.list.row(item)   # the row may have moved while the dialog was open
             if at >= 0:
                 lst.set_edit(at, {"trim_start": chosen.start, "trim_end": chosen.end, "framing": framing})
+        dialog.field, dialog.row_item = field, item
         dialog.edited.connect(apply)
         dialog.show()
         self.trim_dialog = dialog

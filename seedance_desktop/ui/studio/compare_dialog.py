@@ -1,7 +1,8 @@
 """Compare a result with its reference video: one transport for both, frame stepping (one frame
 of the result, its rate probed in a worker), side by side or a wipe, one zoom and pan for both
 pictures, the reference framed as it was sent, and "Export contact sheet…" (``media.contact_sheet``
-in a worker).
+in a worker, with a progress bar and a Cancel button; closing the dialog cancels it too, and a
+cancelled export leaves no file).
 
 Two QMediaPlayers decode in their own threads into video sinks; their frames are drawn by one
 ``ABView``. The result (A) leads: the reference (B) follows at the same *fraction* of its used
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QRadioButton,
     QSlider,
@@ -32,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from seedance_desktop.media.edit import Framing
 from seedance_desktop.ui.studio.ab_view import ABView, Layout
-from seedance_desktop.ui.studio.worker import run_in_worker
+from seedance_desktop.ui.studio.worker import WorkerHandle, run_in_worker
 from seedance_desktop.ui.style import MessageLabel
 
 FRAME_MS = 1000 / 24   # a step until the result's frame rate is known (probed on open)
@@ -88,6 +90,16 @@ class CompareDialog(QDialog):
         self.time_label = QLabel("0.00 s", self)
         self.export_button = QPushButton("Export contact sheet…", self)
         self.export_button.setToolTip("Save a PNG grid: the reference's frames above the result's, same moments")
+        self.export_progress = QProgressBar(self)
+        self.export_progress.setAccessibleName("Contact sheet progress")
+        self.export_progress.setFormat("Contact sheet %p %")
+        self.export_progress.setMinimumWidth(180)   # room for its words
+        self.export_progress.hide()
+        self.cancel_export_button = QPushButton("Cancel export", self)
+        self.cancel_export_button.setToolTip("Stop writing the contact sheet (no file is left)")
+        self.cancel_export_button.hide()
+        self.export_job: WorkerHandle[Path] | None = None
+        self.probe_job: WorkerHandle[object] | None = None
         self.message = MessageLabel(self)
         self.zoom_out_button = QPushButton("−", self)
         self.zoom_out_button.setToolTip("Zoom out, both pictures (Ctrl+-)")
@@ -120,6 +132,8 @@ class CompareDialog(QDialog):
         modes.addWidget(self.wipe)
         modes.addWidget(self.wipe_slider, 1)
         modes.addWidget(self.export_button)
+        modes.addWidget(self.export_progress)
+        modes.addWidget(self.cancel_export_button)
         transport = QHBoxLayout()
         transport.addWidget(self.back_button)
         transport.addWidget(self.play_button)
@@ -144,6 +158,7 @@ class CompareDialog(QDialog):
         self.players[0].positionChanged.connect(self._on_position)
         self.players[0].playbackStateChanged.connect(self._on_state)
         self.export_button.clicked.connect(self._ask_export)
+        self.cancel_export_button.clicked.connect(self.cancel_export)
         self.zoom_in_button.clicked.connect(self.view.zoom_in)
         self.zoom_out_button.clicked.connect(self.view.zoom_out)
         self.fit_button.clicked.connect(lambda: self.view.set_zoom(None))
@@ -159,7 +174,7 @@ class CompareDialog(QDialog):
         if not self.fps_known:   # one step = one frame of the result: read its rate off the GUI thread
             from seedance_desktop.media.probe import probe
 
-            run_in_worker(lambda: probe(result), self._probed, owner=self)
+            self.probe_job = run_in_worker(lambda job: probe(result), self._probed, owner=self)
         for player in self.players:   # paused on the first frame: something to look at at once
             player.play()
             player.pause()
@@ -243,16 +258,42 @@ class CompareDialog(QDialog):
             self.export_to(path)
 
     def export_to(self, path: str) -> None:
-        """Write the contact sheet in a worker; the message says where it went (or what failed)."""
+        """Write the contact sheet in a worker, its progress on a bar beside a Cancel button;
+        the message says where it went (or what failed)."""
         from seedance_desktop.media.contact_sheet import contact_sheet
 
+        if self.export_job is not None:
+            self.export_job.cancel()   # a newer export replaces one still running
         self.export_button.setEnabled(False)
+        self.export_progress.setValue(0)
+        self.export_progress.show()
+        self.cancel_export_button.show()
         self.message.set_message("Writing the contact sheet…", "info")
         videos = [self.reference_path, self.result_path]
-        run_in_worker(lambda: contact_sheet(videos, path), self._exported, owner=self)
+        self.export_job = run_in_worker(
+            lambda job: contact_sheet(videos, path, cancel=job.cancel_event,
+                                      progress=lambda done, total: job.report((done, total))),
+            self._exported, owner=self, progress=self._export_progressed)
 
-    def _exported(self, result: object, error: str) -> None:
+    def _export_progressed(self, payload: tuple[int, int]) -> None:
+        done, total = payload
+        self.export_progress.setRange(0, total)
+        self.export_progress.setValue(done)
+
+    def cancel_export(self) -> None:
+        """Stop the export at its next frame; the worker removes what it wrote so far."""
+        if self.export_job is not None and self.export_job.pending:
+            self.export_job.cancel()
+            self.message.set_message("The contact sheet was cancelled.", "info")
+        self._export_ended()
+
+    def _export_ended(self) -> None:
         self.export_button.setEnabled(True)
+        self.export_progress.hide()
+        self.cancel_export_button.hide()
+
+    def _exported(self, result: Path | None, error: str) -> None:
+        self._export_ended()
         if error:
             self.message.set_message(f"The contact sheet was not written: {error}", "error")
         else:
@@ -262,6 +303,9 @@ class CompareDialog(QDialog):
     exported = False
 
     def done(self, result: int) -> None:
+        for job in (self.export_job, self.probe_job):   # closed: its work is of no use any more
+            if job is not None:
+                job.cancel()
         for player in self.players:
             player.stop()
         super().done(result)

@@ -3,6 +3,8 @@ and preview, the compare view's frames. QImage (unlike QPixmap) may be built off
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,22 @@ def to_qimage(picture: Any) -> QImage:
     return QImage(data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
-def strip_images(path: str | Path, count: int, height: int) -> list[QImage]:
-    """``count`` evenly spaced frames of a clip ``height`` pixels high (blocking)."""
-    from seedance_desktop.media.contact_sheet import filmstrip
+def strip_images(path: str | Path, count: int, height: int, *, cancel: threading.Event | None = None,
+                 on_image: Callable[[int, QImage], None] | None = None) -> list[QImage]:
+    """``count`` evenly spaced frames of a clip ``height`` pixels high (blocking).
+    ``on_image(index, image)`` gets each one as soon as it is decoded; ``cancel`` stops the
+    decoding between frames (``media.errors.MediaCancelled``)."""
+    from seedance_desktop.media import contact_sheet
 
-    return [to_qimage(p) for p in filmstrip(path, count, height=height)]
+    images: list[QImage] = []
+
+    def arrived(index: int, picture: Any) -> None:
+        images.append(to_qimage(picture))
+        if on_image is not None:
+            on_image(index, images[-1])
+
+    contact_sheet.filmstrip(path, count, height=height, cancel=cancel, on_picture=arrived)
+    return images
 
 
 __all__ = ["strip_images", "to_qimage"]

@@ -27,7 +27,7 @@ class StripBar(QWidget):
         self.active = "in"   # which handle the keys move
         self.playhead: float | None = None
         self._drag: str | None = None
-        self._images: list[QImage] = []
+        self._images: list[QImage | None] = []   # None: a cell still decoding
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(72)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -39,8 +39,20 @@ class StripBar(QWidget):
         return QSize(640, 72)
 
     def set_images(self, images: list[QImage]) -> None:
-        self._images = images
+        self._images = list(images)
         self.update()
+
+    def set_image(self, index: int, image: QImage, count: int) -> None:
+        """One thumbnail of ``count`` arrived: the strip fills in while the rest decode."""
+        if len(self._images) != count:
+            self._images = [None] * count
+        if 0 <= index < count:
+            self._images[index] = image
+            self.update()
+
+    def images_shown(self) -> int:
+        """How many thumbnails the strip shows (the rest are still decoding)."""
+        return sum(1 for image in self._images if image is not None)
 
     def set_selection(self, start: float, end: float, *, emit: bool = True) -> None:
         start = min(max(0.0, start), self.duration - self.frame)
@@ -122,6 +134,8 @@ class StripBar(QWidget):
         if self._images:
             cell = area.width() / len(self._images)
             for n, image in enumerate(self._images):
+                if image is None:
+                    continue
                 target = QRectF(area.left() + n * cell, area.top(), cell, area.height())
                 painter.drawImage(target, image, QRectF(image.rect()))
         shade = QColor(0, 0, 0, 160)

@@ -1,17 +1,19 @@
 """Trim (and frame) one reference clip before it costs money: the window side of issue 10.
 
-A non-modal dialog over one row of the form's media list: a filmstrip (decoded in a worker)
-with in/out handles, frame stepping, loop playback of the selection, the limits shown live
-(this clip 2-15 s, all clips of the field together 15 s), and, when the clip's shape differs
-from the chosen output ratio, Crop (a box dragged over the preview) or Pad. OK hands back a
+A non-modal dialog over one row of the form's media list: a filmstrip (decoded in a worker,
+filling in as its thumbnails arrive; closing the dialog cancels the decoding) with in/out
+handles, frame stepping, loop playback of the selection, the limits shown live (this clip
+2-15 s, all clips of the field together 15 s), and, when the clip's shape differs from the
+chosen output ratio, Crop (a box dragged over the preview) or Pad. OK hands back a
 ``media.edit.Selection`` and a framing spelled as ``media.edit.Framing.text`` for the row's
 ``InputFile.trim_start``/``trim_end``/``framing``; the preparing step cuts exactly that.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QImage
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QListWidgetItem,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -38,7 +41,7 @@ from seedance_desktop.media.probe import AUDIO_TOTAL_SECONDS, VIDEO_SECONDS, VID
 from seedance_desktop.ui.studio.crop_view import CropView
 from seedance_desktop.ui.studio.pictures import strip_images
 from seedance_desktop.ui.studio.strip_bar import StripBar
-from seedance_desktop.ui.studio.worker import run_in_worker
+from seedance_desktop.ui.studio.worker import WorkerHandle, run_in_worker
 from seedance_desktop.ui.style import MessageLabel
 
 STRIP_COUNT = 10
@@ -58,6 +61,8 @@ class TrimDialog(QDialog):
         super().__init__(parent)
         self.path, self.kind, self.duration = path, kind, duration
         self.others_seconds = others_seconds
+        self.field: str | None = None              # which clip of the form it edits (set by the form)
+        self.row_item: QListWidgetItem | None = None
         self.setWindowTitle(f"Trim {Path(path).name}")
         self.setModal(False)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -105,6 +110,7 @@ class TrimDialog(QDialog):
         layout.addWidget(self.limits)
         layout.addWidget(self.status)
 
+        self.jobs: dict[str, WorkerHandle[list[QImage]]] = {}   # the decoding this dialog waits for
         self.crop_view: CropView | None = None
         self.frame_group: QGroupBox | None = None
         self.mode_buttons = QButtonGroup(self)
@@ -130,7 +136,10 @@ class TrimDialog(QDialog):
         self.strip.setFocus()
         self.images_ready = False
         if kind is MediaKind.VIDEO:
-            run_in_worker(lambda: strip_images(path, STRIP_COUNT, STRIP_HEIGHT), self._on_strip_images, owner=self)
+            self._start_work("strip", lambda job: strip_images(
+                path, STRIP_COUNT, STRIP_HEIGHT, cancel=job.cancel_event,
+                on_image=lambda index, image: job.report((index, image))),
+                self._on_strip_images, progress=self._on_strip_image)
         else:
             self.status.setText("Audio: no pictures; the selection is played on Play.")
 
@@ -166,7 +175,23 @@ class TrimDialog(QDialog):
         self.mode_buttons.button(chosen).setChecked(True)
         self.crop_view.set_framing(current.mode if current else None, ratio, current.rect if current else None)
         self.mode_buttons.idToggled.connect(self._on_mode)
-        run_in_worker(lambda: strip_images(self.path, 1, PREVIEW_HEIGHT), self._on_preview, owner=self)
+        self._start_work("preview", lambda job: strip_images(self.path, 1, PREVIEW_HEIGHT, cancel=job.cancel_event),
+                         self._on_preview)
+
+    def _start_work(self, name: str, work: Callable[[WorkerHandle[list[QImage]]], list[QImage]],
+                    then: Callable[[list[QImage] | None, str], None],
+                    progress: Callable[[Any], None] | None = None) -> None:
+        """Decode in the studio worker; a newer request of the same kind cancels the stale one,
+        so it never waits behind it."""
+        stale = self.jobs.get(name)
+        if stale is not None:
+            stale.cancel()
+        self.jobs[name] = run_in_worker(work, then, owner=self, progress=progress)
+
+    def cancel_work(self) -> None:
+        """Stop whatever this dialog still decodes (it is closing)."""
+        for job in self.jobs.values():
+            job.cancel()
 
     # ----- state ----------------------------------------------------------------------------
     def selection(self) -> Selection:
@@ -220,16 +245,21 @@ class TrimDialog(QDialog):
             self.limits.set_message(words + " ✓", "info")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problems)
 
-    def _on_strip_images(self, images: object, error: str) -> None:
+    def _on_strip_image(self, payload: tuple[int, QImage]) -> None:
+        index, image = payload
+        self.strip.set_image(index, image, STRIP_COUNT)
+        self.status.setText(f"Decoding the filmstrip… {self.strip.images_shown()} of {STRIP_COUNT}")
+
+    def _on_strip_images(self, images: list[QImage] | None, error: str) -> None:
         if error:
             self.status.setText(error)
             return
-        assert isinstance(images, list)
+        assert images is not None
         self.strip.set_images(images)
         self.images_ready = True
         self.status.setText("Drag the handles or use the keys: , and . step one frame; I/O choose the handle.")
 
-    def _on_preview(self, images: object, error: str) -> None:
+    def _on_preview(self, images: list[QImage] | None, error: str) -> None:
         if self.crop_view is not None and isinstance(images, list) and images:
             image = images[0]
             assert isinstance(image, QImage)
@@ -287,6 +317,7 @@ class TrimDialog(QDialog):
         self.accept()
 
     def done(self, result: int) -> None:
+        self.cancel_work()   # closed, rejected or accepted: its decoding is of no use any more
         player = self._player
         if player is not None:
             player.stop()

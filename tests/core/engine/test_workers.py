@@ -53,3 +53,34 @@ def test_drain_gives_up_after_its_timeout_and_says_so() -> None:
             release.set()
 
     assert asyncio.run(scenario()) is False
+
+
+@pytest.mark.timeout(30)
+def test_a_low_priority_call_runs_in_its_own_lowered_thread_and_leaves_the_executor_alone() -> None:
+    from seedance_desktop.core.priority import BACKGROUND_NICENESS, thread_niceness
+
+    seen: dict[str, object] = {}
+
+    def heavy(word: str, *, times: int) -> str:
+        seen["thread"] = threading.current_thread().name
+        seen["niceness"] = thread_niceness()
+        return word * times
+
+    def failing() -> None:
+        raise ValueError("bad input")
+
+    async def scenario() -> tuple[str, object, object]:
+        workers = WorkerThreads()
+        answer = await workers.run_low_priority(heavy, "ab", times=2)
+        with pytest.raises(ValueError, match="bad input"):
+            await workers.run_low_priority(failing)
+        # The executor's own thread (used next for a download, say) keeps its priority.
+        executor_niceness = await workers.run(thread_niceness)
+        assert workers.busy == 0
+        return answer, executor_niceness, thread_niceness()
+
+    answer, executor_niceness, loop_niceness = asyncio.run(scenario())
+    assert answer == "abab" and seen["thread"] == "seedance-prepare"
+    if thread_niceness() is not None:   # Linux: the conform's thread is lowered, nothing else
+        assert isinstance(seen["niceness"], int) and seen["niceness"] >= BACKGROUND_NICENESS
+        assert executor_niceness == loop_niceness

@@ -4,6 +4,7 @@ assumed), and the reference is drawn with the framing it was sent with."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,11 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return result, reference
 
 
-def open_dialog(qtbot: Any, clips: tuple[Path, Path], framing: Framing | None = None) -> CompareDialog:
+def open_dialog(qtbot: Any, clips: tuple[Path, Path], framing: Framing | None = None, *,
+                closed_by_test: bool = False) -> CompareDialog:
     dialog = CompareDialog(str(clips[0]), str(clips[1]), framing=framing)
-    qtbot.addWidget(dialog)
+    if not closed_by_test:   # closing deletes it (WA_DeleteOnClose): qtbot must not close it again
+        qtbot.addWidget(dialog)
     dialog.resize(900, 560)
     dialog.show()
     qtbot.waitUntil(lambda: all(dialog.frames_seen), timeout=20_000)
@@ -108,3 +111,91 @@ def test_the_reference_is_shown_as_it_was_framed(qtbot: Any, clips: tuple[Path, 
     # The cropped-away sides of the reference are not drawn; its middle is.
     assert close(pixel(shot, QPointF(cell.left() + 10, cell.center().y())), QColor(16, 16, 16), 4)
     assert not close(pixel(shot, cell.center()), QColor(16, 16, 16), 4)
+
+
+class HeldSheet:
+    """Wraps the contact sheet's filmstrips: after its first picture the export waits (in the
+    worker) until :meth:`release`, so a test can act while it is provably half done."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from seedance_desktop.media import contact_sheet
+
+        self.pictures = 0
+        self.released = threading.Event()
+        original = contact_sheet.filmstrip
+
+        def filmstrip(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
+            def step(done: int, total: int) -> None:
+                self.pictures += 1
+                if progress is not None:
+                    progress(done, total)
+                if self.pictures >= 1:
+                    self.released.wait(10)
+            return original(*args, progress=step, **kwargs)
+
+        monkeypatch.setattr(contact_sheet, "filmstrip", filmstrip)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@QT_NOISE
+def test_the_export_shows_its_progress_and_writes_the_sheet(qtbot: Any, clips: tuple[Path, Path],
+                                                            tmp_path: Path) -> None:
+    dialog = open_dialog(qtbot, clips)
+    seen: list[tuple[int, int]] = []
+    dialog.export_progress.valueChanged.connect(lambda v: seen.append((v, dialog.export_progress.maximum())))
+    target = tmp_path / "sheet.png"
+    dialog.export_to(str(target))
+    assert dialog.export_progress.isVisible() and dialog.cancel_export_button.isVisible()
+    assert not dialog.export_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.exported, timeout=30_000)
+    # 2 videos x 6 pictures and the PNG written: the bar went up step by step to 13 of 13.
+    steps = [v for v, _ in seen if v > 0]
+    assert steps == sorted(steps) and steps[-1] == 13 and len(steps) > 2 and seen[-1][1] == 13
+    assert target.is_file() and "Contact sheet saved" in dialog.message.text()
+    assert not dialog.export_progress.isVisible() and dialog.export_button.isEnabled()
+
+
+@QT_NOISE
+def test_cancelling_the_export_leaves_no_file(qtbot: Any, clips: tuple[Path, Path], tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    held = HeldSheet(monkeypatch)
+    dialog = open_dialog(qtbot, clips)
+    target = tmp_path / "sheet.png"
+    dialog.export_to(str(target))
+    job = dialog.export_job
+    assert job is not None
+    qtbot.waitUntil(lambda: dialog.export_progress.value() == 1, timeout=20_000)   # 1 of 13, held there
+    assert dialog.export_progress.maximum() == 13
+    dialog.cancel_export_button.click()
+    assert job.cancelled and dialog.export_button.isEnabled() and not dialog.cancel_export_button.isVisible()
+    assert "cancelled" in dialog.message.text()
+    held.release()
+    qtbot.waitUntil(job.returned.is_set, timeout=5_000)
+    qtbot.wait(50)   # anything the worker still sent has been delivered (and dropped) by now
+    assert held.pictures <= 2 and not job.delivered and not dialog.exported
+    assert list(tmp_path.iterdir()) == []   # no sheet, no partial file
+    assert "cancelled" in dialog.message.text()
+
+
+@QT_NOISE
+def test_closing_the_dialog_cancels_its_export(qtbot: Any, clips: tuple[Path, Path], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import shiboken6
+
+    from seedance_desktop.ui.studio.worker import studio_pool_idle
+
+    held = HeldSheet(monkeypatch)
+    dialog = open_dialog(qtbot, clips, closed_by_test=True)
+    dialog.export_to(str(tmp_path / "sheet.png"))
+    job = dialog.export_job
+    assert job is not None
+    qtbot.waitUntil(lambda: dialog.export_progress.value() == 1, timeout=20_000)
+    dialog.close()
+    assert job.cancelled
+    held.release()
+    qtbot.waitUntil(job.returned.is_set, timeout=5_000)
+    assert held.pictures <= 2 and studio_pool_idle(5_000)
+    assert list(tmp_path.iterdir()) == []
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=5_000)

@@ -138,22 +138,99 @@ def test_audio_is_trimmed_without_pictures(qtbot, form, media_files) -> None:
     assert [(i.field, i.trim_start, i.trim_end) for i in form.recipe()[2]] == [("audio_urls", 0.5, 2.0)]
 
 
-def test_a_dialog_closed_before_its_filmstrip_arrives_is_left_alone(qtbot, form, long_clip) -> None:
-    form.set_recipe(V2V, {"prompt": "[Video 1] as ink"}, [])
+@pytest.fixture(scope="module")
+def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("trim-short") / "short.mp4", duration=4.0, width=320, height=180,
+                     audio=False)
+
+
+class HeldDecoder:
+    """Wraps the filmstrip's decoding: the first thumbnail goes through, the second waits (in
+    the worker, before the decoder moves on) until :meth:`release`, so a test can act while a
+    strip is provably half decoded. Counts the thumbnails made."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from seedance_desktop.media import contact_sheet
+
+        self.made = 0
+        self.released = threading.Event()
+        original = contact_sheet.filmstrip
+
+        def filmstrip(*args, on_picture=None, **kwargs):
+            def made(index, picture):
+                self.made += 1
+                if self.made >= 2:
+                    self.released.wait(10)
+                if on_picture is not None:
+                    on_picture(index, picture)
+            return original(*args, on_picture=made, **kwargs)
+
+        monkeypatch.setattr(contact_sheet, "filmstrip", filmstrip)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+def test_closing_the_editor_mid_filmstrip_cancels_its_decoding(qtbot, form, long_clip, monkeypatch) -> None:
+    from seedance_desktop.core.priority import BACKGROUND_NICENESS, thread_niceness
+    from seedance_desktop.ui.studio.worker import run_in_worker, studio_pool_idle
+
+    held = HeldDecoder(monkeypatch)
+    form.set_recipe(V2V, {"prompt": "[Video 1] as ink", "ratio": "16:9"}, [])
     videos = form.media["video_urls"]
     videos.add_sources([str(long_clip)])
     qtbot.waitUntil(lambda: videos.cached_inspection(0) is not None, timeout=20_000)
     dialog = form.open_trim("video_urls", 0)
-    assert dialog is not None
-    import shiboken6
-
-    from seedance_desktop.ui.studio import worker
+    assert dialog is not None and dialog.frame_group is None   # only the strip decodes
+    # The strip fills in as thumbnails arrive: the first is shown while the second decodes.
+    qtbot.waitUntil(lambda: dialog.strip.images_shown() == 1, timeout=20_000)
+    assert "1 of 10" in dialog.status.text() and not dialog.images_ready
+    job = dialog.jobs["strip"]
+    assert job.pending and not job.returned.is_set()
 
     dialog.close()
-    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=10_000)   # deleted on close
+    assert job.cancelled
+    held.release()
+    # The worker stops at its next frame: at most the thumbnail in hand is finished (uncancelled,
+    # the released decoder would make all 10).
+    qtbot.waitUntil(job.returned.is_set, timeout=5_000)
+    assert held.made in (1, 2) and not job.delivered
+    assert studio_pool_idle(5_000)
 
-    qtbot.waitUntil(lambda: not worker._RELAYS, timeout=20_000)   # the answer came and was dropped
+    # The pool is free: the next job runs at once, at the worker's lowered priority (Linux).
+    answers: list[object] = []
+    run_in_worker(lambda _job: thread_niceness(), lambda niceness, error: answers.append(niceness))
+    qtbot.waitUntil(lambda: bool(answers), timeout=5_000)
+    if thread_niceness() is not None:
+        assert isinstance(answers[0], int) and answers[0] >= BACKGROUND_NICENESS
     assert videos.input_at(0).trim_end is None
+
+
+@pytest.mark.qt_log_ignore("does not support raise", "does not support activateWindow",
+                           "does not support propagateSizeHints")   # the offscreen platform
+def test_opening_another_clip_cancels_the_stale_filmstrip(qtbot, form, long_clip, short_clip, monkeypatch) -> None:
+    import shiboken6
+
+    held = HeldDecoder(monkeypatch)
+    form.set_recipe(V2V, {"prompt": "[Video 1] and [Video 2]", "ratio": "16:9"}, [])
+    videos = form.media["video_urls"]
+    videos.add_sources([str(long_clip), str(short_clip)])
+    qtbot.waitUntil(lambda: all(videos.cached_inspection(n) is not None for n in (0, 1)), timeout=20_000)
+    first = form.open_trim("video_urls", 0)
+    assert first is not None
+    qtbot.waitUntil(lambda: first.strip.images_shown() == 1, timeout=20_000)
+    stale = first.jobs["strip"]
+    assert form.open_trim("video_urls", 0) is first   # the same clip again: that editor, no new decode
+
+    second = form.open_trim("video_urls", 1)
+    assert second is not None and second is not first
+    assert stale.cancelled    # the first editor was closed and its decoding cancelled...
+    qtbot.waitUntil(lambda: not shiboken6.isValid(first), timeout=5_000)
+    held.release()
+    # ...so the new clip's strip does not wait for the rest of the old one.
+    qtbot.waitUntil(lambda: second.images_ready, timeout=20_000)
+    assert stale.returned.is_set() and not stale.delivered
+    assert held.made in (1 + 10, 2 + 10)   # the stale strip stopped; the new one made its 10
 
 
 def test_continue_and_compare_only_for_a_finished_result(tmp_path: Path) -> None:
