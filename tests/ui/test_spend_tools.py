@@ -97,7 +97,7 @@ def test_grid_budget_spend_history_and_presets_in_the_window(
     gc.collect()
 
     assert result["banner"] is False and result["exit"] == 0  # live mode
-    assert result["button"] == "Queue 12 jobs · ≈ $3.31" and "12 job(s), ≈ $3.31 (estimate)" in result["total"]
+    assert result["button"] == "Queue 12 jobs · ≈ $3.312" and "12 job(s), ≈ $3.312 (estimate)" in result["total"]
     assert "crosses your budget cap ($0.30 left)" in result["total"]
     assert result["before"] == 0 and result["after"] == 12 and len(result["groups"]) == 1
     assert "monthly cap is $0.30" in result["bar"] and "11 more" not in result["bar"]

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from seedance_desktop.api.spec import FieldKind, get_model
 from seedance_desktop.core import batch
+from seedance_desktop.core.cost import usd
 from seedance_desktop.core.job import InputFile
 from seedance_desktop.core.pricing import PriceOverrides
 
@@ -194,7 +195,7 @@ class BatchDialog(QDialog):
         self.plan = plan
         self.preview.clear()
         for item in plan.items:
-            cost = f"~${item.estimate:.2f}" if item.estimate is not None else "price unknown"
+            cost = f"~{usd(item.estimate)}" if item.estimate is not None else "price unknown"
             prompt = str(item.request.get("prompt") or "").replace("\n", " ")
             prompt = prompt[:70] + ("…" if len(prompt) > 70 else "")
             varied = " · ".join(part for part in item.label.split(" · ") if not part.startswith("prompt="))
@@ -204,14 +205,14 @@ class BatchDialog(QDialog):
             QListWidgetItem(text, self.errors)
         self.errors.setVisible(self.errors.count() > 0)
         n = len(plan.items)
-        total = f"≈ ${plan.total_estimate:.2f} (estimate)" + (" · simulated, nothing billed" if self.demo else "")
+        total = f"≈ {usd(plan.total_estimate)} (estimate)" + (" · simulated, nothing billed" if self.demo else "")
         if plan.unpriced:
             total += f" · {plan.unpriced} without a known price"
         if self.headroom is not None and plan.total_estimate > self.headroom:
-            total += (f" · crosses your budget cap (${self.headroom:.2f} left): the jobs past it will be held "
+            total += (f" · crosses your budget cap ({usd(self.headroom)} left): the jobs past it will be held "
                       "until you choose Send anyway")
         self.total.setText(f"{n} job(s), {total}" + (f" · {len(plan.errors)} line(s) will be skipped" if plan.errors else ""))
-        self.queue_button.setText(f"Queue {n} job{'s' if n != 1 else ''} · ≈ ${plan.total_estimate:.2f}")
+        self.queue_button.setText(f"Queue {n} job{'s' if n != 1 else ''} · ≈ {usd(plan.total_estimate)}")
         self.queue_button.setEnabled(n > 0 and not problems)
         self.queue_button.setToolTip("Adds every job above to the queue as one batch (the estimate is from the price table in Settings).")
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from seedance_desktop.api.spec import MODELS
+from seedance_desktop.core.cost import usd
 from seedance_desktop.core.job import Job
 from seedance_desktop.core.ledger import LedgerEntry, SpendSummary, ledger, summarize
 from seedance_desktop.core.pricing import PriceOverrides
@@ -41,7 +42,7 @@ def load_spend(jobs: Callable[[], list[Job]], prices: PriceOverrides, now: float
 
 
 def money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
+    return "—" if value is None else usd(value)
 
 
 def _model_title(slug: str) -> str:

@@ -87,7 +87,7 @@ def test_display_values() -> None:
     assert model.rowCount() == 8
     assert model.data(model.index(0, COL_PARAMS)) == "5 s · 16:9 · 480p · seed 0"
     assert model.data(model.index(4, COL_COST)) == "$0.35"
-    assert model.data(model.index(0, COL_COST)) == "est. $0.34"  # estimate: 5 s at 0.069/s, labelled
+    assert model.data(model.index(0, COL_COST)) == "est. $0.345"  # estimate: 5 s at 0.069/s, labelled
     assert model.data(model.index(5, COL_COST)) == "not billed"  # failed before it was sent: no charge shown
     assert model.data(model.index(6, COL_COST)) == "unknown"  # may have reached Modellix: no "~$" either
     assert model.data(model.index(2, COL_STATE)).startswith("Processing 0:4")
