@@ -52,16 +52,18 @@ class DailyChart(QWidget):
         muted = QColor(bar)
         muted.setAlpha(150)
         metrics = painter.fontMetrics()
-        left, bottom, top, right = metrics.horizontalAdvance("$000.00") + 8, metrics.height() + 6, 8, 8
-        area = QRectF(left, top, max(1, self.width() - left - right), max(1, self.height() - top - bottom))
         peak = nice_ceiling(max((v for _, v in self._series), default=0.0))
+        ticks = [usd(peak * i / 4) for i in range(5)]  # "$0.125" or "$1,250.00": as wide as they are
+        left = max(metrics.horizontalAdvance(tick) for tick in ticks) + 8
+        bottom, top, right = metrics.height() + 6, 8, 8
+        area = QRectF(left, top, max(1, self.width() - left - right), max(1, self.height() - top - bottom))
         painter.setPen(QPen(grid, 1))
         for i in range(5):  # horizontal grid lines with their dollar labels
             y = area.bottom() - area.height() * i / 4
             painter.drawLine(int(area.left()), int(y), int(area.right()), int(y))
             painter.setPen(text)
             painter.drawText(QRectF(0, y - metrics.height() / 2, left - 6, metrics.height()),
-                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), usd(peak * i / 4))
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), ticks[i])
             painter.setPen(QPen(grid, 1))
         if not self._series:
             painter.setPen(text)
