@@ -279,6 +279,10 @@ class QueuePanel(QWidget):
         self.count_label = QLabel(self)
         self.notices = NoticeBar(self)
         self._select_arrival = False
+        #: The window shows the details tab (``set_details_shown``): "Show details" has nothing to do.
+        self._details_shown = False
+        #: The job the notice bar's "Show details" button is about ("" when there is none).
+        self._notice_job = ""
         #: Opens a folder in the file manager; False when there is none (replaceable in tests).
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.undo_action = QAction("Undo remove", self)
@@ -359,7 +363,23 @@ class QueuePanel(QWidget):
 
     def update_actions(self) -> None:
         for name, enabled in enabled_actions(self.selected_job()).items():
-            self.job_actions[name].setEnabled(enabled)
+            self.job_actions[name].setEnabled(enabled and not (name == "details" and self._details_shown))
+        self._sync_notice_details()
+
+    def set_details_shown(self, shown: bool) -> None:
+        """The window says whether the Details tab is in front. It shows the selected job, so
+        "Show details" (menu, Ctrl+I) is disabled then, and the notice bar's "Show details"
+        is hidden while the job it names is the one shown: a button that does nothing."""
+        self._details_shown = shown
+        self.update_actions()
+
+    def _sync_notice_details(self) -> None:
+        button = self.notices.button("Show details")
+        if button is None:
+            return
+        job = self.selected_job()
+        shown = self._details_shown and job is not None and job.id == self._notice_job
+        button.setVisible(not shown)
 
     def set_paused(self, paused: bool) -> None:
         self._paused = paused
@@ -426,8 +446,10 @@ class QueuePanel(QWidget):
         reason = job.error or job.state.label
         prompt = " ".join(job.prompt.split())
         name = f"“{prompt[:40]}…”" if len(prompt) > 40 else (f"“{prompt}”" if prompt else "A job")
+        self._notice_job = job_id
         self.notices.show_notice(f"{name}: {reason}", kind="error",
                                  actions=[("Show details", lambda: self.show_details(job_id))])
+        self._sync_notice_details()
         self.job_failed.emit(job_id, reason)
 
     def _show_selected_details(self) -> None:

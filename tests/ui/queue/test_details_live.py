@@ -1,7 +1,8 @@
 """The queue side in the real window, in live mode (a key and a base URL pointing at a simulator
 started here; no demo banner): a job that fails on the server is brought into view, selected and
 explained in the details pane with what to do; its cost is not shown as a charge; Remove then
-Undo (Ctrl+Z) puts the same job back; a finished job's output path is shown and copyable, and
+Undo (Ctrl+Z) puts the same job back; "Show details" is offered only while the Details tab is
+not already showing the job; a finished job's output path is shown and copyable, and
 revealing it where no file manager opens says so with the path; without a tray, a finished job
 is announced in the window."""
 
@@ -105,6 +106,12 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
         seen["failed_output"] = details.fields["output"].label.text()
         seen["history"] = details.history.text()
         seen["notice"] = panel.notices.text
+        # The Details tab already shows this job: no "Show details" that would do nothing.
+        show = panel.notices.button("Show details")
+        seen["show_details_redundant"] = (show is not None and show.isHidden(), panel.job_actions["details"].isEnabled())
+        tabs.show_player()
+        seen["show_details_useful"] = (show is not None and not show.isHidden(), panel.job_actions["details"].isEnabled())
+        tabs.show_details()
         seen["flash"] = model.data(model.index(model.row_of(failed.id), 0), Qt.ItemDataRole.BackgroundRole)
         seen["failed_cost"] = model.data(model.index(model.row_of(failed.id), COL_COST))
         seen["focus_kept"] = QApplication.focusWidget() is focus_before
@@ -141,7 +148,7 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
     gc.collect()
 
     assert seen["banner"] is False and seen["exit"] == 0
-    assert seen["done_cost"] == "$0.28"  # billed by the simulator: 4 s at 480p
+    assert seen["done_cost"] == "$0.276"  # billed by the simulator: 4 s at 480p, to the tenth of a cent
     assert seen["output_field"].startswith(str(tmp_path / "out"))
     assert seen["opened"] and "No file manager could be opened" in seen["reveal_notice"]
     assert seen["clipboard"] == seen["output_copied"] and seen["clipboard"].endswith(".mp4")
@@ -152,8 +159,10 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
     assert seen["next_button"] == (True, "Retry")
     assert seen["task_id"] and "Failed" in seen["history"] and "Queued" in seen["history"]
     assert REASON in seen["notice"]
+    assert seen["show_details_redundant"] == (True, False)  # hidden and disabled while the tab shows it
+    assert seen["show_details_useful"] == (True, True)      # back once the player is in front
     assert seen["flash"] is not None
-    assert seen["failed_cost"] == "none reported"  # never "~$0.28" on a failure
+    assert seen["failed_cost"] == "none reported"  # never "~$0.276" on a failure
     assert "no video was downloaded" in seen["failed_output"]  # no promise of a path to come
     assert seen["focus_kept"]
     assert "was removed from the list" in seen["removed_notice"] and "No file was deleted" in seen["removed_notice"]
