@@ -43,6 +43,7 @@ from seedance_desktop.cli.parser import (
 from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.cli.signals import install_stop_signals
 from seedance_desktop.cli.submit import prepare_request
+from seedance_desktop.core.cost import usd
 from seedance_desktop.core.duplicates import identical_jobs, repeat_warning
 from seedance_desktop.cli.wait import SENT_STATES, SubmitBlocked, await_job, resolve_job_id
 from seedance_desktop.core.continuation import ContinueError, continue_from
@@ -358,10 +359,10 @@ async def cmd_batch(ctx: CliContext) -> int:
     if not plan.items:
         raise CliError(f"{path}: no valid request to queue", EXIT_BAD_INPUT)
     for item in plan.items:
-        cost = f"~${item.estimate:.2f}" if item.estimate is not None else "price unknown"
+        cost = f"~{usd(item.estimate)}" if item.estimate is not None else "price unknown"
         ctx.printer.note(f"  line {item.line}: {item.model}  {cost}  {str(item.request.get('prompt', ''))[:60]}")
     unpriced = f" ({plan.unpriced} without a known price)" if plan.unpriced else ""
-    what = "nothing billed (demo)" if ctx.demo else f"about ${plan.total_estimate:.2f} in all (estimate){unpriced}"
+    what = "nothing billed (demo)" if ctx.demo else f"about {usd(plan.total_estimate)} in all (estimate){unpriced}"
     ctx.printer.note(f"{len(plan.items)} job(s) to queue, {what}; {len(plan.errors)} line(s) skipped.")
     if not ctx.args.yes:
         if not sys.stdin.isatty():

@@ -9,6 +9,9 @@ command line rightly said "nothing (demo)". The rules live here once:
 * a job that was never sent (cancelled, failed before submitting) cost nothing;
 * a job that failed on the server shows no estimate: only what Modellix reported, if anything;
 * in demo mode nothing is billed, whatever the state.
+
+Every amount of money either face prints goes through :func:`usd`, so a row and the total it
+adds up to are written the same way (see there).
 """
 
 from __future__ import annotations
@@ -18,6 +21,22 @@ from dataclasses import dataclass
 
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.pricing import PriceOverrides, estimate_request, request_shape
+
+def usd(amount: float) -> str:
+    """An amount in US dollars as both faces write it: cents always, a third decimal only when
+    the amount has one ("$0.345", "$1.20", "$12.00", "$1,234.50", "-$0.05").
+
+    Why not ``f"${x:.2f}"``: Modellix prices run to a tenth of a cent (480p at $0.069 a
+    second makes 5 s cost $0.345), so two decimals showed "$0.34" on every row while the exact
+    total of two rows read "$0.69": the rows did not add up. Amounts are rounded to the tenth
+    of a cent (what the prices can express) to drop binary noise such as 0.1 + 0.2.
+    """
+    mills = round(amount * 1000)
+    sign = "-" if mills < 0 else ""
+    dollars, rest = divmod(abs(mills), 1000)
+    cents = f"{rest:03d}"
+    return f"{sign}${dollars:,}.{cents if cents[2] != '0' else cents[:2]}"
+
 
 #: The short word for demo mode, in the Cost column and the command line alike.
 DEMO_COST = "nothing (demo)"
@@ -44,8 +63,8 @@ def estimate_note(estimate: float | None, resolution: str, duration: int | None,
     if estimate is None:
         return f"Cost: no price known for {resolution or 'this resolution'}; Modellix reports the charge when the job is done."
     if demo:
-        return f"Cost: {DEMO_COST}. A real job like this would cost about ${estimate:.2f} (estimate)."
-    return (f"Estimated cost: about ${estimate:.2f} ({resolution}, {duration} s; "
+        return f"Cost: {DEMO_COST}. A real job like this would cost about {usd(estimate)} (estimate)."
+    return (f"Estimated cost: about {usd(estimate)} ({resolution}, {duration} s; "
             "the actual charge is shown when done).")
 
 
@@ -64,7 +83,7 @@ def job_cost(job: Job, *, demo: bool = False, prices: PriceOverrides | None = No
     if demo:
         return CostText(DEMO_COST, "Nothing is billed in demo mode: the results are simulated.", None)
     if job.cost is not None:
-        return CostText(f"${job.cost:.2f}", f"${job.cost:.2f}, as billed by Modellix.", job.cost, billed=True)
+        return CostText(f"{usd(job.cost)}", f"{usd(job.cost)}, as billed by Modellix.", job.cost, billed=True)
     if _never_sent(job):
         return CostText("not billed", "Nothing was billed: this job was never sent to Modellix.", None)
     if job.state is JobState.FAILED:
@@ -72,7 +91,7 @@ def job_cost(job: Job, *, demo: bool = False, prices: PriceOverrides | None = No
                         "dashboard shows every charge.", None)
     if job.state is JobState.OUTCOME_UNKNOWN:
         estimate, _res, _dur = estimate_for(job.model, job.request, prices)
-        about = f" (about ${estimate:.2f} if it ran)" if estimate is not None else ""
+        about = f" (about {usd(estimate)} if it ran)" if estimate is not None else ""
         return CostText("unknown", f"Unknown: the submission may have reached Modellix{about}. Check your Modellix "
                         "dashboard.", None)
     estimate, resolution, duration = estimate_for(job.model, job.request, prices)
@@ -82,10 +101,10 @@ def job_cost(job: Job, *, demo: bool = False, prices: PriceOverrides | None = No
         return CostText("–", "No price is known for this resolution; Modellix reports the charge when the job is done.",
                         None)
     if job.state.is_final:  # done or expired, but Modellix did not say what it billed
-        return CostText(f"est. ${estimate:.2f}", f"Not reported by Modellix; estimated about ${estimate:.2f} "
+        return CostText(f"est. {usd(estimate)}", f"Not reported by Modellix; estimated about {usd(estimate)} "
                         f"({resolution}, {duration} s).", estimate)
-    return CostText(f"est. ${estimate:.2f}", f"Estimated about ${estimate:.2f} ({resolution}, {duration} s); the "
+    return CostText(f"est. {usd(estimate)}", f"Estimated about {usd(estimate)} ({resolution}, {duration} s); the "
                     "actual charge is shown when the job is done.", estimate)
 
 
-__all__ = ["CostText", "DEMO_COST", "estimate_for", "estimate_note", "job_cost"]
+__all__ = ["CostText", "DEMO_COST", "estimate_for", "estimate_note", "job_cost", "usd"]

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from seedance_desktop.core.cost import usd
 from seedance_desktop.core.job import Job
 from seedance_desktop.core.ledger import LedgerEntry, day_start, ledger, month_start, total_since
 from seedance_desktop.core.pricing import PriceOverrides, estimate_request
@@ -57,10 +58,10 @@ def check_caps(estimate: float | None, entries: Iterable[LedgerEntry], caps: Bud
             continue
         spent = total_since(listed, since, exclude=exclude)
         if spent + cost > cap + 1e-9:
-            what = f"about ${cost:.2f} (estimate)" if estimate is not None else "an unknown amount (no price for it)"
-            return (f"{BUDGET_HOLD_PREFIX} this job would cost {what}; ${spent:.2f} is already spent or "
+            what = f"about {usd(cost)} (estimate)" if estimate is not None else "an unknown amount (no price for it)"
+            return (f"{BUDGET_HOLD_PREFIX} this job would cost {what}; {usd(spent)} is already spent or "
                     f"committed {'today' if label == 'daily' else 'this month'}, and the {label} cap is "
-                    f"${cap:.2f}. Send it anyway, or raise the cap in Settings.")
+                    f"{usd(cap)}. Send it anyway, or raise the cap in Settings.")
     return None
 
 

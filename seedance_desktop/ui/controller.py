@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from seedance_desktop.api.errors import AuthenticationError
+from seedance_desktop.core.cost import usd
 from seedance_desktop.core.job import InputFile, Job, JobState
 from seedance_desktop.core.store import JobNotFound, JobStore
 from seedance_desktop.ui.controller_helpers import (
@@ -269,7 +270,7 @@ class Controller(QObject):
             self.mode_changed.emit("Account · balance unavailable")  # never "Starting…" forever
             raise
         self.balance_changed.emit(value)
-        self.mode_changed.emit(f"Account · ${value:,.2f}")
+        self.mode_changed.emit(f"Account · {usd(value)}")
 
     def _added(self, job: Job | None) -> None:
         if job is not None:
@@ -491,7 +492,7 @@ class Controller(QObject):
             self.key_checked.emit(False, 0.0, user_message(exc, "checking the key"))
             return
         if ok:
-            self.key_checked.emit(True, balance, f"Key accepted. Balance: ${balance:,.2f}")
+            self.key_checked.emit(True, balance, f"Key accepted. Balance: {usd(balance)}")
         else:
             self.key_checked.emit(False, 0.0, "The key was rejected. Check that it was copied completely.")
 

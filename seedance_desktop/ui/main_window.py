@@ -273,6 +273,9 @@ class MainWindow(QMainWindow):
         p.selection_changed.connect(self._selection_changed)
         # The queue side: details, failures brought to attention, Undo for Remove.
         p.details_requested.connect(self.job_tabs.show_details)
+        tabs = self.job_tabs
+        tabs.currentChanged.connect(lambda _i: p.set_details_shown(tabs.currentWidget() is tabs.details))
+        p.set_details_shown(tabs.currentWidget() is tabs.details)
         p.selection_changed.connect(self.job_tabs.follow_selection)
         p.job_failed.connect(self._job_failed)
         c.removal_undoable.connect(p.show_removed)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from seedance_desktop.api.defaults import DEFAULT_MODEL
 from seedance_desktop.api.errors import ConfigurationError
 from seedance_desktop.api.urls import check_base_url
+from seedance_desktop.core.cost import usd
 from seedance_desktop.core.job import Job
 from seedance_desktop.core.outputs import PLACEHOLDERS, render_name
 from seedance_desktop.core.secrets import SecretStore
@@ -262,7 +263,7 @@ class SettingsDialog(QDialog):
         self._checking = False
         self._revalidate()
         if ok:
-            text = message or ("Key accepted." + (f" Balance: ${balance:,.2f}" if balance is not None else ""))
+            text = message or ("Key accepted." + (f" Balance: {usd(balance)}" if balance is not None else ""))
             self.check_status.set_message(text, "ok")
         else:
             self.check_status.set_message(message or "The key was rejected.", "error")

@@ -54,18 +54,32 @@ class MessageLabel(QLabel):
 
 
 class NoticeLabel(MessageLabel):
-    """A message that clears itself after a few seconds ("Copied", "Added to the queue")."""
+    """A message that clears itself after a few seconds ("Copied", "Added to the queue"), or
+    at the next edit when it was flashed with ``until_edit`` (see :meth:`edited`)."""
 
     def __init__(self, parent: QWidget | None = None, *, msecs: int = 8000) -> None:
         super().__init__(parent, kind="ok")
+        self._until_edit = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(msecs)
-        self._timer.timeout.connect(lambda: self.set_message(""))
+        self._timer.timeout.connect(self.clear_notice)
 
-    def flash(self, text: str, kind: str = "ok") -> None:
+    def flash(self, text: str, kind: str = "ok", *, until_edit: bool = False) -> None:
+        self._until_edit = until_edit
         self.set_message(text, kind)
         self._timer.start()
+
+    def edited(self) -> None:
+        """The person changed what the notice was about ("Added to the queue" describes the
+        form as it was sent): an ``until_edit`` notice goes, others keep their few seconds."""
+        if self._until_edit:
+            self.clear_notice()
+
+    def clear_notice(self) -> None:
+        self._until_edit = False
+        self._timer.stop()
+        self.set_message("")
 
 
 def hint_label(text: str, parent: QWidget | None = None) -> QLabel:

@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from seedance_desktop.core import batch, prompt_history
+from seedance_desktop.core.cost import usd
 from seedance_desktop.core.job import JobState
 from seedance_desktop.core.paths import AppPaths
 from seedance_desktop.core.presets import PresetStore, presets_file
@@ -193,7 +194,7 @@ class Tools:
     def queue_batch(self, plan: batch.BatchPlan) -> None:
         jobs = self.controller.queue_batch(plan)
         if jobs:
-            self.notify(f"Queued a batch of {len(jobs)} jobs (≈ ${plan.total_estimate:.2f}, estimate).")
+            self.notify(f"Queued a batch of {len(jobs)} jobs (≈ {usd(plan.total_estimate)}, estimate).")
 
     def group_action(self, action: str) -> None:
         job = self.app.panel.selected_job()

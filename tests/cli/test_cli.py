@@ -363,7 +363,7 @@ def test_cost_note_is_labelled_as_an_estimate() -> None:
     from seedance_desktop.core.settings import Settings
 
     live = cost_note(Settings(), "bytedance/seedance-2.0-fast-v2v", {"duration": 4, "resolution": "480p"}, demo=False)
-    assert "$0.28" in live and "Estimated" in live
+    assert "$0.276" in live and "Estimated" in live
     default = cost_note(Settings(), "bytedance/seedance-2.0-fast-v2v", {}, demo=False)  # server defaults: 720p, 5 s
     assert "$0.69" in default
     custom = Settings(prices={"bytedance/seedance-2.0-fast-v2v": {"480p": 0.1, "720p": 0.2}})

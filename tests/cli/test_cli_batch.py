@@ -47,7 +47,7 @@ def test_a_jsonl_file_with_one_bad_line_reports_it_and_queues_the_rest_only_afte
     monkeypatch.setattr(builtins, "input", lambda prompt: asked.append(prompt) or "n")
     assert cli.main([*common, "batch", str(path)]) == EXIT_OK
     err = capsys.readouterr().err
-    assert "line 2:" in err and "ratio" in err and "about $0.68 in all (estimate)" in err  # 0.276 + 0.40
+    assert "line 2:" in err and "ratio" in err and "about $0.676 in all (estimate)" in err  # 0.276 + 0.40
     assert asked and simulator.simulator.request_counts().get("submit", 0) == 0
     assert "Nothing was queued" in err
 
@@ -118,6 +118,6 @@ def test_a_batch_that_would_cross_a_cap_is_not_queued_without_ignore_budget(
     SettingsStore(paths.settings_file).save(Settings(monthly_cap=0.5))
     assert cli.main([*common, "batch", str(_jsonl(tmp_path, clip)), "--yes"]) == EXIT_CONFIG
     err = capsys.readouterr().err
-    assert "this batch would cost about $0.68" in err and "monthly cap is $0.50" in err and "Nothing was queued" in err
+    assert "this batch would cost about $0.676" in err and "monthly cap is $0.50" in err and "Nothing was queued" in err
     with JobStore(paths.db_file) as store:
         assert store.count() == 0

@@ -200,7 +200,7 @@ def test_account_mode_shows_balance(qtbot: Any, loop: asyncio.AbstractEventLoop)
         return 12.345
 
     controller = Controller(demo=False, balance=balance)
-    assert drive(loop, controller.mode_changed, controller.refresh_mode) == ("Account · $12.35",)
+    assert drive(loop, controller.mode_changed, controller.refresh_mode) == ("Account · $12.345",)  # a tenth of a cent is shown, not rounded away
 
 
 # -- against the real engine and the loopback simulator -------------------------------------------

@@ -168,9 +168,9 @@ def test_the_form_in_the_live_window(qtbot: Any, qapp: Any, tmp_path: Path, simu
     assert all(result["in view"].values()), result["in view"]
     assert result["drop action"] == Qt.DropAction.CopyAction
     assert clip.is_file()  # a copy: the original stays
-    assert result["submit text"] == "&Submit · ≈ $0.28 (estimate)"
+    assert result["submit text"] == "&Submit · ≈ $0.276 (estimate)"
     warning, text, count = result["repeat"]
-    assert "seed 42 was already made" in warning and text.startswith("&Submit anyway · ≈ $0.28") and count == 1
+    assert "seed 42 was already made" in warning and text.startswith("&Submit anyway · ≈ $0.276") and count == 1
     prompt, undo_shown, undo_text = result["after duplicate"]
     assert prompt == "[Video 1] as a watercolour" and undo_shown and "Undo" in undo_text
     assert result["after undo"] == "something new I was writing"

@@ -1,5 +1,5 @@
 """The batch builder: a grid of variations of the form's recipe, or a CSV/JSONL file of
-requests, previewed as a list with the total estimate and queued after one confirmation.
+requests, previewed as a table with the total estimate and queued after one confirmation.
 
 The grid and the file are read by ``core.batch`` (the command line's ``batch`` uses the same
 functions); this dialog only collects the axes, shows the plan and its per-line errors, and
@@ -13,17 +13,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QTabWidget, QVBoxLayout, QWidget,
+    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+    QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QTabWidget, QTreeWidget, QTreeWidgetItem,
+    QVBoxLayout, QWidget,
 )
 
 from seedance_desktop.api.spec import FieldKind, get_model
 from seedance_desktop.core import batch
+from seedance_desktop.core.cost import usd
 from seedance_desktop.core.job import InputFile
 from seedance_desktop.core.pricing import PriceOverrides
 
+#: The preview's columns: line number, prompt (elided by the view), what varies, estimate.
+PREVIEW_COLUMNS = ["#", "Prompt", "Varies", "Estimate"]
 #: A grid larger than this is refused (a typo like "1-1000" must not queue a fortune).
 MAX_GRID = 500
 #: Axes with a box of their own; any other field can be varied with "Other field".
@@ -110,8 +114,18 @@ class BatchDialog(QDialog):
         self._file_plan: batch.BatchPlan | None = None
 
         layout.addWidget(QLabel("Preview", self))
-        self.preview = QListWidget(self)
+        # Columns, not padded text: in a proportional font "  9." and " 10." are not the same
+        # width, so from line 10 on every prompt started further right than the one above.
+        self.preview = QTreeWidget(self)
         self.preview.setAccessibleName("Jobs to queue")
+        self.preview.setHeaderLabels(PREVIEW_COLUMNS)
+        self.preview.setRootIsDecorated(False)
+        self.preview.setUniformRowHeights(True)
+        self.preview.setAlternatingRowColors(True)
+        head = self.preview.header()
+        head.setStretchLastSection(False)
+        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.preview, 1)
         self.errors = QListWidget(self)
         self.errors.setAccessibleName("Problems")
@@ -193,25 +207,28 @@ class BatchDialog(QDialog):
     def _show(self, plan: batch.BatchPlan, problems: list[str]) -> None:
         self.plan = plan
         self.preview.clear()
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for item in plan.items:
-            cost = f"~${item.estimate:.2f}" if item.estimate is not None else "price unknown"
-            prompt = str(item.request.get("prompt") or "").replace("\n", " ")
-            prompt = prompt[:70] + ("…" if len(prompt) > 70 else "")
+            cost = f"~{usd(item.estimate)}" if item.estimate is not None else "price unknown"
+            prompt = " ".join(str(item.request.get("prompt") or "").split())
             varied = " · ".join(part for part in item.label.split(" · ") if not part.startswith("prompt="))
-            QListWidgetItem(f"{item.line:>3}.  {prompt}" + (f"  ·  {varied}" if varied else "") + f"    {cost}", self.preview)
+            row = QTreeWidgetItem(self.preview, [f"{item.line}.", prompt, varied, cost])
+            row.setToolTip(1, prompt if len(prompt) > 60 else "")
+            row.setTextAlignment(0, right)
+            row.setTextAlignment(3, right)
         self.errors.clear()
         for text in [*problems, *(str(e) if e.line else e.message for e in plan.errors)]:
             QListWidgetItem(text, self.errors)
         self.errors.setVisible(self.errors.count() > 0)
         n = len(plan.items)
-        total = f"≈ ${plan.total_estimate:.2f} (estimate)" + (" · simulated, nothing billed" if self.demo else "")
+        total = f"≈ {usd(plan.total_estimate)} (estimate)" + (" · simulated, nothing billed" if self.demo else "")
         if plan.unpriced:
             total += f" · {plan.unpriced} without a known price"
         if self.headroom is not None and plan.total_estimate > self.headroom:
-            total += (f" · crosses your budget cap (${self.headroom:.2f} left): the jobs past it will be held "
+            total += (f" · crosses your budget cap ({usd(self.headroom)} left): the jobs past it will be held "
                       "until you choose Send anyway")
         self.total.setText(f"{n} job(s), {total}" + (f" · {len(plan.errors)} line(s) will be skipped" if plan.errors else ""))
-        self.queue_button.setText(f"Queue {n} job{'s' if n != 1 else ''} · ≈ ${plan.total_estimate:.2f}")
+        self.queue_button.setText(f"Queue {n} job{'s' if n != 1 else ''} · ≈ {usd(plan.total_estimate)}")
         self.queue_button.setEnabled(n > 0 and not problems)
         self.queue_button.setToolTip("Adds every job above to the queue as one batch (the estimate is from the price table in Settings).")
 
@@ -228,4 +245,4 @@ class BatchDialog(QDialog):
         self.accept()
 
 
-__all__ = ["BatchDialog", "MAX_GRID"]
+__all__ = ["BatchDialog", "MAX_GRID", "PREVIEW_COLUMNS"]

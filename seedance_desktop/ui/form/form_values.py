@@ -15,6 +15,7 @@ from typing import Any
 
 from seedance_desktop.api.spec import FieldKind, ModelSpec
 from seedance_desktop.api.urls import is_remote
+from seedance_desktop.core.cost import usd
 from seedance_desktop.core.job import InputFile
 from seedance_desktop.core.pricing import PriceOverrides, estimate_request
 from seedance_desktop.ui.form.form_validation import LOCAL_PLACEHOLDER
@@ -108,4 +109,4 @@ def cost_text(spec: ModelSpec, values: dict[str, Any], prices: PriceOverrides | 
     if not isinstance(resolution, str) or not isinstance(duration, int):
         return ""
     cost = estimate_request(spec.slug, {"resolution": resolution, "duration": duration}, prices)
-    return "" if cost is None else f"≈ ${cost:.2f} (estimate)"
+    return "" if cost is None else f"≈ {usd(cost)} (estimate)"

@@ -456,6 +456,8 @@ class RequestForm(QWidget):
 
     # ----- validation -----------------------------------------------------------------------
     def schedule_validation(self) -> None:
+        """After every edit (prompt, field, media): check again shortly."""
+        self.notice.edited()
         self._timer.start()
 
     def _on_media_changed(self) -> None:
@@ -608,7 +610,7 @@ class RequestForm(QWidget):
     def _send(self, model: str, request: dict[str, Any], inputs: list[InputFile]) -> None:
         self._clear_repeat()
         self.submit_requested.emit(model, request, inputs)
-        self.notice.flash("Added to the queue. Change anything and submit again for another job.")
+        self.notice.flash("Added to the queue. Change anything and submit again for another job.", until_edit=True)
         self.validate_now()
 
     def _clear_repeat(self) -> None:

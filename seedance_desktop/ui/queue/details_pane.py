@@ -37,7 +37,7 @@ from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.job_view import display_request, suggested_action
 from seedance_desktop.core.outputs import sidecar_path
 from seedance_desktop.core.timing import server_time
-from seedance_desktop.ui.queue.row_text import format_elapsed, format_window
+from seedance_desktop.ui.queue.row_text import breakable, format_elapsed, format_window
 
 #: The panel action that carries out each suggested next step, and what it means here.
 NEXT_STEP: dict[Action, tuple[str, str]] = {
@@ -105,7 +105,7 @@ class _Value(QWidget):
             self.layout_.addWidget(self.copy)
 
     def set(self, text: str, value: str | None = None) -> None:
-        self.label.setText(text)
+        self.label.setText(breakable(text))  # a long path wraps; Copy copies it as it is
         self.label.setToolTip(text if len(text) > 40 else "")
         if self.copy is not None:
             self.copy.value = value if value is not None else text
@@ -122,6 +122,9 @@ class JobDetailsPane(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # Everything wraps to the pane's width (``breakable`` for ids, paths and error codes):
+        # a sideways scroll bar at 1024 px hid the Copy buttons behind it.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Job details")
         self._actions = actions
         self._cost = cost
@@ -252,7 +255,7 @@ class JobDetailsPane(QScrollArea):
                   JobState.EXPIRED: "#8d6e63"}.get(job.state, "")
         state = html.escape(job.state.label if not job.held or job.state is not JobState.QUEUED else "Held")
         styled = f"<span style='color:{colour}'>{state}</span>" if colour else state
-        prompt = html.escape(" ".join(job.prompt.split())[:300]) or "<i>no prompt</i>"
+        prompt = html.escape(breakable(" ".join(job.prompt.split())[:300])) or "<i>no prompt</i>"
         self.title.setText(f"<b>{styled}</b> · {prompt}")
         self._show_problem(job)
         self._show_fields(job)
@@ -278,7 +281,7 @@ class JobDetailsPane(QScrollArea):
         background, border = ("#ffebee", "#ef9a9a") if error else ("#fff8e1", "#ffe082")
         self.problem.setStyleSheet(f"QFrame#problemBox {{ background: {background}; border: 1px solid {border}; "
                                    "border-radius: 4px; } QFrame#problemBox QLabel { color: #212121; }")
-        self.reason.setText(f"<b>What happened:</b> {html.escape(reason or 'No reason was given.')}")
+        self.reason.setText(f"<b>What happened:</b> {html.escape(breakable(reason or 'No reason was given.'))}")
         self.copy_reason.value = reason
         self.advice.setText(f"<b>What to do:</b> {html.escape(advice)}" if advice else "")
         self.advice.setVisible(bool(advice))
@@ -327,7 +330,7 @@ class JobDetailsPane(QScrollArea):
     def _history_html(job: Job) -> str:
         rows = []
         for t in job.history:
-            reason = html.escape(t.reason) if t.reason else ""
+            reason = html.escape(breakable(t.reason)) if t.reason else ""
             rows.append(f"<tr><td style='padding-right:8px; white-space:nowrap'>{when(t.at)}</td>"
                         f"<td style='padding-right:8px'><b>{html.escape(t.new.label)}</b></td><td>{reason}</td></tr>")
         return "<table>" + "".join(rows) + "</table>" if rows else "–"
@@ -344,7 +347,7 @@ class JobDetailsPane(QScrollArea):
             if item.prepared_note:
                 line += f"\n    {item.prepared_note}"
             lines.append(line)
-        return "\n".join(lines)
+        return breakable("\n".join(lines))
 
     def _do_next(self) -> None:
         action = suggested_action(self.job) if self.job is not None else None

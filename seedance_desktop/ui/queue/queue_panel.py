@@ -44,6 +44,7 @@ from seedance_desktop.ui.queue.details_pane import JobDetailsPane
 from seedance_desktop.ui.queue.progress_delegate import ProgressDelegate
 from seedance_desktop.ui.queue.thumbnails import THUMB_SIZE, ThumbnailLoader
 from seedance_desktop.ui.queue.queue_model import (
+    COL_COST,
     COL_PARAMS,
     COL_PROMPT,
     COL_STATE,
@@ -167,16 +168,54 @@ class QueueView(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        #: Set once the person drags a column edge: from then on their widths are kept.
+        self.user_sized = False
+        self._fitting = False
+        header.sectionResized.connect(self._section_resized)
 
     #: Below this viewport width the Parameters column is hidden (they are in the details pane),
     #: so State and Cost stay in sight at 1024 px without scrolling sideways.
     NARROW = 760
+    #: The State column's share of the table's width, between the width of a short state
+    #: ("Processing 0:42") and of the longest ("Processing 0:42 · usually 0:30–2:00"); longer
+    #: text is elided (the details pane has it whole). A fixed 240 px left the prompt ~180 px
+    #: at 1024 px.
+    STATE_SHARE = 0.24
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
         narrow = self.viewport().width() < self.NARROW
         if self.isColumnHidden(COL_PARAMS) != narrow:
             self.setColumnHidden(COL_PARAMS, narrow)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Size the fixed columns for the table's width; the Prompt column (stretched) takes
+        the rest. Widths come from the font, so a larger font keeps the text in."""
+        if self.user_sized or self.model() is None:
+            return
+        metrics, pad = self.fontMetrics(), 18
+        short = metrics.horizontalAdvance("Processing 0:42") + pad
+        longest = metrics.horizontalAdvance("Processing 0:42 · usually 0:30–2:00") + pad
+        cost = max(metrics.horizontalAdvance(text) for text in ("none reported", "est. $10.345", "Cost")) + pad
+        params = metrics.horizontalAdvance("10 s · 16:9 · 1080p · seed 4294967295") + pad
+        state = int(max(short, min(longest, self.viewport().width() * self.STATE_SHARE)))
+        self._fitting = True
+        try:
+            self.setColumnWidth(COL_THUMB, THUMB_SIZE.width() + 6)
+            self.setColumnWidth(COL_STATE, state)
+            self.setColumnWidth(COL_COST, cost)
+            self.setColumnWidth(COL_PARAMS, min(params, int(self.viewport().width() * 0.22)))
+        finally:
+            self._fitting = False
+
+    def _section_resized(self, column: int, _old: int, _new: int) -> None:
+        """A column edge dragged with the mouse (not a width set here, nor the stretched
+        Prompt column following the window)."""
+        dragging = bool(QGuiApplication.mouseButtons() & Qt.MouseButton.LeftButton)
+        if dragging and not self._fitting and column != COL_PROMPT:
+            self.user_sized = True
 
     #: Shown in the empty table so a newcomer knows what the panel is for and what to do next.
     EMPTY_HINT = "No jobs yet.\nFill in the form on the left and press Submit (Ctrl+Enter)."
@@ -222,12 +261,9 @@ class QueuePanel(QWidget):
         self.view = QueueView(self)
         self.view.setModel(self.proxy)
         self.view.setItemDelegate(ProgressDelegate(self.view))
-        self.view.setColumnWidth(COL_THUMB, 70)
-        self.view.setColumnWidth(COL_PROMPT, 260)
-        self.view.setColumnWidth(COL_PARAMS, 180)
-        self.view.setColumnWidth(COL_STATE, 240)  # "Processing 0:42 · usually 0:30–2:00"
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(COL_PROMPT, QHeaderView.ResizeMode.Stretch)
+        self.view.fit_columns()
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # store (queue) order until clicked
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
@@ -279,6 +315,10 @@ class QueuePanel(QWidget):
         self.count_label = QLabel(self)
         self.notices = NoticeBar(self)
         self._select_arrival = False
+        #: The window shows the details tab (``set_details_shown``): "Show details" has nothing to do.
+        self._details_shown = False
+        #: The job the notice bar's "Show details" button is about ("" when there is none).
+        self._notice_job = ""
         #: Opens a folder in the file manager; False when there is none (replaceable in tests).
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.undo_action = QAction("Undo remove", self)
@@ -359,7 +399,23 @@ class QueuePanel(QWidget):
 
     def update_actions(self) -> None:
         for name, enabled in enabled_actions(self.selected_job()).items():
-            self.job_actions[name].setEnabled(enabled)
+            self.job_actions[name].setEnabled(enabled and not (name == "details" and self._details_shown))
+        self._sync_notice_details()
+
+    def set_details_shown(self, shown: bool) -> None:
+        """The window says whether the Details tab is in front. It shows the selected job, so
+        "Show details" (menu, Ctrl+I) is disabled then, and the notice bar's "Show details"
+        is hidden while the job it names is the one shown: a button that does nothing."""
+        self._details_shown = shown
+        self.update_actions()
+
+    def _sync_notice_details(self) -> None:
+        button = self.notices.button("Show details")
+        if button is None:
+            return
+        job = self.selected_job()
+        shown = self._details_shown and job is not None and job.id == self._notice_job
+        button.setVisible(not shown)
 
     def set_paused(self, paused: bool) -> None:
         self._paused = paused
@@ -426,8 +482,10 @@ class QueuePanel(QWidget):
         reason = job.error or job.state.label
         prompt = " ".join(job.prompt.split())
         name = f"“{prompt[:40]}…”" if len(prompt) > 40 else (f"“{prompt}”" if prompt else "A job")
+        self._notice_job = job_id
         self.notices.show_notice(f"{name}: {reason}", kind="error",
                                  actions=[("Show details", lambda: self.show_details(job_id))])
+        self._sync_notice_details()
         self.job_failed.emit(job_id, reason)
 
     def _show_selected_details(self) -> None:

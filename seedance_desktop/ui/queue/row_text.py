@@ -6,11 +6,34 @@ pane and the player can use them without the model's Qt plumbing.
 
 from __future__ import annotations
 
+import re
+
 from seedance_desktop.core.job import Job, JobState
 from seedance_desktop.core.timing import server_time
 
 #: States with a fraction done (``Job.progress``) and so a time left.
 PROGRESS_STATES = (JobState.PREPARING, JobState.UPLOADING, JobState.DOWNLOADING)
+
+
+#: The invisible break opportunity :func:`breakable` inserts (U+200B ZERO WIDTH SPACE).
+ZERO_WIDTH_SPACE = "\u200b"
+_LONG_RUN = re.compile(r"\S{25,}")
+_AFTER = re.compile(r"([./\\_:;,=&?-])")
+
+
+def breakable(text: str) -> str:
+    """``text`` with invisible break opportunities inside runs of 25 or more characters
+    without a space: after path and identifier punctuation, and every 24 characters of a piece
+    still longer than 40. Why: a label wraps only at spaces, so
+    "InputVideoSensitiveContentDetected.PrivacyInformation:" or a long path made the details
+    pane wider than the window at 1024 px (a horizontal scroll bar). For display only: what a
+    Copy button copies is the text as it is."""
+    def soften(match: re.Match[str]) -> str:
+        pieces = _AFTER.sub(lambda m: m.group(1) + ZERO_WIDTH_SPACE, match.group(0)).split(ZERO_WIDTH_SPACE)
+        chunks = [piece[i:i + 24] for piece in pieces for i in range(0, len(piece), 24)
+                  ] if any(len(piece) > 40 for piece in pieces) else pieces
+        return ZERO_WIDTH_SPACE.join(chunk for chunk in chunks if chunk)
+    return _LONG_RUN.sub(soften, text)
 
 
 def thumbnail_source(job: Job) -> str | None:
@@ -72,5 +95,5 @@ def state_text(job: Job, now: float, *, remaining: float | None = None, time_sca
     return text
 
 
-__all__ = ["PROGRESS_STATES", "format_elapsed", "format_params", "format_window", "state_text",
+__all__ = ["PROGRESS_STATES", "ZERO_WIDTH_SPACE", "breakable", "format_elapsed", "format_params", "format_window", "state_text",
            "thumbnail_source"]

@@ -8,6 +8,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from seedance_desktop.core.cost import usd
+
 
 def nice_ceiling(value: float) -> float:
     """A round axis maximum at or above ``value`` (1, 2 or 5 times a power of ten)."""
@@ -36,7 +38,7 @@ class DailyChart(QWidget):
     def set_series(self, series: list[tuple[dt.date, float]]) -> None:
         self._series = list(series)
         total = sum(v for _, v in series)
-        self.setToolTip(f"{len(series)} days, ${total:,.2f} in all")
+        self.setToolTip(f"{len(series)} days, {usd(total)} in all")
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -50,16 +52,18 @@ class DailyChart(QWidget):
         muted = QColor(bar)
         muted.setAlpha(150)
         metrics = painter.fontMetrics()
-        left, bottom, top, right = metrics.horizontalAdvance("$000.00") + 8, metrics.height() + 6, 8, 8
-        area = QRectF(left, top, max(1, self.width() - left - right), max(1, self.height() - top - bottom))
         peak = nice_ceiling(max((v for _, v in self._series), default=0.0))
+        ticks = [usd(peak * i / 4) for i in range(5)]  # "$0.125" or "$1,250.00": as wide as they are
+        left = max(metrics.horizontalAdvance(tick) for tick in ticks) + 8
+        bottom, top, right = metrics.height() + 6, 8, 8
+        area = QRectF(left, top, max(1, self.width() - left - right), max(1, self.height() - top - bottom))
         painter.setPen(QPen(grid, 1))
         for i in range(5):  # horizontal grid lines with their dollar labels
             y = area.bottom() - area.height() * i / 4
             painter.drawLine(int(area.left()), int(y), int(area.right()), int(y))
             painter.setPen(text)
             painter.drawText(QRectF(0, y - metrics.height() / 2, left - 6, metrics.height()),
-                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), f"${peak * i / 4:,.2f}")
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), ticks[i])
             painter.setPen(QPen(grid, 1))
         if not self._series:
             painter.setPen(text)

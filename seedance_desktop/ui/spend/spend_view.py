@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from seedance_desktop.api.spec import MODELS
+from seedance_desktop.core.cost import usd
 from seedance_desktop.core.job import Job
 from seedance_desktop.core.ledger import LedgerEntry, SpendSummary, ledger, summarize
 from seedance_desktop.core.pricing import PriceOverrides
@@ -41,7 +43,7 @@ def load_spend(jobs: Callable[[], list[Job]], prices: PriceOverrides, now: float
 
 
 def money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
+    return "—" if value is None else usd(value)
 
 
 def _model_title(slug: str) -> str:
@@ -69,10 +71,14 @@ class SpendDialog(QDialog):
         self.week = QLabel("…", totals)
         self.month = QLabel("…", totals)
         self.balance = QLabel("…", totals)
+        #: "Today", "This week"...: in the palette's own text colour. They were drawn in
+        #: ``palette(mid)``, a shade for frames, about 2:1 against the window: too pale to read.
+        self.captions: list[QLabel] = []
         for column, (title, label) in enumerate((("Today", self.today), ("This week", self.week),
                                                  ("This month", self.month), ("Balance", self.balance))):
             head = QLabel(title, totals)
-            head.setStyleSheet("color: palette(mid);")
+            head.setForegroundRole(QPalette.ColorRole.WindowText)
+            self.captions.append(head)
             label.setStyleSheet("font-size: 18pt; font-weight: 600;")
             label.setAccessibleName(title)
             grid.addWidget(head, 0, column)

@@ -175,6 +175,23 @@ def test_submit_shows_the_estimate_and_confirms_a_repeat(qtbot: Any, form: Reque
     assert len(sent) == 2 and len(asked) == 2
 
 
+def test_the_added_note_goes_at_the_next_edit_or_after_a_few_seconds(qtbot: Any, form: RequestForm) -> None:
+    form.set_recipe(V2V, {"prompt": "p", "video_urls": [URL], "seed": 9, "resolution": "480p", "duration": 10}, [])
+    form.set_duplicate_check(lambda model, request, inputs, reply: reply(""))
+    form.submit_button.click()
+    assert form.notice.text().startswith("Added to the queue") and form.notice.isVisibleTo(form)
+    qtbot.wait(400)  # the validation after sending is no edit: the note stays
+    assert form.notice.text().startswith("Added to the queue")
+    assert form.prompt is not None
+    form.prompt.set_text("p, at night")  # the form no longer holds what was added
+    assert form.notice.text() == "" and not form.notice.isVisibleTo(form)
+    form.notice._timer.setInterval(50)  # and untouched, it goes by itself
+    form.submit_button.click()
+    assert form.notice.text().startswith("Added to the queue")
+    qtbot.waitUntil(lambda: form.notice.text() == "", timeout=2000)
+    assert not form.notice.isVisibleTo(form)
+
+
 # ----- media rows -------------------------------------------------------------------------------
 
 def test_rows_show_their_prompt_number_and_follow_reordering(qtbot: Any, form: RequestForm) -> None:

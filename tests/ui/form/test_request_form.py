@@ -348,10 +348,10 @@ def test_cost_estimate_follows_resolution_and_duration(qtbot, form) -> None:
     assert form.submit_button.text() == "&Submit · ≈ $0.69 (estimate)"
     form.editors["duration"].set_value(4)
     form.validate_now()
-    assert form.submit_button.text() == "&Submit · ≈ $0.28 (estimate)"
+    assert form.submit_button.text() == "&Submit · ≈ $0.276 (estimate)"
     # A partial override (one resolution) keeps the model's price for the others.
     form.set_prices({form.spec.slug: {"720p": 1.0}})
-    assert form.submit_button.text() == "&Submit · ≈ $0.28 (estimate)"
+    assert form.submit_button.text() == "&Submit · ≈ $0.276 (estimate)"
     form.editors["resolution"].set_value("720p")
     form.validate_now()
     assert form.submit_button.text() == "&Submit · ≈ $4.00 (estimate)"

@@ -1,7 +1,8 @@
 """The queue side in the real window, in live mode (a key and a base URL pointing at a simulator
 started here; no demo banner): a job that fails on the server is brought into view, selected and
 explained in the details pane with what to do; its cost is not shown as a charge; Remove then
-Undo (Ctrl+Z) puts the same job back; a finished job's output path is shown and copyable, and
+Undo (Ctrl+Z) puts the same job back; "Show details" is offered only while the Details tab is
+not already showing the job; a finished job's output path is shown and copyable, and
 revealing it where no file manager opens says so with the path; without a tray, a finished job
 is announced in the window."""
 
@@ -25,7 +26,8 @@ from seedance_desktop.simulator.faults import Fault, FaultKind
 from tests.ui.live_app import QT_NOISE, until
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
-REASON = "OutputVideoSensitiveContentDetected: the output may contain sensitive content"
+# A long error code without a space, as Modellix sends them: it must wrap, not widen the pane.
+REASON = "OutputVideoSensitiveContentDetected.PrivacyInformation: the output may contain sensitive content"
 
 
 @QT_NOISE
@@ -108,6 +110,27 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
         seen["flash"] = model.data(model.index(model.row_of(failed.id), 0), Qt.ItemDataRole.BackgroundRole)
         seen["failed_cost"] = model.data(model.index(model.row_of(failed.id), COL_COST))
         seen["focus_kept"] = QApplication.focusWidget() is focus_before
+        # The Details tab already shows this job: no "Show details" that would do nothing.
+        show = panel.notices.button("Show details")
+        seen["show_details_redundant"] = (show is not None and show.isHidden(), panel.job_actions["details"].isEnabled())
+        tabs.show_player()
+        seen["show_details_useful"] = (show is not None and not show.isHidden(), panel.job_actions["details"].isEnabled())
+        tabs.show_details()
+
+        # At 1024x700: the Details tab wraps (no sideways scrolling), and the queue's Prompt
+        # column is the widest text column while State still shows its text.
+        window.resize(1024, 700)
+        await until(lambda: window.width() == 1024, 5, "the resize")
+        await asyncio.sleep(0.3)
+        view = panel.view
+        seen["narrow details"] = (details.widget().minimumSizeHint().width(), details.viewport().width(),
+                                  details.horizontalScrollBar().isVisible())
+        seen["narrow columns"] = {name: view.columnWidth(col) for name, col in
+                                  (("prompt", 1), ("state", 3), ("cost", 4))}
+        state_index = view.model().index(view.model().rowCount() - 1, 3)
+        seen["state text fits"] = (view.fontMetrics().horizontalAdvance(str(state_index.data())) + 8,
+                                   view.columnWidth(3))
+        seen["table fits"] = view.horizontalScrollBar().maximum()
 
         # 4. Remove, then Undo with Ctrl+Z in the queue: the same job is back where it was (a
         #    later job below it), selected again; no file deleted.
@@ -141,19 +164,28 @@ def test_failure_details_undo_remove_cost_and_reveal_in_live_mode(
     gc.collect()
 
     assert seen["banner"] is False and seen["exit"] == 0
-    assert seen["done_cost"] == "$0.28"  # billed by the simulator: 4 s at 480p
-    assert seen["output_field"].startswith(str(tmp_path / "out"))
+    assert seen["done_cost"] == "$0.276"  # billed by the simulator: 4 s at 480p, to the tenth of a cent
+    assert seen["output_field"].replace("\u200b", "").startswith(str(tmp_path / "out"))
     assert seen["opened"] and "No file manager could be opened" in seen["reveal_notice"]
     assert seen["clipboard"] == seen["output_copied"] and seen["clipboard"].endswith(".mp4")
     assert seen["clipboard"] in seen["reveal_notice"]
     assert seen["ctrl_i"]
     assert seen["selected"] and seen["tab_before"] and seen["tab"]
-    assert REASON in seen["reason"] and "Retry" in seen["advice"]
+    assert REASON in seen["reason"].replace("\u200b", "") and "Retry" in seen["advice"]
     assert seen["next_button"] == (True, "Retry")
     assert seen["task_id"] and "Failed" in seen["history"] and "Queued" in seen["history"]
     assert REASON in seen["notice"]
+    assert seen["show_details_redundant"] == (True, False)  # hidden and disabled while the tab shows it
+    assert seen["show_details_useful"] == (True, True)      # back once the player is in front
+    minimum, viewport, scroll_bar = seen["narrow details"]
+    assert minimum <= viewport and not scroll_bar, seen["narrow details"]
+    columns = seen["narrow columns"]
+    assert columns["prompt"] >= 240 and columns["prompt"] > columns["state"] >= 110, columns
+    needed, width = seen["state text fits"]
+    assert needed <= width, seen["state text fits"]
+    assert seen["table fits"] == 0  # no sideways scrolling in the table either
     assert seen["flash"] is not None
-    assert seen["failed_cost"] == "none reported"  # never "~$0.28" on a failure
+    assert seen["failed_cost"] == "none reported"  # never "~$0.276" on a failure
     assert "no video was downloaded" in seen["failed_output"]  # no promise of a path to come
     assert seen["focus_kept"]
     assert "was removed from the list" in seen["removed_notice"] and "No file was deleted" in seen["removed_notice"]

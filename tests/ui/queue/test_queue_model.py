@@ -87,7 +87,7 @@ def test_display_values() -> None:
     assert model.rowCount() == 8
     assert model.data(model.index(0, COL_PARAMS)) == "5 s · 16:9 · 480p · seed 0"
     assert model.data(model.index(4, COL_COST)) == "$0.35"
-    assert model.data(model.index(0, COL_COST)) == "est. $0.34"  # estimate: 5 s at 0.069/s, labelled
+    assert model.data(model.index(0, COL_COST)) == "est. $0.345"  # estimate: 5 s at 0.069/s, labelled
     assert model.data(model.index(5, COL_COST)) == "not billed"  # failed before it was sent: no charge shown
     assert model.data(model.index(6, COL_COST)) == "unknown"  # may have reached Modellix: no "~$" either
     assert model.data(model.index(2, COL_STATE)).startswith("Processing 0:4")
@@ -381,3 +381,15 @@ def test_time_left_for_a_transfer_and_a_failure_brought_to_attention() -> None:
     model.job_changed("job00001")
     model.job_changed("job00001")  # once per failure, not per update
     assert attention == ["job00001"]
+
+
+def test_long_codes_and_paths_get_break_opportunities_and_nothing_else_changes() -> None:
+    from seedance_desktop.ui.queue.row_text import ZERO_WIDTH_SPACE, breakable
+
+    code = "InputVideoSensitiveContentDetected.PrivacyInformation: the input video"
+    assert breakable(code) == code.replace(".", "." + ZERO_WIDTH_SPACE)
+    path = "/home/someone/Videos/Seedance/2026-12-07_1732_3f9c2a7b.mp4"
+    assert ZERO_WIDTH_SPACE in breakable(path) and breakable(path).replace(ZERO_WIDTH_SPACE, "") == path
+    assert all(len(piece) <= 40 for piece in breakable("x" * 100).split(ZERO_WIDTH_SPACE))
+    for text in ("short words stay as they are", "e5ae82519a034ae297ce913f21e8e074"[:24], ""):
+        assert breakable(text) == text
