@@ -48,3 +48,19 @@ sys.dont_write_bytecode = True
 # Shared fixtures live in their own modules so owners of different layers do not collide:
 # sim_fixtures: the in-process Modellix simulator (``simulator`` fixture) and clip factories.
 pytest_plugins = ["sim_fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _free_qt_objects_on_the_gui_thread(request: pytest.FixtureRequest) -> object:
+    """After a test that had a QApplication, collect reference cycles here, on the GUI thread.
+
+    A closed qasync loop (and a controller owning QTimers) sits in a reference cycle; left to a
+    later cyclic GC, which runs in whichever thread allocates next, its QObjects may be destroyed
+    on a simulator or worker thread while the GUI thread dispatches events: Qt forbids that, and
+    a full run once died in pytest-qt's event processing that way.
+    """
+    yield None
+    if "qapp" in request.fixturenames or "qtbot" in request.fixturenames:
+        import gc
+
+        gc.collect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ def test_engine_runs_under_qasync(qapp: Any, tmp_path: Path, simulator: Any, cli
 
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
         done = runner.run(main())
+    # The closed loop's QObjects (qasync's signaller and timer) sit in a reference cycle: free
+    # them here on the GUI thread. Left to a later cyclic GC, they may be destroyed on the
+    # in-process simulator's thread while Qt dispatches events here: a segfault once in a full run.
+    gc.collect()
     assert done.state is JobState.DONE
     assert sha256(done.video_path) == simulator.simulator.tasks()[done.task_id].video_sha256
     # Every listener call (state changes and worker-thread progress) arrived on the GUI thread.
