@@ -47,7 +47,7 @@ from seedance_desktop.ui.style import MessageLabel
 
 STRIP_COUNT = 10
 STRIP_HEIGHT = 60
-PREVIEW_HEIGHT = 240
+PREVIEW_HEIGHT = 540   # the crop preview fills ~450 px of a dialog on a 1600x1000 screen: never upscaled there
 TRIM_SHARE, TRIM_CAP = (0.6, 0.72), QSize(1100, 820)   # of the screen, and at most
 
 
