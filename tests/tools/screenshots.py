@@ -21,7 +21,9 @@ banner. The session, driven through the widgets:
 7. ``<size>-6-trim.png``: the same editor with the filmstrip loaded, the selection at 10-16 s
    and Crop chosen (the 9:16 box over the preview);
 8. ``<size>-7-compare-side.png`` and ``<size>-8-compare-wipe.png``: the compare dialog of the
-   finished job against its reference, side by side, then with the wipe on.
+   finished job against its reference, side by side, then with the wipe on;
+9. ``<size>-9-compare-export.png``: the same dialog writing a contact sheet (its progress bar and
+   Cancel button), which is then cancelled.
 
 Without ``Xvfb`` or ``openbox`` it prints why and exits 0 (a skip, not a failure). The API key
 never appears in a picture: no dialog that shows it is opened.
@@ -267,6 +269,13 @@ def _run_app(paths: Any, out_dir: Path, size: str, sim: Any, clip: Path, long_cl
         dialog.wipe.click()
         await asyncio.sleep(0.5)
         shoot("8-compare-wipe")
+        # The contact sheet under way: its progress bar and Cancel beside the export button (shot
+        # before the worker can finish), then cancelled: no file is left.
+        sheet = paths.cache_dir / "contact.png"
+        dialog.export_to(str(sheet))
+        await until(lambda: dialog.cancel_export_button.isVisible(), 10, "the export's progress")
+        shoot("9-compare-export")
+        dialog.cancel_export()
         result["compare"] = {"size": [dialog.width(), dialog.height()], "frames_seen": list(dialog.frames_seen)}
         dialog.reject()
         await asyncio.sleep(0.3)

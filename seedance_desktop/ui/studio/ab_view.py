@@ -74,7 +74,9 @@ class ABView(QWidget):
 
     def set_layout(self, mode: Layout) -> None:
         self.layout_mode = mode
+        self._clamp()
         self.update()
+        self.zoom_changed.emit()   # a half-width cell or the whole width: the fitted scale differs
 
     def set_wipe(self, fraction: float) -> None:
         self.wipe = min(1.0, max(0.0, fraction))

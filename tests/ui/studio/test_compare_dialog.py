@@ -86,6 +86,11 @@ def test_zoom_and_pan_apply_to_both_pictures(qtbot: Any, clips: tuple[Path, Path
     dialog.resize(dialog.width() + 200, dialog.height() + 120)   # a bigger view fits at a bigger scale
     qtbot.waitUntil(lambda: dialog.zoom_label.text() != fitted, timeout=5_000)
     assert dialog.zoom_label.text() == f"Fit · {view.fit_scale() * 100:.0f} %"
+    # Back to side by side: half the width each, a smaller fit, and the label follows at once.
+    in_wipe = view.fit_scale()
+    dialog.side.setChecked(True)
+    assert view.fit_scale() < in_wipe
+    assert dialog.zoom_label.text() == f"Fit · {view.fit_scale() * 100:.0f} %"
 
 
 @QT_NOISE
