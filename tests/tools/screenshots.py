@@ -14,7 +14,16 @@ banner. The session, driven through the widgets:
 3. ``<size>-2-failure-selected.png``: the failed row selected, its Details tab brought forward
    (the script checks that selecting it switches from the player to the details);
 4. ``<size>-3-player.png``: the successful result playing (paused on a frame);
-5. ``<size>-4-fullscreen.png``: the player in full screen.
+5. ``<size>-4-fullscreen.png``: the player in full screen;
+6. ``<size>-5-trim-decoding.png``: the trim editor opened on a generated 30 s 1080p clip for a
+   9:16 output (``tests/media/clipbank.py``), taken while its filmstrip still decodes when the
+   session catches it (``trim_caught_decoding`` in the result says whether it did);
+7. ``<size>-6-trim.png``: the same editor with the filmstrip loaded, the selection at 10-16 s
+   and Crop chosen (the 9:16 box over the preview);
+8. ``<size>-7-compare-side.png`` and ``<size>-8-compare-wipe.png``: the compare dialog of the
+   finished job against its reference, side by side, then with the wipe on;
+9. ``<size>-9-compare-export.png``: the same dialog writing a contact sheet (its progress bar and
+   Cancel button), which is then cancelled.
 
 Without ``Xvfb`` or ``openbox`` it prints why and exits 0 (a skip, not a failure). The API key
 never appears in a picture: no dialog that shows it is opened.
@@ -111,13 +120,17 @@ def scenario(out_dir: Path, size: str) -> int:
     paths.settings_file.write_text(json.dumps({"base_url": sim.base_url}), encoding="utf-8")
     os.environ["MODELLIX_API_KEY"] = sim.api_key
     clip = make_clip(paths.cache_dir / "harbour.mp4", duration=5.0)
+    sys.path.insert(0, str(REPO / "tests" / "media"))
+    from clipbank import make
+
+    long_clip = make("30s_1080p", paths.cache_dir)   # written before the app starts: no GUI to block
     try:
-        return _run_app(paths, out_dir, size, sim, clip)
+        return _run_app(paths, out_dir, size, sim, clip, long_clip)
     finally:
         sim.stop()
 
 
-def _run_app(paths: Any, out_dir: Path, size: str, sim: Any, clip: Path) -> int:
+def _run_app(paths: Any, out_dir: Path, size: str, sim: Any, clip: Path, long_clip: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     from seedance_desktop.ui import app as appmod
@@ -133,6 +146,7 @@ def _run_app(paths: Any, out_dir: Path, size: str, sim: Any, clip: Path) -> int:
     import qasync
 
     result: dict[str, Any] = {"shots": []}
+    desktop_ref: list[Any] = []   # the running DesktopApp, for the steps after the main session
     out_dir.mkdir(parents=True, exist_ok=True)
 
     def shoot(name: str) -> None:
@@ -205,10 +219,70 @@ def _run_app(paths: Any, out_dir: Path, size: str, sim: Any, clip: Path) -> int:
         result["fullscreen"] = player.is_fullscreen
         player.leave_fullscreen()
         await asyncio.sleep(0.3)
+        player.media.stop()
+
+        await trim_shots()
+        await compare_shots(good)
         win.quit_now()
+
+    async def trim_shots() -> None:
+        """The trim editor on the long 1080p clip, the form asking for 9:16: framing is offered."""
+        from seedance_desktop.core.job import InputFile
+
+        form = desktop_ref[0].form
+        form.set_recipe(MODEL, {"prompt": "[Video 1] as a paper cut-out theatre.", "duration": 5,
+                                "resolution": "480p", "ratio": "9:16", "seed": 9},
+                        [InputFile("video_urls", 0, str(long_clip))])
+        videos = form.media["video_urls"]
+        await until(lambda: videos.cached_inspection(0) is not None, 90, "the long clip's inspection")
+        videos.list.setCurrentRow(0)
+        dialog = form.open_trim("video_urls", 0)
+        assert dialog is not None
+        await until(lambda: dialog.strip.images_shown() >= 3 or dialog.images_ready, 120, "the first thumbnails")
+        result["trim_caught_decoding"] = not dialog.images_ready
+        shoot("5-trim-decoding")
+        await until(lambda: dialog.images_ready, 120, "the whole filmstrip")
+        dialog.strip.set_selection(10.0, 16.0)
+        crop = dialog.mode_buttons.button(1)
+        assert crop is not None, "no framing offered for a 16:9 clip and a 9:16 output"
+        crop.click()
+        assert dialog.crop_view is not None
+        await until(dialog.crop_view.has_picture, 60, "the crop preview")
+        await asyncio.sleep(0.5)
+        shoot("6-trim")
+        result["trim"] = {"selection": [dialog.strip.start, dialog.strip.end], "framing": dialog.framing(),
+                          "size": [dialog.width(), dialog.height()]}
+        dialog.reject()
+        await asyncio.sleep(0.3)
+
+    async def compare_shots(job_id: str) -> None:
+        """The compare dialog of the finished job: side by side, then the wipe."""
+        win = desktop_ref[0].window
+        win.compare_job(job_id)
+        dialog = win.compare_dialog
+        assert dialog is not None
+        await until(lambda: min(dialog.frames_seen) > 0, 60, "both pictures in the compare dialog")
+        await until(lambda: dialog.players[0].duration() > 0, 30, "the result's duration")
+        dialog.seek(dialog.players[0].duration() // 2)   # a moment inside both clips, not their first frame
+        await asyncio.sleep(1.0)
+        shoot("7-compare-side")
+        dialog.wipe.click()
+        await asyncio.sleep(0.5)
+        shoot("8-compare-wipe")
+        # The contact sheet under way: its progress bar and Cancel beside the export button (shot
+        # before the worker can finish), then cancelled: no file is left.
+        sheet = paths.cache_dir / "contact.png"
+        dialog.export_to(str(sheet))
+        await until(lambda: dialog.cancel_export_button.isVisible(), 10, "the export's progress")
+        shoot("9-compare-export")
+        dialog.cancel_export()
+        result["compare"] = {"size": [dialog.width(), dialog.height()], "frames_seen": list(dialog.frames_seen)}
+        dialog.reject()
+        await asyncio.sleep(0.3)
 
     async def main() -> None:
         desktop = appmod.DesktopApp(qapp, paths, shell=shell, tune=True)
+        desktop_ref.append(desktop)
         driver = asyncio.ensure_future(drive(desktop))
         try:
             await desktop.run()
@@ -237,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Screenshots of a live-mode session under Xvfb + openbox.")
     parser.add_argument("out_dir", type=Path, nargs="?", help="folder for the PNG files (created)")
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"screen sizes, WxH,... (default {DEFAULT_SIZES})")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per size (default 300)")
+    parser.add_argument("--timeout", type=float, default=480.0, help="seconds per size (default 480)")
     parser.add_argument("--scenario", type=Path, help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -254,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
         width, height = (int(n) for n in size.lower().split("x"))
         result = run_size(out_dir, width, height, args.timeout)
         print(f"{size}: jobs {result.get('states')}, demo banner {result.get('demo_banner')}, "
-              f"failure details shown {result.get('details_shown')}, full screen {result.get('fullscreen')}")
+              f"failure details shown {result.get('details_shown')}, full screen {result.get('fullscreen')}, "
+              f"trim {result.get('trim')} (caught decoding {result.get('trim_caught_decoding')}), "
+              f"compare {result.get('compare')}")
         for shot in result["shots"]:
             print(f"  {shot}")
     return 0

@@ -66,12 +66,17 @@ class ABView(QWidget):
         return QSize(800, 360)
 
     def set_frame(self, which: int, image: QImage) -> None:
+        before = self._base()
         self.images[which] = image
         self.update()
+        if self._base() != before:   # the size zoom is counted in changed: so did the fitted scale
+            self.zoom_changed.emit()
 
     def set_layout(self, mode: Layout) -> None:
         self.layout_mode = mode
+        self._clamp()
         self.update()
+        self.zoom_changed.emit()   # a half-width cell or the whole width: the fitted scale differs
 
     def set_wipe(self, fraction: float) -> None:
         self.wipe = min(1.0, max(0.0, fraction))
@@ -216,6 +221,18 @@ class ABView(QWidget):
             painter.drawImage(whole, image, QRectF(image.rect()))
         painter.restore()
 
+    def caption_rect(self, which: int) -> QRectF:
+        """Where picture ``which``'s caption goes: right above the picture (a fitted picture
+        sits in the middle of its cell; a caption at the cell's top would float far from it),
+        at the top when the picture reaches past it."""
+        cell = self.cells()[which]
+        top = min(max(self.picture_rect(cell).top(), float(LABEL_H)), cell.bottom()) - LABEL_H
+        if self.layout_mode is Layout.SIDE_BY_SIDE:
+            half = self.width() / 2
+            return QRectF(which * half, top, half, LABEL_H)
+        x = self.width() * self.wipe
+        return QRectF(4, top, x - 8, LABEL_H) if which == 0 else QRectF(x + 4, top, self.width() - x - 8, LABEL_H)
+
     # ----- input ----------------------------------------------------------------------------
     def _pan_button(self, event: QMouseEvent) -> bool:
         buttons = event.buttons()
@@ -270,6 +287,8 @@ class ABView(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._clamp()
         super().resizeEvent(event)
+        if self.zoom is None:
+            self.zoom_changed.emit()   # the fitted scale follows the size
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -280,17 +299,17 @@ class ABView(QWidget):
             half = self.width() / 2
             for n in (0, 1):
                 self._draw(painter, n, cells[n], cells[n])
-                painter.drawText(QRectF(n * half, 0, half, LABEL_H), Qt.AlignmentFlag.AlignCenter, self.labels[n])
+                painter.drawText(self.caption_rect(n), Qt.AlignmentFlag.AlignCenter, self.labels[n])
         else:
             x = self.width() * self.wipe
             self._draw(painter, 0, cells[0], QRectF(0, 0, x, self.height()))
             self._draw(painter, 1, cells[1], QRectF(x, 0, self.width() - x, self.height()))
             painter.setPen(QPen(QColor(255, 255, 255), 2))
             painter.drawLine(int(x), 0, int(x), self.height())
-            painter.drawText(QRectF(4, 0, x - 8, LABEL_H), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            painter.drawText(self.caption_rect(0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                              f"◀ {self.labels[0]}")
-            painter.drawText(QRectF(x + 4, 0, self.width() - x - 8, LABEL_H),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{self.labels[1]} ▶")
+            painter.drawText(self.caption_rect(1), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             f"{self.labels[1]} ▶")
         painter.end()
 
 

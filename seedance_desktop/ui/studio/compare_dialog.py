@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import (
@@ -34,10 +34,12 @@ from PySide6.QtWidgets import (
 
 from seedance_desktop.media.edit import Framing
 from seedance_desktop.ui.studio.ab_view import ABView, Layout
+from seedance_desktop.ui.studio.sizing import size_to_screen
 from seedance_desktop.ui.studio.worker import WorkerHandle, run_in_worker
 from seedance_desktop.ui.style import MessageLabel
 
 FRAME_MS = 1000 / 24   # a step until the result's frame rate is known (probed on open)
+COMPARE_SHARE, COMPARE_CAP = (0.85, 0.72), QSize(1500, 900)   # of the screen, and at most
 
 
 class CompareDialog(QDialog):
@@ -115,6 +117,9 @@ class CompareDialog(QDialog):
         self.double_button.setToolTip("Two screen pixels per pixel of the result (Ctrl+2)")
         self.zoom_label = QLabel("Fit", self)
         self.zoom_label.setToolTip("Ctrl+wheel zooms where you point; middle-drag or Shift+drag pans both")
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # As wide as its widest words, so the buttons after it stay put while the zoom changes.
+        self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("Fit · 800 %") + 8)
         for button in (self.zoom_out_button, self.zoom_in_button):
             button.setFixedWidth(32)
 
@@ -171,6 +176,7 @@ class CompareDialog(QDialog):
             ("Ctrl+2", lambda: self.view.set_zoom(2.0)))
         for key, slot in keys:
             QShortcut(QKeySequence(key), self).activated.connect(slot)
+        size_to_screen(self, COMPARE_SHARE, COMPARE_CAP)   # two pictures: wide, within the screen
         if not self.fps_known:   # one step = one frame of the result: read its rate off the GUI thread
             from seedance_desktop.media.probe import probe
 
@@ -244,7 +250,8 @@ class CompareDialog(QDialog):
 
     def _on_zoom(self) -> None:
         zoom = self.view.zoom
-        self.zoom_label.setText("Fit" if zoom is None else f"{zoom * 100:.0f} %")
+        # At Fit the label says the scale it came to: "Fit" beside the Fit button told nothing.
+        self.zoom_label.setText(f"Fit · {self.view.scale() * 100:.0f} %" if zoom is None else f"{zoom * 100:.0f} %")
 
     def _on_layout(self, wipe: bool) -> None:
         self.view.set_layout(Layout.WIPE if wipe else Layout.SIDE_BY_SIDE)

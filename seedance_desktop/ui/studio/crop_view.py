@@ -39,6 +39,10 @@ class CropView(QWidget):
         self._image = image
         self.update()
 
+    def has_picture(self) -> bool:
+        """Whether the preview frame has arrived (it is decoded in a worker)."""
+        return self._image is not None
+
     def set_framing(self, mode: FrameMode | None, ratio: str, rect: Rect | None = None) -> None:
         self.mode, self.ratio = mode, ratio
         if mode is FrameMode.CROP:

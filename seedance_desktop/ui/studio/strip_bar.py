@@ -137,7 +137,7 @@ class StripBar(QWidget):
                 if image is None:
                     continue
                 target = QRectF(area.left() + n * cell, area.top(), cell, area.height())
-                painter.drawImage(target, image, QRectF(image.rect()))
+                painter.drawImage(target, image, cell_source(image, target))
         shade = QColor(0, 0, 0, 160)
         x0, x1 = self._x(self.start), self._x(self.end)
         painter.fillRect(QRectF(area.left(), area.top(), x0 - area.left(), area.height()), shade)
@@ -155,4 +155,18 @@ class StripBar(QWidget):
         painter.end()
 
 
-__all__ = ["StripBar"]
+def cell_source(image: QImage, cell: QRectF) -> QRectF:
+    """The middle of ``image`` with the shape of ``cell``: a thumbnail drawn into a cell of
+    another shape keeps its proportions (a 16:9 frame in a narrow cell is not squeezed)."""
+    iw, ih = float(image.width()), float(image.height())
+    if iw <= 0 or ih <= 0 or cell.width() <= 0 or cell.height() <= 0:
+        return QRectF(0, 0, iw, ih)
+    want = cell.width() / cell.height()
+    if iw / ih > want:   # wider than the cell: keep the full height, the middle of the width
+        w = ih * want
+        return QRectF((iw - w) / 2, 0, w, ih)
+    h = iw / want
+    return QRectF(0, (ih - h) / 2, iw, h)
+
+
+__all__ = ["StripBar", "cell_source"]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -40,13 +40,15 @@ from seedance_desktop.media.edit import FrameMode, Framing, Selection, default_s
 from seedance_desktop.media.probe import AUDIO_TOTAL_SECONDS, VIDEO_SECONDS, VIDEO_TOTAL_SECONDS
 from seedance_desktop.ui.studio.crop_view import CropView
 from seedance_desktop.ui.studio.pictures import strip_images
+from seedance_desktop.ui.studio.sizing import size_to_screen
 from seedance_desktop.ui.studio.strip_bar import StripBar
 from seedance_desktop.ui.studio.worker import WorkerHandle, run_in_worker
 from seedance_desktop.ui.style import MessageLabel
 
 STRIP_COUNT = 10
 STRIP_HEIGHT = 60
-PREVIEW_HEIGHT = 240
+PREVIEW_HEIGHT = 540   # the crop preview fills ~450 px of a dialog on a 1600x1000 screen: never upscaled there
+TRIM_SHARE, TRIM_CAP = (0.6, 0.72), QSize(1100, 820)   # of the screen, and at most
 
 
 class TrimDialog(QDialog):
@@ -134,6 +136,9 @@ class TrimDialog(QDialog):
         self._sync_spins()
         self._update_limits()
         self.strip.setFocus()
+        # Room for the preview and the filmstrip on a big screen, within a small one (Play
+        # later adds the video above the strip: the share leaves space for it to grow).
+        size_to_screen(self, TRIM_SHARE, TRIM_CAP)
         self.images_ready = False
         if kind is MediaKind.VIDEO:
             self._start_work("strip", lambda job: strip_images(

@@ -80,7 +80,17 @@ def test_zoom_and_pan_apply_to_both_pictures(qtbot: Any, clips: tuple[Path, Path
     dialog.wipe.setChecked(True)
     assert view.zoom == pytest.approx(2.5)
     dialog.fit_button.click()
-    assert view.zoom is None and dialog.zoom_label.text() == "Fit"
+    # At Fit the label tells the scale the fit came to (the wipe's one cell: the whole width).
+    assert view.zoom is None and dialog.zoom_label.text() == f"Fit · {view.fit_scale() * 100:.0f} %"
+    fitted = dialog.zoom_label.text()
+    dialog.resize(dialog.width() + 200, dialog.height() + 120)   # a bigger view fits at a bigger scale
+    qtbot.waitUntil(lambda: dialog.zoom_label.text() != fitted, timeout=5_000)
+    assert dialog.zoom_label.text() == f"Fit · {view.fit_scale() * 100:.0f} %"
+    # Back to side by side: half the width each, a smaller fit, and the label follows at once.
+    in_wipe = view.fit_scale()
+    dialog.side.setChecked(True)
+    assert view.fit_scale() < in_wipe
+    assert dialog.zoom_label.text() == f"Fit · {view.fit_scale() * 100:.0f} %"
 
 
 @QT_NOISE

@@ -269,3 +269,18 @@ def test_play_loops_the_selection(qtbot, form, long_clip) -> None:
     dialog.play_button.click()
     assert dialog.play_button.text().startswith("▶")
     dialog.close()
+
+
+def test_the_crop_preview_is_decoded_as_large_as_it_is_drawn(qtbot, form, tmp_path) -> None:
+    """A preview decoded small and stretched over a big dialog looks blurred: at the size the
+    editor opens at on a 1600x1000 screen, a 720p clip's picture is at least as tall as where
+    it is drawn."""
+    clip = make_clip(tmp_path / "hd.mp4", duration=3.0, width=1280, height=720, audio=False)
+    _, dialog = open_editor(qtbot, form, clip)
+    dialog.resize(960, 720)
+    view = dialog.crop_view
+    assert view is not None
+    qtbot.waitUntil(view.has_picture, timeout=20_000)
+    qtbot.waitUntil(lambda: view.height() > 400, timeout=5_000)
+    assert view._image is not None and view._image.height() >= view._picture_area().height()
+    dialog.close()
