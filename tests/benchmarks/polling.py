@@ -238,8 +238,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=None,
                         help="simulated seconds per real second (higher: faster, but lag is measured coarser)")
     parser.add_argument("--smoke", action="store_true", help="10 jobs, compressed x40: a quick check")
-    parser.add_argument("--switch-interval", type=float, metavar="SECONDS", default=None,
-                        help="set the interpreter's GIL switch interval first (diagnostic; default: leave it)")
     parser.add_argument("--serve-simulator", type=float, metavar="SCALE", help=argparse.SUPPRESS)
     parser.add_argument("--fixed-poller", nargs=3, metavar=("URL", "KEY", "SCALE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -250,9 +248,6 @@ def main(argv: list[str] | None = None) -> int:
         url, key, scale_text = args.fixed_poller
         asyncio.run(FixedPoller(url, key, float(scale_text)).serve())
         return 0
-    if args.switch_interval is not None:
-        sys.setswitchinterval(args.switch_interval)
-    print(f"GIL switch interval: {sys.getswitchinterval() * 1000:g} ms")
     jobs = args.jobs or (10 if args.smoke else 200)
     scale = args.time_scale or (40.0 if args.smoke else 2.0)
     with tempfile.TemporaryDirectory(prefix="seedance-bench-") as tmp:
