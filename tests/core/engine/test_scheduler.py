@@ -323,3 +323,42 @@ def test_signed_result_urls_never_reach_the_database(tmp_path: Path, simulator: 
     database = b"".join(p.read_bytes() for p in tmp_path.glob("jobs.sqlite3*"))
     assert b"/files/results/" in database  # the unsigned URL is kept for diagnosis
     assert b"signature=" not in database and b"expires=" not in database
+
+
+@pytest.mark.timeout(90)
+def test_results_finishing_together_are_fetched_at_most_two_at_a_time(
+        tmp_path: Path, simulator: Any, clip: Path) -> None:
+    """Many jobs finishing at once must not flood the engine's process with download threads
+    (they compete with the event loop for the GIL and delay every poll): at most
+    DOWNLOAD_LANES result files are fetched at the same time, and every job still ends DONE."""
+    import threading
+    import time
+
+    from seedance_desktop.api.download import download_file
+    from seedance_desktop.core.engine.runner import DOWNLOAD_LANES
+
+    lock = threading.Lock()
+    running = peak = 0
+
+    def slow_download(*args: Any, **kwargs: Any) -> Any:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            time.sleep(1.5)   # long enough that downloads of jobs finishing together overlap
+            return download_file(*args, **kwargs)
+        finally:
+            with lock:
+                running -= 1
+
+    async def main() -> list[Job]:
+        async with engine_rig(tmp_path, simulator.base_url, simulator.api_key, max_in_flight=6,
+                              downloader=slow_download) as rig:
+            jobs = [rig.engine.enqueue(MODEL, request_for(f"job {i}", seed=i), local_input(clip)) for i in range(6)]
+            return await wait_all(rig.engine, jobs, timeout=80)
+
+    done = asyncio.run(main())
+    assert [j.state for j in done] == [S.DONE] * 6
+    # Without the lanes (asyncio's pool of six threads) this run reaches 3 at once.
+    assert 1 <= peak <= 2 == DOWNLOAD_LANES, peak
