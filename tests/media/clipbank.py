@@ -6,8 +6,10 @@ cycle at a low bitrate, so even the 30 s 1080p clip takes a few seconds to write
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -59,22 +61,33 @@ def write_clip(
             stream.codec_tag = "hvc1"
         elif codec == "libvpx-vp9":
             stream.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
-        audio_stream = None
-        if audio:
-            audio_stream = out.add_stream("aac" if codec != "libvpx-vp9" else "libopus", rate=48_000)
-            audio_stream.layout = "mono"
         cached = [av.VideoFrame.from_ndarray(p, format="rgb24").reformat(format="yuv420p") for p in _pictures(width, height)]
-        for index in range(frames):
-            frame = cached[(index // 4) % len(cached)]
-            frame.pts = index
-            frame.time_base = Fraction(1, fps)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-        if audio_stream is not None:
-            write_tone(out, audio_stream, duration, 330.0)
+
+        def pictures() -> Iterator[Any]:
+            for index in range(frames):
+                frame = cached[(index // 4) % len(cached)]
+                frame.pts = index
+                frame.time_base = Fraction(1, fps)
+                yield frame
+
+        _encode(out, stream, pictures(), codec=codec, audio=audio, duration=duration)
     return path
+
+
+def _encode(out: Any, stream: Any, frames: Iterable[Any], *, codec: str, audio: bool, duration: float) -> None:
+    """Encode ``frames`` into ``stream``, flush it, and add ``duration`` seconds of a tone
+    (AAC, or Opus beside VP9) when ``audio``."""
+    audio_stream = None
+    if audio:
+        audio_stream = out.add_stream("aac" if codec != "libvpx-vp9" else "libopus", rate=48_000)
+        audio_stream.layout = "mono"
+    for frame in frames:
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    if audio_stream is not None:
+        write_tone(out, audio_stream, duration, 330.0)
 
 
 def truncated_faststart(path: Path, *, keep: float = 0.5) -> Path:
@@ -146,20 +159,15 @@ def indexed_clip(path: Path, *, duration: float, width: int, height: int, fps: i
             stream.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "crf": "20", "b": "0"}
         if rotation:
             stream.set_display_rotation(rotation)
-        audio_stream = None
-        if audio:
-            audio_stream = out.add_stream("aac" if codec != "libvpx-vp9" else "libopus", rate=48_000)
-            audio_stream.layout = "mono"
         picture = np.empty((height, width, 3), dtype=np.uint8)
-        for index in range(frames):
-            red, green, blue = frame_colour(index)
-            picture[..., 0], picture[..., 1], picture[..., 2] = red, green, blue
-            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-            frame.pts, frame.time_base = index, Fraction(1, fps)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-        if audio_stream is not None:
-            write_tone(out, audio_stream, duration, 330.0)
+
+        def pictures() -> Iterator[Any]:
+            for index in range(frames):
+                red, green, blue = frame_colour(index)
+                picture[..., 0], picture[..., 1], picture[..., 2] = red, green, blue
+                frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+                frame.pts, frame.time_base = index, Fraction(1, fps)
+                yield frame
+
+        _encode(out, stream, pictures(), codec=codec, audio=audio, duration=duration)
     return path

@@ -43,3 +43,27 @@ def live_runtime_builder(base_url: str, output_dir: Path,
                                                base_url=base_url, start_engine=False, output_dir=output_dir)
 
     return builder
+
+
+class SessionSecrets:
+    """Stands in for ``SecretStore`` (no keyring in tests): the key lives for the session only."""
+
+    def __init__(self, key: str | None = None) -> None:
+        self.key = key
+        self.file_path = Path("/nonexistent/api-key")
+
+    def set_key(self, key: str, storage: str = "keyring", *, consent: bool = False) -> None:
+        self.key = key
+
+    def delete_key(self) -> None:
+        self.key = None
+
+    def get_key(self) -> str | None:
+        return self.key
+
+    @property
+    def storage_kind(self) -> str | None:
+        return "session" if self.key else None
+
+    def secure_backend_available(self) -> bool:
+        return False

@@ -21,7 +21,7 @@ from seedance_desktop.ui.queue.queue_model import QueueModel
 from seedance_desktop.ui.queue.queue_panel import QueuePanel
 from seedance_desktop.core.engine import Engine
 from seedance_desktop.core.store import JobStore
-from tests.ui.live_app import QT_NOISE
+from tests.ui.live_app import QT_NOISE, SessionSecrets
 
 # Applied per test: tests/ui/conftest.py adds an item-level qt_log_ignore that would shadow
 # a module-level one (pytest-qt reads only the closest marker).
@@ -244,30 +244,6 @@ def test_first_run_without_key_opens_demo_with_sample(qtbot: Any, qapp: Any, tmp
     assert desktop.window.isHidden()
     saved = (paths.settings_file).read_text()
     assert '"window_geometry": "' in saved and '"window_geometry": ""' not in saved
-
-
-class SessionSecrets:
-    """Stands in for SecretStore (no keyring in tests)."""
-
-    def __init__(self) -> None:
-        self.key: str | None = None
-        self.file_path = Path("/nonexistent/api-key")
-
-    def set_key(self, key: str, storage: str = "keyring", *, consent: bool = False) -> None:
-        self.key = key
-
-    def delete_key(self) -> None:
-        self.key = None
-
-    def get_key(self) -> str | None:
-        return self.key
-
-    @property
-    def storage_kind(self) -> str | None:
-        return "session" if self.key else None
-
-    def secure_backend_available(self) -> bool:
-        return False
 
 
 @QT_NOISE

@@ -15,33 +15,9 @@ import qasync
 
 from seedance_desktop.core.job import InputFile, JobState
 from seedance_desktop.core.paths import AppPaths
-from tests.ui.live_app import QT_NOISE, until, live_runtime_builder
+from tests.ui.live_app import QT_NOISE, SessionSecrets, until, live_runtime_builder
 
 MODEL = "bytedance/seedance-2.0-fast-v2v"
-
-
-class SessionSecrets:
-    """Stands in for SecretStore (no keyring in tests)."""
-
-    def __init__(self, key: str | None) -> None:
-        self.key = key
-        self.file_path = Path("/nonexistent/api-key")
-
-    def set_key(self, key: str, storage: str = "keyring", *, consent: bool = False) -> None:
-        self.key = key
-
-    def delete_key(self) -> None:
-        self.key = None
-
-    def get_key(self) -> str | None:
-        return self.key
-
-    @property
-    def storage_kind(self) -> str | None:
-        return "session" if self.key else None
-
-    def secure_backend_available(self) -> bool:
-        return False
 
 
 @QT_NOISE
