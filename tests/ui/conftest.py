@@ -52,3 +52,14 @@ def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         # Free this test's QObjects (controllers own QTimers) here on the GUI thread: left to a
         # later cyclic GC they may be destroyed on a worker thread, which Qt forbids.
         gc.collect()
+
+
+@pytest.fixture
+def form(qtbot: Any) -> Iterator[Any]:
+    """A bare request form (no runtime behind it); its probe workers are waited for at the end."""
+    from seedance_desktop.ui.form.request_form import RequestForm
+
+    widget = RequestForm()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.inspector.wait(10_000)

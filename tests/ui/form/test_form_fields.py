@@ -6,19 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 
 from seedance_desktop.api.spec import MAX_SEED
 from seedance_desktop.ui.form.request_form import RequestForm
 
-
-@pytest.fixture
-def form(qtbot: Any) -> Any:
-    widget = RequestForm()
-    qtbot.addWidget(widget)
-    yield widget
-    widget.inspector.wait(10_000)
 
 
 def valid_form(qtbot: Any, form: RequestForm, media_files: dict[str, Path]) -> None:

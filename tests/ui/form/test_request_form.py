@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication
 from PySide6.QtTest import QTest
@@ -23,13 +22,6 @@ V2V = "bytedance/seedance-2.0-fast-v2v"
 I2V = "bytedance/seedance-2.0-fast-i2v"
 URL = "https://example.com/in.mp4"
 
-
-@pytest.fixture
-def form(qtbot) -> RequestForm:
-    widget = RequestForm()
-    qtbot.addWidget(widget)
-    yield widget
-    widget.inspector.wait(10_000)
 
 
 def settle(qtbot, form: RequestForm) -> None:

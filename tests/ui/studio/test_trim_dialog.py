@@ -24,13 +24,6 @@ def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
                      audio=False)
 
 
-@pytest.fixture
-def form(qtbot) -> RequestForm:
-    widget = RequestForm()
-    qtbot.addWidget(widget)
-    yield widget
-    widget.inspector.wait(10_000)
-
 
 def open_editor(qtbot, form: RequestForm, clip: Path):
     form.set_recipe(V2V, {"prompt": "[Video 1] as ink", "ratio": "9:16"}, [])
