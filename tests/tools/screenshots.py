@@ -134,6 +134,7 @@ def _run_app(paths: Any, out_dir: Path, size: str, sim: Any, clip: Path, long_cl
     from PySide6.QtWidgets import QApplication
 
     from seedance_desktop.ui import app as appmod
+    from tests.ui.live_app import until  # the child has the repository on PYTHONPATH
 
     qapp = QApplication(sys.argv[:1])
     qapp.setApplicationName("Seedance Desktop")
@@ -295,16 +296,6 @@ def _run_app(paths: Any, out_dir: Path, size: str, sim: Any, clip: Path, long_cl
         runner.run(main())
     print("RESULT " + json.dumps(result), flush=True)
     return 0
-
-
-async def until(predicate: Any, timeout: float, what: str) -> None:
-    import asyncio
-
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def main(argv: list[str] | None = None) -> int:

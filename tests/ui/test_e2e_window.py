@@ -146,6 +146,7 @@ def scenario(screenshot: Path) -> int:
 
     from seedance_desktop.ui import app as appmod
     from seedance_desktop.core.paths import AppPaths
+    from tests.ui.live_app import until  # the child has the repository on PYTHONPATH
 
     qapp = QApplication(sys.argv[:1])
     qapp.setQuitOnLastWindowClosed(False)
@@ -241,16 +242,6 @@ def scenario(screenshot: Path) -> int:
         runner.run(main())
     print("RESULT " + json.dumps(result), flush=True)
     return 0
-
-
-async def until(predicate: Any, timeout: float, what: str) -> None:
-    import asyncio
-
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def main(argv: list[str] | None = None) -> int:
