@@ -17,13 +17,7 @@ test -f "$BUNDLE/LICENSE"
 test -f "$BUNDLE/THIRD_PARTY_NOTICES.md"
 "$BUNDLE/seedance-desktop-cli" --help >/dev/null
 
-HOME_DIR=$(mktemp -d)
-trap 'rm -rf "$HOME_DIR"' EXIT
-OUT=$(cd "$HOME_DIR" && QT_QPA_PLATFORM=offscreen PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring \
-  SEEDANCE_DEMO_TIME_SCALE=60 timeout 300 env -u MODELLIX_API_KEY -u SEEDANCE_HOME \
-  "$OLDPWD/$BUNDLE/seedance-desktop" --config-dir "$HOME_DIR/home" --self-test 2>"$HOME_DIR/stderr") || {
-  echo "frozen app failed:"; echo "$OUT"; tail -30 "$HOME_DIR/stderr"; exit 1; }
-LINE=$(echo "$OUT" | grep '^SELF-TEST ')
+LINE=$(bash .ci/self_test.sh "$BUNDLE/seedance-desktop" "frozen app")
 echo "$LINE"
 echo "$LINE" | grep -q '"ok": true'
 echo "$LINE" | grep -q '_internal/seedance_desktop/data/sample_clip.mp4'

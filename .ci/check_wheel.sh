@@ -25,16 +25,11 @@ sys.exit(f"wheel lacks {missing}" if missing else 0)
 PY
 "$VENV"/bin/pip install -q "$WHEEL"
 
-HOME_DIR=$(mktemp -d)
-trap 'rm -rf "$HOME_DIR"' EXIT
-# Run from another folder, so nothing can be imported from the checkout.
-OUT=$(cd "$HOME_DIR" && QT_QPA_PLATFORM=offscreen PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring \
-  SEEDANCE_DEMO_TIME_SCALE=60 timeout 300 env -u MODELLIX_API_KEY -u SEEDANCE_HOME \
-  "$OLDPWD/$VENV/bin/seedance-desktop" --config-dir "$HOME_DIR/home" --self-test 2>"$HOME_DIR/stderr") || {
-  echo "installed app failed:"; echo "$OUT"; tail -30 "$HOME_DIR/stderr"; exit 1; }
-echo "$OUT" | grep '^SELF-TEST '
-SITE=$(cd "$HOME_DIR" && "$OLDPWD/$VENV"/bin/python -c "import seedance_desktop, pathlib; print(pathlib.Path(seedance_desktop.__file__).parent)")
-echo "$OUT" | grep '^SELF-TEST ' | "$VENV"/bin/python -c "
+LINE=$(bash .ci/self_test.sh "$VENV/bin/seedance-desktop" "installed app")
+echo "$LINE"
+# Where the installed package lives, asked from another folder (not from the checkout):
+SITE=$(cd / && "$OLDPWD/$VENV"/bin/python -c "import seedance_desktop, pathlib; print(pathlib.Path(seedance_desktop.__file__).parent)")
+echo "$LINE" | "$VENV"/bin/python -c "
 import json, sys
 line = sys.stdin.read().split(' ', 1)[1]
 result = json.loads(line)
