@@ -6,7 +6,6 @@ Kept generic on purpose: several owners write tests in this folder.
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,9 +48,8 @@ def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     finally:
         event_loop.close()
         asyncio.set_event_loop(None)
-        # Free this test's QObjects (controllers own QTimers) here on the GUI thread: left to a
-        # later cyclic GC they may be destroyed on a worker thread, which Qt forbids.
-        gc.collect()
+        # This test's QObjects (controllers own QTimers) are freed on the GUI thread right after
+        # this, by tests/conftest.py's collection after every test with a QApplication.
 
 
 @pytest.fixture
